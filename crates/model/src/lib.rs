@@ -102,8 +102,10 @@ impl NeuronState {
     }
 }
 
-/// Advances one neuron by one timestep given the summed synaptic `input`
-/// that arrived in this step; returns whether it fired.
+/// Advances one neuron by one timestep given the synaptic `input` that
+/// arrived in this step; returns whether it fired. Callers sum a step's
+/// contributions in `i64` (so the order of summation cannot matter) and
+/// [`saturate`] the sum once.
 #[inline]
 pub fn neuron_step(p: &NeuronParams, s: &mut NeuronState, input: i32) -> bool {
     s.i = saturate(i64::from(decay(s.i, p.decay_i)) + i64::from(input));
@@ -126,11 +128,6 @@ pub fn neuron_step(p: &NeuronParams, s: &mut NeuronState, input: i32) -> bool {
     }
 }
 
-/// Adds a weight to an accumulator without overflow.
-#[inline]
-pub fn accumulate(acc: i32, w: i32) -> i32 {
-    acc.saturating_add(w)
-}
 
 /// Parameters of a volatile (short-term facilitating) node.
 ///

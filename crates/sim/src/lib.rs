@@ -179,11 +179,11 @@ pub fn simulate(net: &Network, steps: u64, stimulus: &[Spike]) -> Result<SimResu
     let mut stim_at = 0usize;
 
     let ring_len = m::MAX_DELAY as usize + 1;
-    let mut ring = vec![vec![0i32; total]; ring_len];
+    let mut ring = vec![vec![0i64; total]; ring_len];
     let mut events: Vec<Vec<(u32, u32)>> = vec![Vec::new(); ring_len];
     let recorded = recorded_pops(net);
     let mut result = SimResult { counts: vec![0; net.pop_count()], ..Default::default() };
-    let mut input = vec![0i32; total];
+    let mut input = vec![0i64; total];
     let mut fired: Vec<u32> = Vec::new();
     let generators: Vec<(usize, u32, m::Generator)> = net
         .pops()
@@ -216,12 +216,11 @@ pub fn simulate(net: &Network, steps: u64, stimulus: &[Spike]) -> Result<SimResu
             let (k, target) = (k as usize, target_base[s as usize] + pr.syn.post[k as usize]);
             match pr.kind {
                 SynapseKind::Volatile(vp) => {
-                    input[target as usize] =
-                        m::accumulate(input[target as usize], m::volatile_efficacy(&vp, pr.syn.weight[k], pl.state[k]));
+                    input[target as usize] += i64::from(m::volatile_efficacy(&vp, pr.syn.weight[k], pl.state[k]));
                     pl.state[k] = m::volatile_pulse(&vp, pl.state[k]);
                 }
                 SynapseKind::Stdp(sp) => {
-                    input[target as usize] = m::accumulate(input[target as usize], pl.state[k]);
+                    input[target as usize] += i64::from(pl.state[k]);
                     let post = pr.syn.post[k] as usize;
                     pl.state[k] = m::stdp_depress(&sp, pl.state[k], pl.post_trace[post]);
                     pl.pre_trace[k] = m::trace_bump(sp.pairing, pl.pre_trace[k]);
@@ -236,7 +235,7 @@ pub fn simulate(net: &Network, steps: u64, stimulus: &[Spike]) -> Result<SimResu
         let ring_slot = &mut ring[slot];
         for n in 0..total {
             let Some(p) = &params[n] else { continue };
-            let inp = m::accumulate(input[n], ring_slot[n]);
+            let inp = m::saturate(input[n] + ring_slot[n]);
             ring_slot[n] = 0;
             input[n] = 0;
             if m::neuron_step(p, &mut state[n], inp) {
@@ -279,7 +278,7 @@ pub fn simulate(net: &Network, steps: u64, stimulus: &[Spike]) -> Result<SimResu
                 result.synaptic_events += 1;
                 let at = ((t + u64::from(o.delay)) % ring_len as u64) as usize;
                 if o.proj == u32::MAX {
-                    ring[at][o.target as usize] = m::accumulate(ring[at][o.target as usize], o.weight);
+                    ring[at][o.target as usize] += i64::from(o.weight);
                 } else {
                     events[at].push((o.proj, o.syn));
                 }
