@@ -128,7 +128,6 @@ pub fn neuron_step(p: &NeuronParams, s: &mut NeuronState, input: i32) -> bool {
     }
 }
 
-
 /// Parameters of a volatile (short-term facilitating) node.
 ///
 /// The node's normalised conductance `x = (G - G0) / (Gsat - G0)` lives in

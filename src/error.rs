@@ -1,0 +1,60 @@
+//! The CLI's error type and its rendering.
+
+use miette::{Diagnostic, GraphicalReportHandler, GraphicalTheme};
+
+/// Everything a command can fail with.
+#[derive(Debug, thiserror::Error)]
+pub enum CliError {
+    /// Source diagnostics (already carry file, line, column).
+    #[error("{count} error(s) in {file}")]
+    Source {
+        /// File the errors are in.
+        file: String,
+        /// How many.
+        count: usize,
+        /// The diagnostics, rendered one by one.
+        diagnostics: Vec<miette::Report>,
+    },
+    /// Any other refused input: the message names the file and the place.
+    #[error("{0}")]
+    Input(String),
+    /// A bug: an invariant of fpnna broke.
+    #[error("internal error (a bug in fpnna, please report it): {0}")]
+    Bug(String),
+}
+
+impl CliError {
+    /// The process exit code for this error.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            CliError::Source { .. } | CliError::Input(_) => crate::exit::INPUT,
+            CliError::Bug(_) => crate::exit::BUG,
+        }
+    }
+}
+
+/// Renders diagnostics as plain text (no colour when not on a terminal).
+pub fn render_report(r: &miette::Report) -> String {
+    let theme = if std::io::IsTerminal::is_terminal(&std::io::stderr()) && std::env::var_os("NO_COLOR").is_none() {
+        GraphicalTheme::unicode()
+    } else {
+        GraphicalTheme::unicode_nocolor()
+    };
+    let mut out = String::new();
+    let d: &dyn Diagnostic = r.as_ref();
+    GraphicalReportHandler::new_themed(theme).with_width(100).render_report(&mut out, d).expect("render to a String");
+    out
+}
+
+/// Prints an error to standard error.
+pub fn render(e: &CliError) {
+    match e {
+        CliError::Source { file, count, diagnostics } => {
+            for d in diagnostics {
+                eprint!("{}", render_report(d));
+            }
+            eprintln!("error: {file}: {count} error(s); nothing was written");
+        }
+        other => eprintln!("error: {other}"),
+    }
+}
