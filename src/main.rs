@@ -4,6 +4,7 @@
 mod cmd;
 mod error;
 mod io;
+mod spikes;
 
 use clap::Parser;
 use std::process::ExitCode;

@@ -1,13 +1,37 @@
 //! One module per subcommand.
 
+mod check;
+mod sim;
+
 use crate::error::CliError;
 use clap::Subcommand;
+use std::path::{Path, PathBuf};
 
 /// The subcommands.
 #[derive(Subcommand)]
-pub enum Command {}
+pub enum Command {
+    /// Parse and elaborate a network; print a summary (exit 1 on errors).
+    Check(check::Args),
+    /// Simulate a network on the reference simulator.
+    Sim(sim::Args),
+}
 
 /// Runs a subcommand.
 pub fn run(c: Command) -> Result<(), CliError> {
-    match c {}
+    match c {
+        Command::Check(a) => check::run(a),
+        Command::Sim(a) => sim::run(a),
+    }
 }
+
+/// Loads and elaborates a source file, turning diagnostics into an error.
+pub fn load_network(path: &Path, seed: u64) -> Result<fpnna_ir::Network, CliError> {
+    fpnna_dsl::load_file(path, &fpnna_dsl::Options { seed }).map_err(|d| CliError::Source {
+        file: path.display().to_string(),
+        count: d.diags.len(),
+        diagnostics: d.reports(),
+    })
+}
+
+/// A path argument.
+pub type FileArg = PathBuf;

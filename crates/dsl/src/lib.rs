@@ -1,1 +1,219 @@
-pub fn x() {}
+//! The fpnna network language: `.fpn` sources parsed with nom, printed back,
+//! and elaborated into the network IR.
+//!
+//! Entry points: [`load_file`] (a file and its includes → [`Network`]),
+//! [`parse`] and [`print`] (source ↔ [`ast::File`]). Errors are
+//! [`Diagnostics`]: every error of the sources, each with its file, span,
+//! label and help, ready for a miette renderer.
+
+pub mod ast;
+mod elab;
+mod parser;
+mod printer;
+
+pub use elab::{Options, elaborate};
+pub use parser::KEYWORDS;
+pub use printer::print;
+
+use ast::Span;
+use fpnna_ir::Network;
+use miette::{NamedSource, SourceSpan};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// One error in a source file.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Diag {
+    /// Where.
+    pub span: Span,
+    /// What is wrong.
+    pub message: String,
+    /// A short label under the span.
+    pub label: Option<String>,
+    /// What to do about it.
+    pub help: Option<String>,
+}
+
+impl Diag {
+    /// A new error at `span`.
+    pub fn new(span: Span, message: impl Into<String>) -> Self {
+        Diag { span, message: message.into(), label: None, help: None }
+    }
+    /// Sets the label.
+    pub fn label(mut self, l: impl Into<String>) -> Self {
+        self.label = Some(l.into());
+        self
+    }
+    /// Sets the help.
+    pub fn help(mut self, h: impl Into<String>) -> Self {
+        self.help = Some(h.into());
+        self
+    }
+}
+
+/// One loaded source file.
+#[derive(Clone, Debug)]
+pub struct SourceFile {
+    /// Its path as given (used in messages).
+    pub name: String,
+    /// Its text.
+    pub text: Arc<String>,
+}
+
+/// The files of one compilation, indexed by `Span::file`.
+#[derive(Clone, Debug, Default)]
+pub struct SourceMap {
+    /// The files, in load order.
+    pub files: Vec<SourceFile>,
+}
+
+impl SourceMap {
+    /// Adds a file; returns its index.
+    pub fn add(&mut self, name: String, text: String) -> u32 {
+        self.files.push(SourceFile { name, text: Arc::new(text) });
+        (self.files.len() - 1) as u32
+    }
+
+    /// 1-based line and column of a span's start.
+    pub fn line_col(&self, span: Span) -> (usize, usize) {
+        let text = &self.files[span.file as usize].text;
+        let before = &text[..(span.start as usize).min(text.len())];
+        let line = before.matches('\n').count() + 1;
+        let col = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+        (line, col)
+    }
+}
+
+/// All the errors of a compilation, with the sources they point into.
+#[derive(Clone, Debug)]
+pub struct Diagnostics {
+    /// The sources.
+    pub map: SourceMap,
+    /// The errors, in the order found.
+    pub diags: Vec<Diag>,
+}
+
+/// A diagnostic ready for miette.
+#[derive(Debug, thiserror::Error, miette::Diagnostic)]
+#[error("{message}")]
+struct Rendered {
+    message: String,
+    #[source_code]
+    src: NamedSource<Arc<String>>,
+    #[label("{}", label.as_deref().unwrap_or("here"))]
+    span: SourceSpan,
+    label: Option<String>,
+    #[help]
+    help: Option<String>,
+}
+
+impl Diagnostics {
+    /// The name of the file where the first error is.
+    pub fn first_file(&self) -> String {
+        self.diags.first().map_or_else(String::new, |d| self.map.files[d.span.file as usize].name.clone())
+    }
+
+    /// Each error as a miette report (file, line, column, source line, label).
+    pub fn reports(&self) -> Vec<miette::Report> {
+        self.diags
+            .iter()
+            .map(|d| {
+                let f = &self.map.files[d.span.file as usize];
+                let len = d.span.end.saturating_sub(d.span.start) as usize;
+                miette::Report::new(Rendered {
+                    message: d.message.clone(),
+                    src: NamedSource::new(f.name.clone(), f.text.clone()),
+                    span: SourceSpan::new((d.span.start as usize).into(), len),
+                    label: d.label.clone(),
+                    help: d.help.clone(),
+                })
+            })
+            .collect()
+    }
+
+    /// One line per error: `file:line:col: message`.
+    pub fn short(&self) -> String {
+        self.diags
+            .iter()
+            .map(|d| {
+                let (l, c) = self.map.line_col(d.span);
+                format!("{}:{l}:{c}: {}\n", self.map.files[d.span.file as usize].name, d.message)
+            })
+            .collect()
+    }
+}
+
+/// Parses one source text (file index 0); returns the tree and its syntax
+/// errors.
+pub fn parse(text: &str) -> (ast::File, Vec<Diag>) {
+    parser::parse(text, 0)
+}
+
+/// Largest source file accepted, bytes.
+pub const MAX_SOURCE_BYTES: u64 = 64 << 20;
+
+/// Loads a source file with its includes and elaborates it.
+pub fn load_file(path: &Path, opts: &Options) -> Result<Network, Diagnostics> {
+    let mut map = SourceMap::default();
+    let mut diags = Vec::new();
+    let mut files = Vec::new();
+    let mut loaded = Vec::new();
+    load_rec(path, None, &mut map, &mut diags, &mut files, &mut loaded);
+    if !diags.is_empty() {
+        return Err(Diagnostics { map, diags });
+    }
+    let items: Vec<ast::Item> = files.into_iter().flat_map(|f: ast::File| f.items).collect();
+    elaborate(&items, &map, opts).map_err(|diags| Diagnostics { map, diags })
+}
+
+/// Loads `path` and, first, the files it includes (each file once).
+fn load_rec(
+    path: &Path,
+    from: Option<Span>,
+    map: &mut SourceMap,
+    diags: &mut Vec<Diag>,
+    files: &mut Vec<ast::File>,
+    loaded: &mut Vec<PathBuf>,
+) {
+    let canon = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+    if loaded.contains(&canon) {
+        return;
+    }
+    loaded.push(canon);
+    let text = match std::fs::metadata(path) {
+        Ok(m) if m.len() > MAX_SOURCE_BYTES => Err(format!("larger than {} MiB", MAX_SOURCE_BYTES >> 20)),
+        _ => std::fs::read(path).map_err(|e| e.to_string()).and_then(|b| {
+            String::from_utf8(b)
+                .map_err(|e| format!("not UTF-8 text (invalid byte at offset {})", e.utf8_error().valid_up_to()))
+        }),
+    };
+    let text = match text {
+        Ok(t) => t,
+        Err(e) => {
+            match from {
+                Some(span) => diags.push(
+                    Diag::new(span, format!("cannot include `{}`: {e}", path.display()))
+                        .label("included here")
+                        .help("include paths are relative to the including file"),
+                ),
+                None => {
+                    // No source to point into: a one-line pseudo file names it.
+                    let f = map.add(path.display().to_string(), String::new());
+                    diags.push(Diag::new(Span { file: f, start: 0, end: 0 }, format!("cannot read source file: {e}")));
+                }
+            }
+            return;
+        }
+    };
+    let id = map.add(path.display().to_string(), text);
+    let text = map.files[id as usize].text.clone();
+    let (file, d) = parser::parse(&text, id);
+    diags.extend(d);
+    let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
+    for item in &file.items {
+        if let ast::Item::Include { path: p, span } = item {
+            load_rec(&dir.join(p), Some(*span), map, diags, files, loaded);
+        }
+    }
+    files.push(file);
+}

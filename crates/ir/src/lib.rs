@@ -203,6 +203,11 @@ impl Network {
         &mut self.graph[id.edge()]
     }
 
+    /// Marks a population as an output (its spikes are recorded) or not.
+    pub fn set_output(&mut self, id: PopId, output: bool) {
+        self.graph[id.node()].output = output;
+    }
+
     /// Source and target of a projection.
     pub fn endpoints(&self, id: ProjId) -> (PopId, PopId) {
         let (a, b) = self.graph.edge_endpoints(id.edge()).expect("projection id of this network");
