@@ -77,6 +77,9 @@ struct Elab<'a> {
     outputs: Vec<(String, Span)>,
     synapses: u64,
     inst_stack: Vec<String>,
+    /// Populations whose declaration had errors: references to them are
+    /// not reported again.
+    poisoned: std::collections::BTreeSet<String>,
 }
 
 /// Elaborates the items of a compilation (the root file's and its
@@ -93,6 +96,7 @@ pub fn elaborate(items: &[Item], map: &SourceMap, opts: &Options) -> Result<Netw
         outputs: Vec::new(),
         synapses: 0,
         inst_stack: Vec::new(),
+        poisoned: Default::default(),
     };
     let mut globals = Scope::new();
     let mut network: Option<&Block> = None;
@@ -366,21 +370,22 @@ impl<'a> Elab<'a> {
                     }
                 }
                 StmtKind::Input { name, size } => {
-                    if let Some(size) = self.size(size, &scope) {
-                        self.add_pop(prefix, name, size, PopKind::Input);
-                    }
+                    let kind = self.size(size, &scope).map(|n| (n, PopKind::Input));
+                    self.declare(prefix, name, kind);
                 }
                 StmtKind::Population { name, size, model, params } => {
-                    let Some(n) = self.size(size, &scope) else { continue };
-                    if let Some(neurons) = self.neurons(model, params, n, &scope, &format!("{prefix}{}", name.name)) {
-                        self.add_pop(prefix, name, n, PopKind::Neurons(neurons));
-                    }
+                    let full = format!("{prefix}{}", name.name);
+                    let kind = self
+                        .size(size, &scope)
+                        .and_then(|n| self.neurons(model, params, n, &scope, &full).map(|x| (n, PopKind::Neurons(x))));
+                    self.declare(prefix, name, kind);
                 }
                 StmtKind::Source { name, size, kind, params } => {
-                    let Some(n) = self.size(size, &scope) else { continue };
-                    if let Some(g) = self.generator(kind, params, &scope, &format!("{prefix}{}", name.name)) {
-                        self.add_pop(prefix, name, n, PopKind::Generator(g));
-                    }
+                    let full = format!("{prefix}{}", name.name);
+                    let kind = self
+                        .size(size, &scope)
+                        .and_then(|n| self.generator(kind, params, &scope, &full).map(|g| (n, PopKind::Generator(g))));
+                    self.declare(prefix, name, kind);
                 }
                 StmtKind::Output(paths) => {
                     for p in paths {
@@ -445,6 +450,16 @@ impl<'a> Elab<'a> {
         self.int(x, scope, 1, u64::from(MAX_POPULATION), "a population size").map(|v| v as u32)
     }
 
+    /// Adds a population, or remembers that its declaration failed.
+    fn declare(&mut self, prefix: &str, name: &Ident, kind: Option<(u32, PopKind)>) {
+        match kind {
+            Some((size, kind)) => self.add_pop(prefix, name, size, kind),
+            None => {
+                self.poisoned.insert(format!("{prefix}{}", name.name));
+            }
+        }
+    }
+
     fn add_pop(&mut self, prefix: &str, name: &Ident, size: u32, kind: PopKind) {
         let full = format!("{prefix}{}", name.name);
         if let Some(&(_, first)) = self.pops.get(&full) {
@@ -472,6 +487,7 @@ impl<'a> Elab<'a> {
                     }
                     self.net.set_output(id, true);
                 }
+                None if self.poisoned.contains(&name) => {}
                 None => self.unknown_pop(span, &name),
             }
         }
@@ -879,6 +895,7 @@ impl<'a> Elab<'a> {
             let full = format!("{}{}", d.prefix, p.dotted());
             match e.pops.get(&full) {
                 Some(&(id, _)) => Some(id),
+                None if e.poisoned.contains(&full) => None,
                 None => {
                     e.unknown_pop(p.span(), &full);
                     None

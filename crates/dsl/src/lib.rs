@@ -159,11 +159,20 @@ pub fn load_file(path: &Path, opts: &Options) -> Result<Network, Diagnostics> {
     let mut files = Vec::new();
     let mut loaded = Vec::new();
     load_rec(path, None, &mut map, &mut diags, &mut files, &mut loaded);
-    if !diags.is_empty() {
+    let items: Vec<ast::Item> = files.into_iter().flat_map(|f: ast::File| f.items).collect();
+    // Elaborate what parsed even after syntax errors, so that one run
+    // reports every error; without a parsed network there is nothing to do.
+    if !items.iter().any(|i| matches!(i, ast::Item::Network(_))) && !diags.is_empty() {
         return Err(Diagnostics { map, diags });
     }
-    let items: Vec<ast::Item> = files.into_iter().flat_map(|f: ast::File| f.items).collect();
-    elaborate(&items, &map, opts).map_err(|diags| Diagnostics { map, diags })
+    match elaborate(&items, &map, opts) {
+        Ok(net) if diags.is_empty() => Ok(net),
+        Ok(_) => Err(Diagnostics { map, diags }),
+        Err(more) => {
+            diags.extend(more);
+            Err(Diagnostics { map, diags })
+        }
+    }
 }
 
 /// Loads `path` and, first, the files it includes (each file once).

@@ -126,7 +126,11 @@ impl<'s> Parser<'s> {
             if let Ok((r, ())) = self.ws(i)
                 && r.len() != i.len()
             {
+                let newline = i[..i.len() - r.len()].contains('\n');
                 i = r;
+                if newline && depth == 0 && !first && starts_statement(i) {
+                    return i;
+                }
                 continue;
             }
             if c == '"' {
@@ -178,11 +182,15 @@ impl<'s> Parser<'s> {
         }
     }
 
+    /// A punctuation token. A missing one is reported right after the
+    /// previous token, where it belongs, not at the next line's first word.
     fn sym<'a>(&self, i: &'a str, s: &'static str) -> PResult<'a, ()> {
-        let (i, ()) = self.ws(i)?;
-        match tag::<_, _, PError>(s).parse(i) {
+        let (r, ()) = self.ws(i)?;
+        match tag::<_, _, PError>(s).parse(r) {
             Ok((r, _)) => Ok((r, ())),
-            Err(_) => expected(i, &format!("`{s}`")),
+            Err(_) if r.len() != i.len() && !i.starts_with(' ') => expected(i, &format!("`{s}`")),
+            Err(_) if r.len() != i.len() => expected(&i[1..], &format!("`{s}`")),
+            Err(_) => expected(r, &format!("`{s}`")),
         }
     }
 
@@ -232,6 +240,7 @@ impl<'s> Parser<'s> {
             let (r, ()) = self.ws(r)?;
             let (r, path) = match string_lit(r) {
                 Ok(x) => x,
+                Err(_) if r.starts_with('"') => return expected(r, "a closing `\"` on the same line"),
                 Err(_) => return expected(r, "a file name in double quotes"),
             };
             let (r, ()) = self.sym(r, ";")?;
@@ -573,8 +582,19 @@ fn string_lit(i: &str) -> PResult<'_, String> {
     Err(nom::Err::Error(PError { at: "", expected: "`\"`".into() }))
 }
 
+/// Whether `i` begins with a word that starts a statement or an item.
+fn starts_statement(i: &str) -> bool {
+    let w: String = i.chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '_').collect();
+    ["network", "module", "const", "include", "input", "population", "source", "output", "connect", "inst", "dt"]
+        .contains(&w.as_str())
+}
+
 /// A short description of what stands at `at`, and its length in bytes.
 fn describe(at: &str) -> (String, usize) {
+    if at.starts_with(char::is_whitespace) {
+        let (found, _) = describe(at.trim_start());
+        return (found, 0);
+    }
     match at.chars().next() {
         None => ("the end of the file".into(), 0),
         Some(c) if c.is_ascii_alphanumeric() || c == '_' => {

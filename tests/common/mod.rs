@@ -1,0 +1,83 @@
+//! Helpers shared by the end-to-end tests.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+/// The repository root (tests run from it).
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Runs the `fpnna` binary with `args` from the repository root.
+pub fn fpnna(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_fpnna")).args(args).current_dir(root()).output().expect("run fpnna")
+}
+
+/// Standard error as text.
+pub fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// Compares `actual` with the golden file at `path` (relative to the root);
+/// with `UPDATE_GOLDEN=1` in the environment, rewrites the file instead, to
+/// be reviewed as a diff.
+pub fn check_golden(path: &Path, actual: &str) {
+    let full = root().join(path);
+    if std::env::var_os("UPDATE_GOLDEN").is_some() {
+        std::fs::create_dir_all(full.parent().unwrap()).unwrap();
+        std::fs::write(&full, actual).unwrap();
+        return;
+    }
+    let expected = std::fs::read_to_string(&full)
+        .unwrap_or_else(|e| panic!("{}: {e}; run with UPDATE_GOLDEN=1 to create it", path.display()));
+    if expected != actual {
+        let line = expected.lines().zip(actual.lines()).position(|(a, b)| a != b);
+        panic!(
+            "{} differs from the output (first difference at line {}; {} vs {} lines). \
+             Run with UPDATE_GOLDEN=1 and review the diff.\n--- actual ---\n{}",
+            path.display(),
+            line.map_or_else(|| "end".to_string(), |l| (l + 1).to_string()),
+            expected.lines().count(),
+            actual.lines().count(),
+            actual.lines().take(40).collect::<Vec<_>>().join("\n")
+        );
+    }
+}
+
+/// An example directory's settings (examples/NAME/example.toml).
+#[derive(Debug)]
+pub struct Example {
+    pub name: String,
+    pub dir: PathBuf,
+    pub source: PathBuf,
+    pub steps: u64,
+    pub stimulus: Option<PathBuf>,
+}
+
+/// Every example, sorted by name.
+pub fn examples() -> Vec<Example> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(root().join("examples")).unwrap() {
+        let dir = e.unwrap().path();
+        let Ok(text) = std::fs::read_to_string(dir.join("example.toml")) else { continue };
+        let t: toml::Table = text.parse().unwrap();
+        let name = dir.file_name().unwrap().to_string_lossy().into_owned();
+        let rel = PathBuf::from("examples").join(&name);
+        out.push(Example {
+            source: rel.join(format!("{name}.fpn")),
+            steps: t["steps"].as_integer().unwrap() as u64,
+            stimulus: t.get("stimulus").map(|s| rel.join(s.as_str().unwrap())),
+            dir: rel,
+            name,
+        });
+    }
+    out.sort_by(|a, b| a.name.cmp(&b.name));
+    assert!(out.len() >= 7, "examples/ should hold at least 7 examples");
+    out
+}
+
+/// A fresh temporary directory.
+pub fn tempdir() -> tempfile::TempDir {
+    tempfile::tempdir().unwrap()
+}
