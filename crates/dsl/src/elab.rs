@@ -432,8 +432,8 @@ impl<'a> Elab<'a> {
             );
             return;
         }
-        // A module sees the global constants and its parameters, nothing of
-        // its caller's local scope.
+        // A module sees the constants of its caller's scope at the point of
+        // instantiation, then its parameters (which shadow them).
         let mut inner: Scope = scope.clone();
         for (p, a) in block.params.iter().zip(args) {
             if let Some(v) = self.eval(a, scope) {
