@@ -1063,7 +1063,7 @@ impl<'a> Elab<'a> {
                         // synapses made, not to the pairs considered.
                         let ln_q = (1.0 - p).ln();
                         let mut at: u64 = 0;
-                        while p > 0.0 {
+                        while p > 0.0 && at < pairs {
                             if p < 1.0 {
                                 let u = (f64::from(rng.next_u32()) + 1.0) / 4_294_967_297.0;
                                 let skip = (u.ln() / ln_q).floor();
@@ -1071,9 +1071,6 @@ impl<'a> Elab<'a> {
                                     break;
                                 }
                                 at += skip as u64;
-                            }
-                            if at >= pairs {
-                                break;
                             }
                             let k = syn.len() as u64;
                             if k >= budget {
@@ -1122,7 +1119,7 @@ impl<'a> Elab<'a> {
                             // Floyd's algorithm: k distinct sources.
                             chosen.clear();
                             for t in (n_pre - k)..n_pre {
-                                let r = (u64::from(rng.next_u32()) * u64::from(t + 1) >> 32) as u32;
+                                let r = ((u64::from(rng.next_u32()) * u64::from(t + 1)) >> 32) as u32;
                                 let pick = if mark[r as usize] == j { t } else { r };
                                 mark[pick as usize] = j;
                                 chosen.push(pick);
@@ -1269,22 +1266,22 @@ impl<'a> Elab<'a> {
                 return;
             }
         }
-        if let SynapseKind::Stdp(sp) = kind {
-            if let Some(k) = syn.weight.iter().position(|&w| w < sp.w_min || w > sp.w_max) {
-                self.err(
-                    Diag::new(
-                        cspan,
-                        format!(
-                            "synapse {k} of `{name}` has weight {} outside the STDP bounds [{}, {}]",
-                            m::from_fixed(syn.weight[k]),
-                            m::from_fixed(sp.w_min),
-                            m::from_fixed(sp.w_max)
-                        ),
-                    )
-                    .label("initial weights out of bounds"),
-                );
-                return;
-            }
+        if let SynapseKind::Stdp(sp) = kind
+            && let Some(k) = syn.weight.iter().position(|&w| w < sp.w_min || w > sp.w_max)
+        {
+            self.err(
+                Diag::new(
+                    cspan,
+                    format!(
+                        "synapse {k} of `{name}` has weight {} outside the STDP bounds [{}, {}]",
+                        m::from_fixed(syn.weight[k]),
+                        m::from_fixed(sp.w_min),
+                        m::from_fixed(sp.w_max)
+                    ),
+                )
+                .label("initial weights out of bounds"),
+            );
+            return;
         }
         self.synapses += syn.len() as u64;
         let mut unique = name.clone();

@@ -40,7 +40,7 @@ pub struct PError<'a> {
 
 impl<'a> ParseError<&'a str> for PError<'a> {
     fn from_error_kind(at: &'a str, kind: ErrorKind) -> Self {
-        PError { at, expected: format!("{}", kind.description()) }
+        PError { at, expected: kind.description().to_string() }
     }
     fn append(_: &'a str, _: ErrorKind, other: Self) -> Self {
         other
@@ -537,8 +537,8 @@ impl<'s> Parser<'s> {
             return Ok((r, Expr { kind: ExprKind::List(items), span: self.span(i, r) }));
         }
         if let Ok((r, name)) = self.ident(i, "a value") {
-            if r.starts_with('(') {
-                let (r, args) = self.list_of(&r[1..], ")", |p, i| {
+            if let Some(r) = r.strip_prefix('(') {
+                let (r, args) = self.list_of(r, ")", |p, i| {
                     let named = p.ident(i, "").and_then(|(r2, n)| p.sym(r2, "=").map(|(r3, ())| (r3, n)));
                     match named {
                         Ok((r3, n)) if !p.peek_sym(r3, "=") => {

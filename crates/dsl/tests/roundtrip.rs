@@ -67,8 +67,11 @@ fn stmt() -> impl Strategy<Value = Stmt> {
         prop::collection::vec(path(), 1..3).prop_map(StmtKind::Output),
         (path(), path(), expr(), prop::collection::vec(clause(), 0..3))
             .prop_map(|(from, to, connector, clauses)| StmtKind::Connect(Connect { from, to, connector, clauses })),
-        (ident(), ident(), prop::collection::vec(expr(), 0..3))
-            .prop_map(|(name, module, args)| StmtKind::Inst { name, module, args }),
+        (ident(), ident(), prop::collection::vec(expr(), 0..3)).prop_map(|(name, module, args)| StmtKind::Inst {
+            name,
+            module,
+            args
+        }),
     ];
     kind.prop_map(|kind| Stmt { kind, span: Span::default() })
 }
@@ -78,10 +81,8 @@ fn clause() -> impl Strategy<Value = Clause> {
         expr().prop_map(Clause::Weight),
         expr().prop_map(Clause::Delay),
         Just(Clause::Synapse { kind: Ident { name: "nonvolatile".into(), span: Span::default() }, params: vec![] }),
-        (prop_oneof![Just("volatile"), Just("stdp")], kvs()).prop_map(|(k, params)| Clause::Synapse {
-            kind: Ident { name: k.into(), span: Span::default() },
-            params
-        }),
+        (prop_oneof![Just("volatile"), Just("stdp")], kvs())
+            .prop_map(|(k, params)| Clause::Synapse { kind: Ident { name: k.into(), span: Span::default() }, params }),
     ]
 }
 
@@ -91,8 +92,11 @@ fn item() -> impl Strategy<Value = Item> {
         (ident(), expr()).prop_map(|(name, value)| Item::Const(ConstDecl { name, value })),
         (ident(), prop::collection::vec(ident(), 0..3), prop::collection::vec(stmt(), 0..4))
             .prop_map(|(name, params, body)| Item::Module(Block { name, params, body })),
-        (ident(), prop::collection::vec(stmt(), 0..6))
-            .prop_map(|(name, body)| Item::Network(Block { name, params: vec![], body })),
+        (ident(), prop::collection::vec(stmt(), 0..6)).prop_map(|(name, body)| Item::Network(Block {
+            name,
+            params: vec![],
+            body
+        })),
     ]
 }
 

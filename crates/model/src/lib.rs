@@ -275,7 +275,7 @@ impl Generator {
         match *self {
             Generator::Poisson { p, seed } => (hash3(seed, u64::from(index), step) >> 32) < p,
             Generator::Regular { period, phase } => {
-                step >= u64::from(phase) && (step - u64::from(phase)) % u64::from(period.max(1)) == 0
+                step >= u64::from(phase) && (step - u64::from(phase)).is_multiple_of(u64::from(period.max(1)))
             }
         }
     }
