@@ -678,6 +678,16 @@ impl<'a> Elab<'a> {
                 let (lo, hi) = (self.fixed(lo, span, key)?, self.fixed(hi, span, key)?);
                 Some((0..u64::from(n)).map(|k| m::uniform_fixed(seed, k, lo, hi)).collect())
             }
+            Dist::List(vals) => {
+                if vals.len() != n as usize {
+                    self.err(
+                        Diag::new(span, format!("`{key}` lists {} values for {n} neurons", vals.len()))
+                            .label("wrong count"),
+                    );
+                    return None;
+                }
+                vals.iter().map(|&x| self.fixed(x, span, key)).collect()
+            }
             Dist::File(path) => {
                 let rows = self.csv(span, &path)?;
                 let vals: Vec<f64> = rows.iter().flat_map(|(_, r)| r.iter().copied()).collect();
@@ -697,6 +707,9 @@ impl<'a> Elab<'a> {
     fn dist(&mut self, v: &Value, span: Span, key: &str, what: &str) -> Option<Dist> {
         match v {
             Value::Num(x) => Some(Dist::Const(*x)),
+            Value::List(items) if items.iter().all(|x| matches!(x, Value::Num(_))) => {
+                Some(Dist::List(items.iter().map(|x| if let Value::Num(v) = x { *v } else { 0.0 }).collect()))
+            }
             Value::Call(f, args) if f == "uniform" => {
                 let a = self.args(span, f, args, &["lo", "hi"], &["seed"])?;
                 let (Value::Num(lo), Value::Num(hi)) = (&a[0], &a[1]) else {
@@ -728,7 +741,7 @@ impl<'a> Elab<'a> {
                     Diag::new(
                         span,
                         format!(
-                            "`{key}` must be a number, uniform(lo, hi, seed = s) or file(\"...\"), found {}",
+                            "`{key}` must be a number, a list, uniform(lo, hi, seed = s) or file(\"...\"), found {}",
                             other.describe()
                         ),
                     )
@@ -934,11 +947,11 @@ impl<'a> Elab<'a> {
                         self.err(Diag::new(x.span, "`weight` is given twice").label("repeated"));
                     }
                     if let Some(w) = self.dist(&v, x.span, "weight", &format!("{name}.weight")) {
-                        if matches!(w, Dist::File(_)) {
+                        if matches!(w, Dist::File(_) | Dist::List(_)) {
                             self.err(
                                 Diag::new(
                                     x.span,
-                                    "per-synapse weights from a file: use `dense(\"w.csv\")` or `sparse(\"s.csv\")`",
+                                    "per-synapse weights: use `dense(...)` or `sparse(...)` with a matrix or a CSV file",
                                 )
                                 .label("here"),
                             );
@@ -1002,7 +1015,7 @@ impl<'a> Elab<'a> {
                 let (lo, hi, seed_w) = match w {
                     Dist::Const(x) => (x, x, 0),
                     Dist::Uniform(lo, hi, s) => (lo, hi, s),
-                    Dist::File(_) => return,
+                    Dist::File(_) | Dist::List(_) => return,
                 };
                 let (Some(lo), Some(hi)) = (self.fixed(lo, wspan, "weight"), self.fixed(hi, wspan, "weight")) else {
                     return;
@@ -1305,20 +1318,20 @@ impl<'a> Elab<'a> {
         match k.name.as_str() {
             "nonvolatile" => Some(SynapseKind::NonVolatile),
             "volatile" => {
-                let p = self.params_of(kvs, &["tau", "gain", "sat"], scope);
-                let tau = self.get_num(&p, "tau", 10.0, scope)?;
+                let p = self.params_of(kvs, &["tau", "decay", "gain", "sat"], scope);
+                let decay = self.decay(&p, "tau", "decay", 10.0, dt, scope);
                 let gain = self.get_num(&p, "gain", 0.05, scope)?;
                 let sat = self.get_num(&p, "sat", 10.0, scope)?;
                 let span = kvs.first().map_or(k.span, |kv| kv.key.span.to(kvs[kvs.len() - 1].value.span));
-                if !(tau > 0.0 && (0.0..=1.0).contains(&gain) && (1.0..=1000.0).contains(&sat)) {
+                if !((0.0..=1.0).contains(&gain) && (1.0..=1000.0).contains(&sat)) {
                     self.err(
-                        Diag::new(span, "volatile needs tau > 0 ms, gain in [0, 1] and sat (Gsat/G0) in [1, 1000]")
+                        Diag::new(span, "volatile needs gain in [0, 1] and sat (Gsat/G0) in [1, 1000]")
                             .label("out of range"),
                     );
                     return None;
                 }
                 Some(SynapseKind::Volatile(VolatileParams {
-                    decay: m::decay_from_tau(tau, dt),
+                    decay: decay?,
                     gain: m::to_fixed(gain)?,
                     facil: m::to_fixed(sat - 1.0)?,
                 }))
@@ -1326,26 +1339,32 @@ impl<'a> Elab<'a> {
             _ => {
                 let p = self.params_of(
                     kvs,
-                    &["a_plus", "a_minus", "tau_plus", "tau_minus", "w_min", "w_max", "pairing", "bounds"],
+                    &[
+                        "a_plus",
+                        "a_minus",
+                        "tau_plus",
+                        "decay_plus",
+                        "tau_minus",
+                        "decay_minus",
+                        "w_min",
+                        "w_max",
+                        "pairing",
+                        "bounds",
+                    ],
                     scope,
                 );
                 let a_plus = self.get_num(&p, "a_plus", 0.01, scope)?;
                 let a_minus = self.get_num(&p, "a_minus", 0.0105, scope)?;
-                let tau_plus = self.get_num(&p, "tau_plus", 20.0, scope)?;
-                let tau_minus = self.get_num(&p, "tau_minus", 20.0, scope)?;
+                let decay_plus = self.decay(&p, "tau_plus", "decay_plus", 20.0, dt, scope);
+                let decay_minus = self.decay(&p, "tau_minus", "decay_minus", 20.0, dt, scope);
+                let (decay_plus, decay_minus) = (decay_plus?, decay_minus?);
                 let w_min = self.get_num(&p, "w_min", 0.0, scope)?;
                 let w_max = self.get_num(&p, "w_max", 1.0, scope)?;
                 let pairing =
                     [Pairing::AllToAll, Pairing::Nearest][self.get_sym(&p, "pairing", &["all", "nearest"])?];
                 let bounds = [Bounds::Hard, Bounds::Soft][self.get_sym(&p, "bounds", &["hard", "soft"])?];
                 let span = kvs.first().map_or(k.span, |kv| kv.key.span.to(kvs[kvs.len() - 1].value.span));
-                if !(tau_plus > 0.0
-                    && tau_minus > 0.0
-                    && a_plus >= 0.0
-                    && a_minus >= 0.0
-                    && 0.0 <= w_min
-                    && w_min <= w_max)
-                {
+                if !(a_plus >= 0.0 && a_minus >= 0.0 && 0.0 <= w_min && w_min <= w_max) {
                     self.err(
                         Diag::new(
                             span,
@@ -1358,8 +1377,8 @@ impl<'a> Elab<'a> {
                 Some(SynapseKind::Stdp(StdpParams {
                     a_plus: self.fixed(a_plus, span, "a_plus")?,
                     a_minus: self.fixed(a_minus, span, "a_minus")?,
-                    decay_plus: m::decay_from_tau(tau_plus, dt),
-                    decay_minus: m::decay_from_tau(tau_minus, dt),
+                    decay_plus,
+                    decay_minus,
                     w_min: self.fixed(w_min, span, "w_min")?,
                     w_max: self.fixed(w_max, span, "w_max")?,
                     pairing,
@@ -1378,6 +1397,7 @@ const CONNECTORS_HELP: &str = "connectors: all_to_all, one_to_one, fixed_probabi
 enum Dist {
     Const(f64),
     Uniform(f64, f64, u64),
+    List(Vec<f64>),
     File(PathBuf),
 }
 
