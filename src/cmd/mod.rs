@@ -1,5 +1,6 @@
 //! One module per subcommand.
 
+mod arch;
 mod check;
 mod sim;
 
@@ -14,6 +15,8 @@ pub enum Command {
     Check(check::Args),
     /// Simulate a network on the reference simulator.
     Sim(sim::Args),
+    /// Print a built-in architecture as TOML, or validate an architecture file.
+    Arch(arch::Args),
 }
 
 /// Runs a subcommand.
@@ -21,6 +24,7 @@ pub fn run(c: Command) -> Result<(), CliError> {
     match c {
         Command::Check(a) => check::run(a),
         Command::Sim(a) => sim::run(a),
+        Command::Arch(a) => arch::run(a),
     }
 }
 
