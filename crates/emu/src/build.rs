@@ -70,7 +70,10 @@ fn invalid(place: impl Into<String>, why: impl Into<String>) -> EmuError {
 
 fn check_decay(place: &str, field: &str, d: u16) -> Result<(), EmuError> {
     if d > DECAY_ONE {
-        return Err(invalid(place, format!("{field} = {d} exceeds {DECAY_ONE} (a decay is a fraction of {DECAY_ONE})")));
+        return Err(invalid(
+            place,
+            format!("{field} = {d} exceeds {DECAY_ONE} (a decay is a fraction of {DECAY_ONE})"),
+        ));
     }
     Ok(())
 }
@@ -207,7 +210,10 @@ pub(crate) fn build(bs: &Bitstream, opts: &EmuOptions) -> Result<Built, EmuError
                     return Err(invalid(place, "volatile row, but this architecture has no volatile nodes"));
                 }
                 RowKind::Volatile(i) if usize::from(i) >= tc.volatile.len() => {
-                    return Err(invalid(place, format!("volatile profile {i}, but the tile has {}", tc.volatile.len())));
+                    return Err(invalid(
+                        place,
+                        format!("volatile profile {i}, but the tile has {}", tc.volatile.len()),
+                    ));
                 }
                 RowKind::Stdp(i) if usize::from(i) >= tc.stdp.len() => {
                     return Err(invalid(place, format!("STDP profile {i}, but the tile has {}", tc.stdp.len())));
@@ -404,7 +410,9 @@ pub(crate) fn build(bs: &Bitstream, opts: &EmuOptions) -> Result<Built, EmuError
         + cfg.verify_reads as f64 * arch.energy.synop_pj;
 
     // Sources: neuron columns, input and generator channels.
-    let mut sources: Vec<(u32, SrcKind, u16, u16, Option<(u32, Generator)>)> = Vec::new();
+    // (key, kind, injection router x, y, generator channel)
+    type Source = (u32, SrcKind, u16, u16, Option<(u32, Generator)>);
+    let mut sources: Vec<Source> = Vec::new();
     for (ti, t) in tiles.iter().enumerate() {
         for (c, &key) in t.col_key.iter().enumerate() {
             sources.push((key, SrcKind::Column { tile: ti as u32, col: c as u16 }, t.x, t.y, None));
@@ -528,15 +536,15 @@ pub(crate) fn build(bs: &Bitstream, opts: &EmuOptions) -> Result<Built, EmuError
             node.first_child = first;
             node.n_children = n_children;
             node.local = out & dir::LOCAL != 0;
-            if node.local {
-                if let Some(&ti) = tile_at.get(&(x, y)) {
-                    let kr = &tiles[ti as usize].key_rows;
-                    let lo = kr.partition_point(|&(k, _)| k < key);
-                    let hi = kr.partition_point(|&(k, _)| k <= key);
-                    if hi > lo {
-                        deliver.push(Delivery { tile: ti, lo: lo as u32, hi: hi as u32 });
-                        reached.insert((ti, key));
-                    }
+            if node.local
+                && let Some(&ti) = tile_at.get(&(x, y))
+            {
+                let kr = &tiles[ti as usize].key_rows;
+                let lo = kr.partition_point(|&(k, _)| k < key);
+                let hi = kr.partition_point(|&(k, _)| k <= key);
+                if hi > lo {
+                    deliver.push(Delivery { tile: ti, lo: lo as u32, hi: hi as u32 });
+                    reached.insert((ti, key));
                 }
             }
             i += 1;

@@ -297,8 +297,9 @@ impl Emulator {
     pub fn new(bs: &Bitstream, opts: EmuOptions) -> Result<Emulator, EmuError> {
         let b = build::build(bs, &opts)?;
         let pool = if opts.threads > 1 {
-            Some(rayon::ThreadPoolBuilder::new().num_threads(opts.threads).build().map_err(|e| {
-                EmuError::Invalid { place: "option `threads`".into(), why: format!("cannot start threads: {e}") }
+            Some(rayon::ThreadPoolBuilder::new().num_threads(opts.threads).build().map_err(|e| EmuError::Invalid {
+                place: "option `threads`".into(),
+                why: format!("cannot start threads: {e}"),
             })?)
         } else {
             None

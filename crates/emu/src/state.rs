@@ -154,11 +154,7 @@ impl Built {
             ));
         }
         if s.tiles.len() != self.tiles.len() {
-            return bad(format!(
-                "the state has {} tiles, the bitstream programs {}",
-                s.tiles.len(),
-                self.tiles.len()
-            ));
+            return bad(format!("the state has {} tiles, the bitstream programs {}", s.tiles.len(), self.tiles.len()));
         }
         // Check everything before changing anything.
         for (ts, t) in s.tiles.iter().zip(&self.tiles) {
@@ -167,10 +163,15 @@ impl Built {
                 return bad(format!("the state's tile ({}, {}) stands where the bitstream has {place}", ts.x, ts.y));
             }
             if ts.neurons.len() != t.state.len() {
-                return bad(format!("{place}: {} neurons in the state, {} in the bitstream", ts.neurons.len(), t.state.len()));
+                return bad(format!(
+                    "{place}: {} neurons in the state, {} in the bitstream",
+                    ts.neurons.len(),
+                    t.state.len()
+                ));
             }
-            let plastic: Vec<usize> =
-                (0..t.node_w.len()).filter(|&n| t.row_kind[usize::from(t.node_row[n])] != RowKind::NonVolatile).collect();
+            let plastic: Vec<usize> = (0..t.node_w.len())
+                .filter(|&n| t.row_kind[usize::from(t.node_row[n])] != RowKind::NonVolatile)
+                .collect();
             if ts.nodes.len() != plastic.len() {
                 return bad(format!(
                     "{place}: {} volatile/STDP nodes in the state, {} in the bitstream",
@@ -195,7 +196,10 @@ impl Built {
                     }
                 }
                 if ns.step > s.step {
-                    return bad(format!("{place}: node (row {}, column {}) is ahead of the state's step", ns.row, ns.col));
+                    return bad(format!(
+                        "{place}: node (row {}, column {}) is ahead of the state's step",
+                        ns.row, ns.col
+                    ));
                 }
             }
             if ts.post_traces.len() != t.post.len() || ts.post_steps.len() != t.post.len() {
@@ -221,8 +225,9 @@ impl Built {
             t.state.clone_from(&ts.neurons);
             t.quiet.iter_mut().for_each(|q| *q = false);
             t.input.iter_mut().for_each(|i| *i = 0);
-            let plastic: Vec<usize> =
-                (0..t.node_w.len()).filter(|&n| t.row_kind[usize::from(t.node_row[n])] != RowKind::NonVolatile).collect();
+            let plastic: Vec<usize> = (0..t.node_w.len())
+                .filter(|&n| t.row_kind[usize::from(t.node_row[n])] != RowKind::NonVolatile)
+                .collect();
             for (ns, n) in ts.nodes.iter().zip(plastic) {
                 t.node_w[n] = ns.weight;
                 t.node_x[n] = ns.x;
