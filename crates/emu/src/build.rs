@@ -133,6 +133,12 @@ pub(crate) fn build(bs: &Bitstream, opts: &EmuOptions) -> Result<Built, EmuError
         if routers.insert((r.x, r.y), &r.entries).is_some() {
             return Err(invalid(place, "listed twice"));
         }
+        if r.entries.len() > arch.router.table_entries as usize {
+            return Err(invalid(
+                place,
+                format!("{} routing entries; a router holds {}", r.entries.len(), arch.router.table_entries),
+            ));
+        }
         for (i, e) in r.entries.iter().enumerate() {
             if e.out & !0x1F != 0 {
                 return Err(invalid(

@@ -402,6 +402,11 @@ fn broken_bitstreams_are_refused_not_panicking() {
     let mut b = bs.clone();
     b.tiles[1].columns[0].key = 1;
     cases.push((b, "key 1: driven by two sources"));
+    let mut b = bs.clone();
+    b.arch.router.table_entries = 1;
+    let e = b.routers[0].entries[0];
+    b.routers[0].entries.push(e);
+    cases.push((b, "3 routing entries; a router holds 1"));
     for (b, want) in cases {
         let e = Emulator::new(&b, EmuOptions::ideal()).err().expect(want).to_string();
         assert!(e.contains(want), "{e} (wanted {want})");
