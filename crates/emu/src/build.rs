@@ -30,6 +30,8 @@ pub(crate) struct Delivery {
     pub tile: u32,
     pub lo: u32,
     pub hi: u32,
+    /// Nodes on those rows (synaptic events one packet will cause).
+    pub nodes: u32,
 }
 
 /// A configured array.
@@ -191,6 +193,15 @@ pub(crate) fn build(bs: &Bitstream, opts: &EmuOptions) -> Result<Built, EmuError
             check_decay(&place, "decay_minus", p.decay_minus)?;
             if p.w_min < 0 || p.w_min > p.w_max {
                 return Err(invalid(place, format!("bounds [{}, {}] need 0 <= w_min <= w_max", p.w_min, p.w_max)));
+            }
+            // Soft bounds multiply a change (up to |a| * 64) by the weight range in i64.
+            let range = i128::from(p.w_max) - i128::from(p.w_min);
+            let a = i128::from(p.a_plus.unsigned_abs().max(p.a_minus.unsigned_abs()));
+            if a * 64 * range >= 1 << 62 {
+                return Err(invalid(
+                    place,
+                    "a_plus or a_minus is too large for the weight range (the update overflows)",
+                ));
             }
         }
         let mut col_params = Vec::with_capacity(tc.columns.len());
@@ -549,7 +560,10 @@ pub(crate) fn build(bs: &Bitstream, opts: &EmuOptions) -> Result<Built, EmuError
                 let lo = kr.partition_point(|&(k, _)| k < key);
                 let hi = kr.partition_point(|&(k, _)| k <= key);
                 if hi > lo {
-                    deliver.push(Delivery { tile: ti, lo: lo as u32, hi: hi as u32 });
+                    let t = &tiles[ti as usize];
+                    let nodes =
+                        kr[lo..hi].iter().map(|&(_, r)| t.row_start[r as usize + 1] - t.row_start[r as usize]).sum();
+                    deliver.push(Delivery { tile: ti, lo: lo as u32, hi: hi as u32, nodes });
                     reached.insert((ti, key));
                 }
             }

@@ -119,6 +119,7 @@ impl Built {
                 for d in &self.deliver[lo..hi] {
                     let tile = &mut self.tiles[d.tile as usize];
                     tile.act.packets_in += 1;
+                    st.synaptic_events_sent += u64::from(d.nodes);
                     for i in d.lo as usize..d.hi as usize {
                         let row = tile.key_rows[i].1;
                         let due = t + u64::from(tile.row_delay[row as usize]);

@@ -195,6 +195,16 @@ impl Built {
                         ));
                     }
                 }
+                let (lo, hi, what) = match t.row_kind[usize::from(ns.row)] {
+                    RowKind::Volatile(_) => (0, fpnna_model::ONE, "volatile conductance x"),
+                    _ => (0, fpnna_model::TRACE_MAX, "presynaptic trace"),
+                };
+                if !(lo..=hi).contains(&ns.x) {
+                    return bad(format!(
+                        "{place}: node (row {}, column {}): {what} {} outside [{lo}, {hi}]",
+                        ns.row, ns.col, ns.x
+                    ));
+                }
                 if ns.step > s.step {
                     return bad(format!(
                         "{place}: node (row {}, column {}) is ahead of the state's step",
@@ -208,6 +218,9 @@ impl Built {
                     ts.post_traces.len(),
                     t.post.len()
                 ));
+            }
+            if ts.post_traces.iter().any(|&x| !(0..=fpnna_model::TRACE_MAX).contains(&x)) {
+                return bad(format!("{place}: a post trace lies outside [0, {}]", fpnna_model::TRACE_MAX));
             }
             if ts.post_steps.iter().any(|&k| k > s.step) {
                 return bad(format!("{place}: a post trace is ahead of the state's step"));

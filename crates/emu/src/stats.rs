@@ -108,6 +108,9 @@ pub struct Stats {
     pub neuron_spikes: u64,
     /// Nodes read into columns (one per synapse per arriving spike).
     pub synaptic_events: u64,
+    /// Synaptic events caused by this run's spikes, counted when sent (as
+    /// the reference simulator counts them; includes events still in flight).
+    pub synaptic_events_sent: u64,
     /// Packets injected into the mesh.
     pub packets: u64,
     /// Link traversals.

@@ -475,3 +475,67 @@ fn stats_serialise_with_labelled_energy() {
     assert_eq!(r.stats.tiles.iter().map(|t| t.row_reads).sum::<u64>(), r.stats.row_reads);
     assert_eq!(r.stats.neuron_updates, 24 * 50);
 }
+
+/// Random field mutations of a valid bitstream: each is either refused
+/// with an error or runs; none panics (debug builds check overflow).
+#[test]
+fn mutated_bitstreams_never_panic() {
+    let (bs, inp) = busy();
+    let stim = busy_stim(inp, 30);
+    let mut h = 99u64;
+    let mut rnd = move || {
+        h = m::hash3(h, 7, 7);
+        h
+    };
+    let (mut refused, mut ran) = (0, 0);
+    for _ in 0..300 {
+        let mut b = bs.clone();
+        for _ in 0..1 + rnd() % 3 {
+            let r = rnd();
+            let t = (rnd() % b.tiles.len() as u64) as usize;
+            let tile = &mut b.tiles[t];
+            let v32 = rnd() as u32;
+            let small = (rnd() % 70) as u16;
+            let pick = |n: usize, r: u64| (r % n.max(1) as u64) as usize;
+            let (ri, ni, ci) = (pick(tile.rows.len(), r), pick(tile.nodes.len(), r), pick(tile.columns.len(), r));
+            match rnd() % 16 {
+                0 => tile.params[0].decay_i = v32 as u16,
+                1 => tile.params[0].threshold = v32 as i32,
+                2 => tile.params[0].bias = v32 as i32,
+                3 if !tile.volatile.is_empty() => tile.volatile[0].gain = v32 as i32,
+                4 if !tile.volatile.is_empty() => tile.volatile[0].facil = v32 as i32,
+                5 if !tile.stdp.is_empty() => tile.stdp[0].a_minus = v32 as i32,
+                6 if !tile.stdp.is_empty() => tile.stdp[0].w_max = v32 as i32,
+                7 => tile.rows[ri].key = v32 % 40,
+                8 => tile.rows[ri].delay = small as u8,
+                9 => tile.rows[ri].scale = v32 as i32,
+                10 => tile.nodes[ni].level = small,
+                11 => tile.nodes[ni].col = small % 8,
+                12 => tile.columns[ci].key = v32 % 40,
+                13 => {
+                    let k = pick(b.routers.len(), r);
+                    let rt = &mut b.routers[k];
+                    let n = rt.entries.len();
+                    let e = &mut rt.entries[pick(n, v32 as u64)];
+                    (e.mask, e.out) = (v32 & 0xF, (small % 32) as u8);
+                }
+                14 => {
+                    let k = pick(b.ports.len(), r);
+                    let p = &mut b.ports[k];
+                    (p.key_base, p.x) = (v32 % 40, small % 3);
+                }
+                _ => b.global.key_count = v32 % 60,
+            }
+        }
+        match Emulator::new(&b, noisy(3)) {
+            Err(_) => refused += 1,
+            Ok(mut e) => {
+                ran += 1;
+                let _ = e.run(30, &stim, &mut NullObserver);
+                let st = e.save_state();
+                e.load_state(&st).unwrap();
+            }
+        }
+    }
+    assert!(refused > 20 && ran > 20, "refused {refused}, ran {ran}");
+}
