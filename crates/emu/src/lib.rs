@@ -326,6 +326,34 @@ impl Emulator {
         self.b.symbols.iter().find(|s| s.name == name).map(|s| s.key_base..s.key_base.saturating_add(s.size))
     }
 
+    /// Resolves a selection `name`, `name[i]` or `name[a..b]` (ports and
+    /// populations) to a key range, for stimulus files and `--trace`.
+    pub fn select(&self, spec: &str) -> Result<Range<u32>, EmuError> {
+        let bad = |why: String| EmuError::Invalid { place: format!("selection `{spec}`"), why };
+        let (name, index) = match spec.split_once('[') {
+            Some((n, rest)) => {
+                let inner = rest.strip_suffix(']').ok_or_else(|| bad("expected `name[i]` or `name[a..b]`".into()))?;
+                (n.trim(), Some(inner))
+            }
+            None => (spec.trim(), None),
+        };
+        let all = self.keys(name).ok_or_else(|| bad(format!("no port or population is called `{name}`")))?;
+        let Some(inner) = index else { return Ok(all) };
+        let num = |s: &str| s.trim().parse::<u32>().map_err(|_| bad(format!("`{s}` is not an index")));
+        let (a, b) = match inner.split_once("..") {
+            Some((a, b)) => (num(a)?, num(b)?),
+            None => {
+                let i = num(inner)?;
+                (i, i.saturating_add(1))
+            }
+        };
+        let size = all.end - all.start;
+        if a >= b || b > size {
+            return Err(bad(format!("{name} has {size} channels; [{inner}] is empty or beyond them")));
+        }
+        Ok(all.start + a..all.start + b)
+    }
+
     /// The name and index of a key (from the symbols), for display.
     pub fn name_of(&self, key: u32) -> Option<(&str, u32)> {
         self.b.name_of(key)

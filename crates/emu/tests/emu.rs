@@ -40,9 +40,15 @@ fn chain_with_delays_through_routers() {
     // a's packets cross two links each; the input's is delivered where it enters.
     assert_eq!((s.packets, s.hops, s.deliveries), (4, 4, 4));
     assert_eq!(s.steps, 20);
-    assert!(s.cycles_per_step.min >= u64::from(bs.arch.timing.barrier_cycles));
-    assert!(s.cycles_per_step.max > s.cycles_per_step.min);
+    // Default timing: 1 cycle per hop, 4 rows and 16 neurons per cycle,
+    // barrier 4, bandwidth 1. Idle step: 1 (update) + 4 = 5. Stimulus
+    // step: the input's packet is delivered where it enters: 5 + 1 = 6.
+    // a's step: 1 row + 1 update, then two hops (arrival at cycle 2) + 1:
+    // 2 + 3 + 4 = 9. b's step: 2 + 0 (b has no route) + 4 = 6.
+    assert_eq!((s.cycles_per_step.min, s.cycles_per_step.max), (5, 9));
+    assert_eq!(s.cycles_total, 2 * 6 + 2 * 9 + 2 * 6 + 14 * 5);
     assert_eq!(s.cycles_total, (s.cycles_per_step.mean * 20.0).round() as u64);
+    assert_eq!(s.tiles.iter().map(|t| t.busy_cycles).sum::<u64>(), 2 * 20 + 4);
 }
 
 #[test]
@@ -538,4 +544,54 @@ fn mutated_bitstreams_never_panic() {
         }
     }
     assert!(refused > 20 && ran > 20, "refused {refused}, ran {ran}");
+}
+
+#[test]
+fn each_non_ideality_alone_changes_the_run_repeatably() {
+    let (bs, inp) = busy();
+    let stim = busy_stim(inp, 200);
+    let ideal = run(&bs, EmuOptions::ideal(), 200, &stim).spikes;
+    let off = DeviceOptions {
+        program_error: Some(0.0),
+        read_noise: Some(0.0),
+        drift_nu: Some(0.0),
+        stuck_at_min: Some(0.0),
+        stuck_at_max: Some(0.0),
+        forming_yield: Some(1.0),
+        c2c_noise: Some(0.0),
+        d2d_tau_spread: Some(0.0),
+        d2d_g0_spread: Some(0.0),
+        write_verify_max: Some(0),
+    };
+    let only: [(&str, DeviceOptions); 8] = [
+        ("program_error", DeviceOptions { program_error: Some(0.05), ..off.clone() }),
+        ("read_noise", DeviceOptions { read_noise: Some(0.1), ..off.clone() }),
+        ("drift_nu", DeviceOptions { drift_nu: Some(0.1), ..off.clone() }),
+        ("stuck_at_min", DeviceOptions { stuck_at_min: Some(0.2), ..off.clone() }),
+        ("forming_yield", DeviceOptions { forming_yield: Some(0.8), ..off.clone() }),
+        ("c2c_noise", DeviceOptions { c2c_noise: Some(0.5), ..off.clone() }),
+        ("d2d_tau_spread", DeviceOptions { d2d_tau_spread: Some(0.3), ..off.clone() }),
+        ("d2d_g0_spread", DeviceOptions { d2d_g0_spread: Some(0.3), ..off.clone() }),
+    ];
+    assert_eq!(run(&bs, EmuOptions { devices: off.clone(), ..EmuOptions::default() }, 200, &stim).spikes, ideal);
+    for (name, devices) in only {
+        let opts = EmuOptions { devices, ..EmuOptions::default() };
+        let a = run(&bs, opts.clone(), 200, &stim).spikes;
+        assert_ne!(a, ideal, "{name} changed nothing");
+        assert_eq!(a, run(&bs, opts, 200, &stim).spikes, "{name} is not repeatable");
+    }
+}
+
+#[test]
+fn selections_resolve_names_and_ranges() {
+    let (bs, ..) = busy();
+    let emu = Emulator::new(&bs, EmuOptions::ideal()).unwrap();
+    let p1 = emu.keys("p1").unwrap();
+    assert_eq!(emu.select("p1").unwrap(), p1.clone());
+    assert_eq!(emu.select("p1[2]").unwrap(), p1.start + 2..p1.start + 3);
+    assert_eq!(emu.select("p1[1..4]").unwrap(), p1.start + 1..p1.start + 4);
+    for (bad, why) in [("nope", "no port or population"), ("p1[5..9]", "p1 has 6"), ("p1[x]", "index")] {
+        let e = emu.select(bad).unwrap_err().to_string();
+        assert!(e.contains(why), "{bad}: {e}");
+    }
 }
