@@ -595,3 +595,38 @@ fn selections_resolve_names_and_ranges() {
         assert!(e.contains(why), "{bad}: {e}");
     }
 }
+
+#[test]
+fn vcd_spike_pulses_last_one_step() {
+    let (mut bs, inp, ..) = chain();
+    bs.global.dt_ms = 0.1;
+    let mut emu = Emulator::new(&bs, EmuOptions::ideal()).unwrap();
+    let mut buf = Vec::new();
+    let opts = VcdOptions { timescale: Timescale::Steps, trace: vec![emu.select("a").unwrap()] };
+    let mut w = VcdObserver::new(&mut buf, &emu, &opts).unwrap();
+    emu.run(8, &[(0, inp)], &mut w).unwrap();
+    w.finish().unwrap();
+    let mut p = vcd::Parser::new(&buf[..]);
+    let h = p.parse_header().unwrap();
+    assert_eq!(h.timescale, Some((100, vcd::TimescaleUnit::US)));
+    let a = h.find_var(&["fpnna", "tile_0_0", "a_0"]).unwrap().code;
+    let b = h.find_var(&["fpnna", "tile_1_1", "b_0"]).unwrap().code;
+    let av = h.find_var(&["fpnna", "tile_0_0", "a_0_v"]).unwrap().code;
+    let east = h.find_var(&["fpnna", "tile_0_0", "link_east"]).unwrap().code;
+    let (mut t, mut edges, mut v_at_2, mut east_at_2) = (0, Vec::new(), None, None);
+    for c in p {
+        match c.unwrap() {
+            vcd::Command::Timestamp(x) => t = x,
+            vcd::Command::ChangeScalar(id, v) if id == a || id == b => edges.push((t, id == a, v)),
+            vcd::Command::ChangeReal(id, v) if id == av && t == 2 => v_at_2 = Some(v),
+            vcd::Command::ChangeVector(id, v) if id == east && t == 2 => east_at_2 = Some(v.to_string()),
+            _ => {}
+        }
+    }
+    use vcd::Value::{V0, V1};
+    let want = vec![(0, true, V0), (0, false, V0), (2, true, V1), (3, true, V0), (5, false, V1), (6, false, V0)];
+    assert_eq!(edges, want);
+    // a fired and reset to 0 at step 2; its packet took the east link.
+    assert_eq!(v_at_2, Some(0.0));
+    assert_eq!(east_at_2.as_deref(), Some("1"));
+}
