@@ -1,0 +1,658 @@
+//! Configuring the array from a bitstream: validation (every refusal names
+//! its place), node programming with the device non-idealities, and the
+//! tracing of every source's multicast tree through the routing tables.
+
+use crate::net::{Link, NONE, Net, TreeNode};
+use crate::noise;
+use crate::stats::{ConfigStats, TileActivity};
+use crate::tile::{RING, Tile};
+use crate::{DeviceModel, EmuError, EmuOptions, RouteFault};
+use fpnna_arch::Arch;
+use fpnna_bitstream::{Bitstream, Port, PortKind, RouteEntry, RowKind, Symbol, dir};
+use fpnna_model::{self as m, DECAY_ONE, Generator, NeuronState, VolatileParams};
+use std::collections::{BTreeMap, BTreeSet};
+
+/// What drives a key.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum SrcKind {
+    /// Neuron column `col` of tile `tile` (index into `Built::tiles`).
+    Column { tile: u32, col: u16 },
+    /// A channel of an input port.
+    Input,
+    /// A channel of a generator port.
+    Generator,
+}
+
+/// Rows of tile `tile` that a source's packet selects:
+/// `tiles[tile].key_rows[lo..hi]`.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Delivery {
+    pub tile: u32,
+    pub lo: u32,
+    pub hi: u32,
+    /// Nodes on those rows (synaptic events one packet will cause).
+    pub nodes: u32,
+}
+
+/// A configured array.
+pub(crate) struct Built {
+    pub arch: Arch,
+    pub dev: DeviceModel,
+    pub seed: u64,
+    /// Timestep, ms.
+    pub dt_ms: f64,
+    pub ports: Vec<Port>,
+    pub symbols: Vec<Symbol>,
+    /// Sources sorted by key.
+    pub src_key: Vec<u32>,
+    pub src_kind: Vec<SrcKind>,
+    pub recorded: Vec<bool>,
+    /// (source, channel, generator) of every generator channel.
+    pub gens: Vec<(u32, u32, Generator)>,
+    pub tiles: Vec<Tile>,
+    /// Deliveries of source s: deliver[deliver_start[s]..deliver_start[s + 1]].
+    pub deliver_start: Vec<u32>,
+    pub deliver: Vec<Delivery>,
+    pub net: Net,
+    pub faults: Vec<RouteFault>,
+    pub config: ConfigStats,
+    /// Next step to run.
+    pub now: u64,
+    /// Cycles run so far.
+    pub cycle_now: u64,
+    /// The slowest tile's neuron update, cycles.
+    pub max_update_cycles: u64,
+    /// Identity of the configuration's structure (for saved states).
+    pub fingerprint: u64,
+}
+
+fn invalid(place: impl Into<String>, why: impl Into<String>) -> EmuError {
+    EmuError::Invalid { place: place.into(), why: why.into() }
+}
+
+fn check_decay(place: &str, field: &str, d: u16) -> Result<(), EmuError> {
+    if d > DECAY_ONE {
+        return Err(invalid(
+            place,
+            format!("{field} = {d} exceeds {DECAY_ONE} (a decay is a fraction of {DECAY_ONE})"),
+        ));
+    }
+    Ok(())
+}
+
+/// First entry of `entries` whose `key & mask == value`.
+fn lookup(entries: &[RouteEntry], key: u32) -> Option<u8> {
+    entries.iter().find(|e| key & e.mask == e.value).map(|e| e.out)
+}
+
+const DIRS: [(u8, i32, i32, &str); 4] =
+    [(dir::EAST, 1, 0, "east"), (dir::NORTH, 0, 1, "north"), (dir::WEST, -1, 0, "west"), (dir::SOUTH, 0, -1, "south")];
+
+/// Volatile parameters of one node with device-to-device spread.
+fn spread_volatile(p: &VolatileParams, dev: &DeviceModel, seed: u64, g: u64) -> VolatileParams {
+    let mut q = *p;
+    if dev.d2d_tau_spread > 0.0 && p.decay > 0 && p.decay < DECAY_ONE {
+        // tau in steps from the decay factor, perturbed, back to a factor.
+        let tau = -1.0 / (1.0 - f64::from(p.decay) / f64::from(DECAY_ONE)).ln();
+        let f = 1.0 + dev.d2d_tau_spread * noise::gauss(seed, noise::D2D_TAU, g, 0);
+        q.decay = m::decay_from_tau((tau * f).max(1e-3), 1.0);
+    }
+    if dev.d2d_g0_spread > 0.0 {
+        // facil = Gsat / G0 - 1; G0 -> G0 (1 + e).
+        let e = (dev.d2d_g0_spread * noise::gauss(seed, noise::D2D_G0, g, 0)).max(-0.9);
+        let f = (1.0 + m::from_fixed(p.facil)) / (1.0 + e) - 1.0;
+        q.facil = m::to_fixed(f).unwrap_or(p.facil);
+    }
+    q
+}
+
+pub(crate) fn build(bs: &Bitstream, opts: &EmuOptions) -> Result<Built, EmuError> {
+    let arch = &bs.arch;
+    arch.validate("the bitstream's architecture").map_err(|e| invalid("architecture", e.to_string()))?;
+    let dev = DeviceModel::resolve(arch, opts);
+    dev.check()?;
+    let seed = opts.seed;
+    let (gw, gh) = (arch.grid.width, arch.grid.height);
+    if !(bs.global.dt_ms > 0.0 && bs.global.dt_ms.is_finite()) {
+        return Err(invalid("global.dt_ms", format!("{} is not a positive timestep", bs.global.dt_ms)));
+    }
+    let key_count = bs.global.key_count;
+    let key_ok = |place: &str, key: u32| {
+        if key >= key_count {
+            Err(invalid(place, format!("key {key} is not below global.key_count = {key_count}")))
+        } else {
+            Ok(())
+        }
+    };
+
+    // Routers.
+    let mut routers: BTreeMap<(u16, u16), &[RouteEntry]> = BTreeMap::new();
+    for r in &bs.routers {
+        let place = format!("router ({}, {})", r.x, r.y);
+        if r.x >= gw || r.y >= gh {
+            return Err(invalid(place, format!("outside the {gw}x{gh} grid")));
+        }
+        if routers.insert((r.x, r.y), &r.entries).is_some() {
+            return Err(invalid(place, "listed twice"));
+        }
+        if r.entries.len() > arch.router.table_entries as usize {
+            return Err(invalid(
+                place,
+                format!("{} routing entries; a router holds {}", r.entries.len(), arch.router.table_entries),
+            ));
+        }
+        for (i, e) in r.entries.iter().enumerate() {
+            if e.out & !0x1F != 0 {
+                return Err(invalid(
+                    format!("{place} entry {i}"),
+                    format!("output bits {:#x} name no direction (east 1, north 2, west 4, south 8, local 16)", e.out),
+                ));
+            }
+        }
+    }
+
+    // Tiles.
+    let levels = arch.nonvolatile.levels;
+    let top = f64::from(levels - 1);
+    let mut tiles = Vec::with_capacity(bs.tiles.len());
+    let mut tile_at: BTreeMap<(u16, u16), u32> = BTreeMap::new();
+    let mut cfg = ConfigStats {
+        assumption: "tiles configure in parallel; per tile one cycle per table word (neuron parameters, columns, \
+                     rows, routing entries) and per pulse (forming, write, verify read); forming at energy.forming_pj, \
+                     writes at energy.node_write_pj, verify reads at energy.synop_pj (projected)"
+            .into(),
+        ..ConfigStats::default()
+    };
+    let mut node_base = 0u64;
+    let mut config_cycles = 0u64;
+    for tc in &bs.tiles {
+        let tplace = format!("tile ({}, {})", tc.x, tc.y);
+        if tc.x >= gw || tc.y >= gh {
+            return Err(invalid(tplace, format!("outside the {gw}x{gh} grid")));
+        }
+        if tile_at.insert((tc.x, tc.y), tiles.len() as u32).is_some() {
+            return Err(invalid(tplace, "listed twice"));
+        }
+        if tc.columns.len() > usize::from(arch.tile.cols) {
+            return Err(invalid(tplace, format!("{} columns; a tile has {}", tc.columns.len(), arch.tile.cols)));
+        }
+        if tc.rows.len() > usize::from(arch.tile.rows) {
+            return Err(invalid(tplace, format!("{} rows; a tile has {}", tc.rows.len(), arch.tile.rows)));
+        }
+        for (i, p) in tc.params.iter().enumerate() {
+            let place = format!("{tplace} neuron parameters {i}");
+            check_decay(&place, "decay_i", p.decay_i)?;
+            check_decay(&place, "decay_v", p.decay_v)?;
+        }
+        for (i, p) in tc.volatile.iter().enumerate() {
+            check_decay(&format!("{tplace} volatile profile {i}"), "decay", p.decay)?;
+        }
+        for (i, p) in tc.stdp.iter().enumerate() {
+            let place = format!("{tplace} STDP profile {i}");
+            check_decay(&place, "decay_plus", p.decay_plus)?;
+            check_decay(&place, "decay_minus", p.decay_minus)?;
+            if p.w_min < 0 || p.w_min > p.w_max {
+                return Err(invalid(place, format!("bounds [{}, {}] need 0 <= w_min <= w_max", p.w_min, p.w_max)));
+            }
+            // Soft bounds multiply a change (up to |a| * 64) by the weight range in i64.
+            let range = i128::from(p.w_max) - i128::from(p.w_min);
+            let a = i128::from(p.a_plus.unsigned_abs().max(p.a_minus.unsigned_abs()));
+            if a * 64 * range >= 1 << 62 {
+                return Err(invalid(
+                    place,
+                    "a_plus or a_minus is too large for the weight range (the update overflows)",
+                ));
+            }
+        }
+        let mut col_params = Vec::with_capacity(tc.columns.len());
+        for (c, col) in tc.columns.iter().enumerate() {
+            let place = format!("{tplace} column {c}");
+            key_ok(&place, col.key)?;
+            let p = tc.params.get(usize::from(col.params)).ok_or_else(|| {
+                invalid(&place, format!("parameter index {} but the tile has {} entries", col.params, tc.params.len()))
+            })?;
+            col_params.push(*p);
+        }
+        for (r, row) in tc.rows.iter().enumerate() {
+            let place = format!("{tplace} row {r}");
+            key_ok(&place, row.key)?;
+            if row.delay == 0 || row.delay > arch.tile.max_delay {
+                return Err(invalid(place, format!("delay {} is outside 1..={}", row.delay, arch.tile.max_delay)));
+            }
+            match row.kind {
+                RowKind::NonVolatile if !arch.tile.nonvolatile_nodes => {
+                    return Err(invalid(place, "non-volatile row, but this architecture's nodes cannot be formed"));
+                }
+                RowKind::Volatile(_) | RowKind::Stdp(_) if !arch.tile.volatile_nodes => {
+                    return Err(invalid(place, "volatile row, but this architecture has no volatile nodes"));
+                }
+                RowKind::Volatile(i) if usize::from(i) >= tc.volatile.len() => {
+                    return Err(invalid(
+                        place,
+                        format!("volatile profile {i}, but the tile has {}", tc.volatile.len()),
+                    ));
+                }
+                RowKind::Stdp(i) if usize::from(i) >= tc.stdp.len() => {
+                    return Err(invalid(place, format!("STDP profile {i}, but the tile has {}", tc.stdp.len())));
+                }
+                _ => {}
+            }
+        }
+        let mut nodes = tc.nodes.clone();
+        nodes.sort_by_key(|n| (n.row, n.col));
+        for (k, n) in nodes.iter().enumerate() {
+            let place = format!("{tplace} node (row {}, column {})", n.row, n.col);
+            if usize::from(n.row) >= tc.rows.len() || usize::from(n.col) >= tc.columns.len() {
+                return Err(invalid(
+                    place,
+                    format!("outside the {} used rows and {} used columns", tc.rows.len(), tc.columns.len()),
+                ));
+            }
+            if n.level >= levels {
+                return Err(invalid(place, format!("level {} but nodes have {levels} levels", n.level)));
+            }
+            if k > 0 && (nodes[k - 1].row, nodes[k - 1].col) == (n.row, n.col) {
+                return Err(invalid(place, "programmed twice"));
+            }
+        }
+
+        // Program the nodes.
+        let nn = nodes.len();
+        let (mut node_row, mut node_col, mut node_w) = (Vec::with_capacity(nn), Vec::with_capacity(nn), vec![0; nn]);
+        let mut node_vp = vec![0u32; nn];
+        let mut vparams = tc.volatile.clone();
+        let mut row_start = vec![0u32; tc.rows.len() + 1];
+        let (mut pulses, before) = (0u64, cfg.clone());
+        for (k, n) in nodes.iter().enumerate() {
+            let g = node_base + k as u64;
+            let row = &tc.rows[usize::from(n.row)];
+            row_start[usize::from(n.row) + 1] += 1;
+            node_row.push(n.row);
+            node_col.push(n.col);
+            let nv = row.kind == RowKind::NonVolatile;
+            let mut stuck = None;
+            if nv {
+                cfg.forming_pulses += 1;
+                if dev.forming_yield < 1.0 && noise::uniform(seed, noise::FORMING, g, 0) >= dev.forming_yield {
+                    cfg.forming_failures += 1;
+                    stuck = Some(0.0);
+                } else if dev.stuck_at_min + dev.stuck_at_max > 0.0 {
+                    let u = noise::uniform(seed, noise::STUCK, g, 0);
+                    if u < dev.stuck_at_min {
+                        cfg.stuck_at_min += 1;
+                        stuck = Some(0.0);
+                    } else if u < dev.stuck_at_min + dev.stuck_at_max {
+                        cfg.stuck_at_max += 1;
+                        stuck = Some(top);
+                    }
+                }
+            }
+            let level = match stuck {
+                Some(l) => {
+                    cfg.write_pulses += 1;
+                    Some(l)
+                }
+                None if dev.program_error > 0.0 => {
+                    let sigma = dev.program_error * top;
+                    let mut err = 0.0;
+                    for it in 1..=u64::from(dev.write_verify_max.max(1)) {
+                        err = sigma * noise::gauss(seed, noise::PROGRAM, g, it);
+                        cfg.write_pulses += 1;
+                        cfg.verify_reads += u64::from(dev.write_verify_max > 0);
+                        if err.abs() <= 0.5 {
+                            break;
+                        }
+                    }
+                    Some((f64::from(n.level) + err).clamp(0.0, top))
+                }
+                None => {
+                    cfg.write_pulses += 1;
+                    None
+                }
+            };
+            let w = match level {
+                None => m::saturate(i64::from(n.level) * i64::from(row.scale)),
+                Some(l) => noise::scale_i32(row.scale, l),
+            };
+            let mut w = if row.negative { m::saturate(-i64::from(w)) } else { w };
+            match row.kind {
+                RowKind::Stdp(pi) => {
+                    let p = &tc.stdp[usize::from(pi)];
+                    if level.is_none() && !(p.w_min..=p.w_max).contains(&w) {
+                        return Err(invalid(
+                            format!("{tplace} node (row {}, column {})", n.row, n.col),
+                            format!("STDP weight {w} lies outside the profile's bounds [{}, {}]", p.w_min, p.w_max),
+                        ));
+                    }
+                    w = w.clamp(p.w_min, p.w_max);
+                }
+                RowKind::Volatile(vi) => {
+                    node_vp[k] = u32::from(vi);
+                    if dev.d2d_tau_spread > 0.0 || dev.d2d_g0_spread > 0.0 {
+                        node_vp[k] = vparams.len() as u32;
+                        vparams.push(spread_volatile(&tc.volatile[usize::from(vi)], &dev, seed, g));
+                    }
+                }
+                RowKind::NonVolatile => {}
+            }
+            node_w[k] = w;
+        }
+        cfg.programmed_nodes += nn as u64;
+        pulses += (cfg.forming_pulses - before.forming_pulses)
+            + (cfg.write_pulses - before.write_pulses)
+            + (cfg.verify_reads - before.verify_reads);
+        for r in 0..tc.rows.len() {
+            row_start[r + 1] += row_start[r];
+        }
+        let words = (tc.params.len() + tc.volatile.len() + tc.stdp.len() + tc.columns.len() + tc.rows.len()) as u64
+            + routers.get(&(tc.x, tc.y)).map_or(0, |e| e.len() as u64);
+        cfg.table_words += words;
+        config_cycles = config_cycles.max(words + pulses);
+
+        // Column indexes of the STDP and volatile nodes.
+        let ncol = tc.columns.len();
+        let csr = |want: &dyn Fn(RowKind) -> bool| {
+            let mut start = vec![0u32; ncol + 1];
+            for k in 0..nn {
+                if want(tc.rows[usize::from(node_row[k])].kind) {
+                    start[usize::from(node_col[k]) + 1] += 1;
+                }
+            }
+            for c in 0..ncol {
+                start[c + 1] += start[c];
+            }
+            let mut fill = start.clone();
+            let mut list = vec![0u32; start[ncol] as usize];
+            for k in 0..nn {
+                if want(tc.rows[usize::from(node_row[k])].kind) {
+                    let c = usize::from(node_col[k]);
+                    list[fill[c] as usize] = k as u32;
+                    fill[c] += 1;
+                }
+            }
+            (start, list)
+        };
+        let (col_stdp_start, col_stdp) = csr(&|k| matches!(k, RowKind::Stdp(_)));
+        let (col_vol_start, col_vol) = csr(&|k| matches!(k, RowKind::Volatile(_)));
+        let mut key_rows: Vec<(u32, u32)> = tc.rows.iter().enumerate().map(|(r, row)| (row.key, r as u32)).collect();
+        key_rows.sort_unstable();
+        let nstdp = tc.stdp.len();
+        tiles.push(Tile {
+            x: tc.x,
+            y: tc.y,
+            node_base,
+            col_key: tc.columns.iter().map(|c| c.key).collect(),
+            col_source: vec![0; ncol],
+            col_params,
+            state: tc.columns.iter().map(|c| NeuronState::with_v(c.v_init)).collect(),
+            input: vec![0; ncol],
+            quiet: vec![false; ncol],
+            row_delay: tc.rows.iter().map(|r| r.delay).collect(),
+            row_kind: tc.rows.iter().map(|r| r.kind).collect(),
+            row_start,
+            key_rows,
+            node_row,
+            node_col,
+            node_w,
+            node_x: vec![0; nn],
+            node_t: vec![0; nn],
+            node_vp,
+            vparams,
+            stdp: tc.stdp.clone(),
+            post: vec![0; ncol * nstdp],
+            post_t: vec![0; ncol * nstdp],
+            col_stdp_start,
+            col_stdp,
+            col_vol_start,
+            col_vol,
+            ring: vec![Vec::new(); RING as usize],
+            fired: Vec::new(),
+            rows_read: 0,
+            syn: 0,
+            writes: 0,
+            update_cycles: (ncol as u64).div_ceil(u64::from(arch.timing.neurons_per_cycle)),
+            act: TileActivity { x: tc.x, y: tc.y, ..TileActivity::default() },
+        });
+        node_base += nn as u64;
+    }
+    for (xy, e) in &routers {
+        if !tile_at.contains_key(xy) {
+            cfg.table_words += e.len() as u64;
+            config_cycles = config_cycles.max(e.len() as u64);
+        }
+    }
+    cfg.config_cycles = config_cycles;
+    cfg.config_energy_pj = cfg.forming_pulses as f64 * arch.energy.forming_pj
+        + cfg.write_pulses as f64 * arch.energy.node_write_pj
+        + cfg.verify_reads as f64 * arch.energy.synop_pj;
+
+    // Sources: neuron columns, input and generator channels.
+    // (key, kind, injection router x, y, generator channel)
+    type Source = (u32, SrcKind, u16, u16, Option<(u32, Generator)>);
+    let mut sources: Vec<Source> = Vec::new();
+    for (ti, t) in tiles.iter().enumerate() {
+        for (c, &key) in t.col_key.iter().enumerate() {
+            sources.push((key, SrcKind::Column { tile: ti as u32, col: c as u16 }, t.x, t.y, None));
+        }
+    }
+    let mut outputs: Vec<(u32, u32)> = Vec::new();
+    for (i, p) in bs.ports.iter().enumerate() {
+        let place = format!("port {i} `{}`", p.name);
+        let end = p.key_base.checked_add(p.size).filter(|&e| e <= key_count).ok_or_else(|| {
+            invalid(&place, format!("keys {}+{} exceed global.key_count = {key_count}", p.key_base, p.size))
+        })?;
+        let kind = match p.kind {
+            PortKind::Output => {
+                outputs.push((p.key_base, end));
+                continue;
+            }
+            PortKind::Input => SrcKind::Input,
+            PortKind::Generator(_) => SrcKind::Generator,
+        };
+        if p.x >= gw || p.y >= gh {
+            return Err(invalid(place, format!("injection router ({}, {}) is outside the {gw}x{gh} grid", p.x, p.y)));
+        }
+        let generator = match p.kind {
+            PortKind::Generator(g) => Some(g),
+            _ => None,
+        };
+        for ch in 0..p.size {
+            sources.push((p.key_base + ch, kind, p.x, p.y, generator.map(|g| (ch, g))));
+        }
+    }
+    sources.sort_by_key(|s| s.0);
+    for w in sources.windows(2) {
+        if w[0].0 == w[1].0 {
+            return Err(invalid(format!("key {}", w[0].0), "driven by two sources (neurons or port channels)"));
+        }
+    }
+    let src_key: Vec<u32> = sources.iter().map(|s| s.0).collect();
+    let src_kind: Vec<SrcKind> = sources.iter().map(|s| s.1).collect();
+    let recorded: Vec<bool> = if outputs.is_empty() {
+        src_kind.iter().map(|k| matches!(k, SrcKind::Column { .. })).collect()
+    } else {
+        src_key.iter().map(|&k| outputs.iter().any(|&(a, b)| (a..b).contains(&k))).collect()
+    };
+    let mut gens = Vec::new();
+    for (s, src) in sources.iter().enumerate() {
+        if let SrcKind::Column { tile, col } = src.1 {
+            tiles[tile as usize].col_source[usize::from(col)] = s as u32;
+        }
+        if let Some((ch, g)) = src.4 {
+            gens.push((s as u32, ch, g));
+        }
+    }
+
+    // Multicast trees.
+    let mut faults: BTreeSet<RouteFault> = BTreeSet::new();
+    let mut link_ids: BTreeMap<Link, u32> = BTreeMap::new();
+    let mut links: Vec<Link> = Vec::new();
+    let mut inject_ids: BTreeMap<(u16, u16), u32> = BTreeMap::new();
+    let (mut tree_start, mut tree, mut inject) = (vec![0u32], Vec::new(), Vec::new());
+    let (mut deliver_start, mut deliver) = (vec![0u32], Vec::new());
+    let mut reached: BTreeSet<(u32, u32)> = BTreeSet::new(); // (tile, key)
+    for &(key, _, sx, sy, _) in &sources {
+        let n_ids = inject_ids.len() as u32;
+        inject.push(*inject_ids.entry((sx, sy)).or_insert(n_ids));
+        let base = tree.len();
+        let mut at: Vec<(u16, u16)> = Vec::new();
+        let mut visited: BTreeSet<(u16, u16)> = BTreeSet::new();
+        let root_out = routers.get(&(sx, sy)).and_then(|e| lookup(e, key));
+        if root_out.is_some() {
+            tree.push(TreeNode { link: NONE, first_child: 0, n_children: 0, local: false });
+            at.push((sx, sy));
+            visited.insert((sx, sy));
+        }
+        let mut i = 0;
+        while base + i < tree.len() {
+            let (x, y) = at[i];
+            let Some(out) = routers.get(&(x, y)).and_then(|e| lookup(e, key)) else {
+                faults.insert(RouteFault {
+                    key,
+                    at: (x, y),
+                    what: "no routing entry matches; the packet is dropped".into(),
+                });
+                i += 1;
+                continue;
+            };
+            let first = tree.len() as u32;
+            let mut n_children = 0;
+            for &(bit, dx, dy, name) in &DIRS {
+                if out & bit == 0 {
+                    continue;
+                }
+                let (nx, ny) = (i32::from(x) + dx, i32::from(y) + dy);
+                if nx < 0 || ny < 0 || nx >= i32::from(gw) || ny >= i32::from(gh) {
+                    faults.insert(RouteFault {
+                        key,
+                        at: (x, y),
+                        what: format!("routed {name}, off the {gw}x{gh} grid; that copy is dropped"),
+                    });
+                    continue;
+                }
+                let (nx, ny) = (nx as u16, ny as u16);
+                if !visited.insert((nx, ny)) {
+                    faults.insert(RouteFault {
+                        key,
+                        at: (nx, ny),
+                        what: "reached twice (routing loop or converging paths); the second copy is dropped".into(),
+                    });
+                    continue;
+                }
+                let link = Link { x, y, dir: bit };
+                let nl = link_ids.len() as u32;
+                let l = *link_ids.entry(link).or_insert_with(|| {
+                    links.push(link);
+                    nl
+                });
+                tree.push(TreeNode { link: l, first_child: 0, n_children: 0, local: false });
+                at.push((nx, ny));
+                n_children += 1;
+            }
+            let node = &mut tree[base + i];
+            node.first_child = first;
+            node.n_children = n_children;
+            node.local = out & dir::LOCAL != 0;
+            if node.local
+                && let Some(&ti) = tile_at.get(&(x, y))
+            {
+                let kr = &tiles[ti as usize].key_rows;
+                let lo = kr.partition_point(|&(k, _)| k < key);
+                let hi = kr.partition_point(|&(k, _)| k <= key);
+                if hi > lo {
+                    let t = &tiles[ti as usize];
+                    let nodes =
+                        kr[lo..hi].iter().map(|&(_, r)| t.row_start[r as usize + 1] - t.row_start[r as usize]).sum();
+                    deliver.push(Delivery { tile: ti, lo: lo as u32, hi: hi as u32, nodes });
+                    reached.insert((ti, key));
+                }
+            }
+            i += 1;
+        }
+        tree_start.push(tree.len() as u32);
+        deliver_start.push(deliver.len() as u32);
+    }
+    for (ti, t) in tiles.iter().enumerate() {
+        let mut last = None;
+        for &(key, _) in &t.key_rows {
+            if last == Some(key) {
+                continue;
+            }
+            last = Some(key);
+            let what = if src_key.binary_search(&key).is_err() {
+                "the tile has rows for this key, which no neuron, input or generator drives"
+            } else if !reached.contains(&(ti as u32, key)) {
+                "the tile has rows for this key, but no route delivers it here"
+            } else {
+                continue;
+            };
+            faults.insert(RouteFault { key, at: (t.x, t.y), what: what.into() });
+        }
+    }
+    let n_inject = inject_ids.len();
+    let net = Net::new(links, tree_start, tree, inject, n_inject, arch);
+
+    let mut fp = m::hash3(arch.hash(), u64::from(key_count), tiles.len() as u64);
+    for t in &tiles {
+        fp = m::hash3(fp, u64::from(t.x) << 16 | u64::from(t.y), t.col_key.len() as u64);
+        fp = m::hash3(fp, t.row_delay.len() as u64, t.node_w.len() as u64);
+    }
+    let max_update_cycles = tiles.iter().map(|t| t.update_cycles).max().unwrap_or(0);
+    Ok(Built {
+        arch: arch.clone(),
+        dev,
+        seed,
+        dt_ms: bs.global.dt_ms,
+        ports: bs.ports.clone(),
+        symbols: bs.symbols.clone(),
+        src_key,
+        src_kind,
+        recorded,
+        gens,
+        tiles,
+        deliver_start,
+        deliver,
+        net,
+        faults: faults.into_iter().collect(),
+        config: cfg,
+        now: 0,
+        cycle_now: 0,
+        max_update_cycles,
+        fingerprint: fp,
+    })
+}
+
+impl Built {
+    /// Index of the source of `key`.
+    pub fn source(&self, key: u32) -> Option<usize> {
+        self.src_key.binary_search(&key).ok()
+    }
+
+    /// Name and index of a key, from the symbols.
+    pub fn name_of(&self, key: u32) -> Option<(&str, u32)> {
+        self.symbols
+            .iter()
+            .find(|s| key >= s.key_base && key - s.key_base < s.size)
+            .map(|s| (s.name.as_str(), key - s.key_base))
+    }
+
+    /// (tile, column) of neuron `key`.
+    pub fn locate(&self, key: u32) -> Option<(usize, usize)> {
+        match self.src_kind[self.source(key)?] {
+            SrcKind::Column { tile, col } => Some((tile as usize, usize::from(col))),
+            _ => None,
+        }
+    }
+
+    pub fn neuron_state(&self, key: u32) -> Option<NeuronState> {
+        let (t, c) = self.locate(key)?;
+        Some(self.tiles[t].state[c])
+    }
+
+    pub fn volatile_conductance_ns(&self, key: u32, step: u64) -> Option<f64> {
+        let (t, c) = self.locate(key)?;
+        let (sum, n) = self.tiles[t].volatile_x_sum(c, step)?;
+        let v = &self.arch.volatile;
+        Some(n as f64 * v.g0_ns + (sum as f64 / f64::from(m::ONE)) * (v.gsat_ns - v.g0_ns))
+    }
+}

@@ -1,0 +1,417 @@
+//! The cycle-level emulator: loads a [`Bitstream`] and runs the array.
+//!
+//! The *function* of a run (which neuron spikes when) is defined by the step
+//! semantics of the reference simulator (docs/semantics.md), computed with
+//! `fpnna-model`'s arithmetic; the *cycle model* (routers, links, row reads,
+//! neuron updates, barrier) only measures how long each step takes on the
+//! hardware. Congestion costs cycles, never correctness. docs/emulator.md
+//! states the timing model, the energy model and the device non-idealities.
+//!
+//! The emulator is event driven: a step costs time in proportion to the rows
+//! read, the nodes touched, the packets routed and the programmed neurons,
+//! never to the size of the array.
+
+mod build;
+mod net;
+mod noise;
+mod run;
+mod state;
+mod stats;
+mod tile;
+mod vcd_out;
+
+use fpnna_bitstream::{Bitstream, Port};
+use serde::{Deserialize, Serialize};
+use std::ops::Range;
+
+pub use state::{EmuState, STATE_FORMAT, STATE_VERSION};
+pub use stats::{ConfigStats, EnergyItem, EnergyReport, MinMeanMax, Stats, TileActivity};
+pub use vcd_out::{Timescale, VcdObserver, VcdOptions};
+
+use build::Built;
+
+/// Errors of the emulator; each names the place it is about.
+#[derive(Debug, thiserror::Error)]
+pub enum EmuError {
+    /// The bitstream describes something the array cannot be configured with.
+    #[error("bitstream: {place}: {why}")]
+    Invalid {
+        /// Where (tile, row, node, router, port, ...).
+        place: String,
+        /// What is wrong, and what would be accepted.
+        why: String,
+    },
+    /// A stimulus spike is refused.
+    #[error("stimulus spike {n} (step {step}, key {key}): {why}")]
+    Stimulus {
+        /// Index of the spike in the stimulus list.
+        n: usize,
+        /// Its step (relative to the start of the run).
+        step: u64,
+        /// Its key.
+        key: u32,
+        /// Why.
+        why: String,
+    },
+    /// A saved state does not fit this emulator, or is not a state file.
+    #[error("state: {0}")]
+    State(String),
+    /// The observer (e.g. the VCD writer) failed to write.
+    #[error("waveform output: {0}")]
+    Observer(#[from] std::io::Error),
+}
+
+/// Overrides of the device non-idealities; `None` takes the figure from the
+/// bitstream's architecture (DEVICE-MODEL.md). All are ignored when
+/// [`EmuOptions::ideal`] is set.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct DeviceOptions {
+    /// Programming error, std. dev. as a fraction of the level range.
+    pub program_error: Option<f64>,
+    /// Write-verify iterations at most (0: one blind write).
+    pub write_verify_max: Option<u16>,
+    /// Read noise, std. dev. as a fraction of the node's weight, per read.
+    pub read_noise: Option<f64>,
+    /// Drift exponent nu of w(t) = w0 (t / dt)^-nu (non-volatile nodes).
+    pub drift_nu: Option<f64>,
+    /// Fraction of non-volatile nodes stuck at G_min (level 0).
+    pub stuck_at_min: Option<f64>,
+    /// Fraction of non-volatile nodes stuck at G_max (top level).
+    pub stuck_at_max: Option<f64>,
+    /// Fraction of forming pulses that succeed (failures are stuck at G_min).
+    pub forming_yield: Option<f64>,
+    /// Cycle-to-cycle noise of a volatile increment, fraction of the increment.
+    pub c2c_noise: Option<f64>,
+    /// Device-to-device spread of volatile tau, fraction.
+    pub d2d_tau_spread: Option<f64>,
+    /// Device-to-device spread of volatile G0, fraction.
+    pub d2d_g0_spread: Option<f64>,
+}
+
+/// How to run.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct EmuOptions {
+    /// Ideal devices: every non-ideality off (the run then equals the
+    /// reference simulator spike for spike).
+    pub ideal: bool,
+    /// Seed of every random draw (counter-based: independent of threads).
+    pub seed: u64,
+    /// Worker threads for the tile phases (0 or 1: the calling thread).
+    pub threads: usize,
+    /// Device figures overriding the architecture's.
+    pub devices: DeviceOptions,
+}
+
+impl Default for EmuOptions {
+    fn default() -> Self {
+        EmuOptions { ideal: false, seed: 1, threads: 1, devices: DeviceOptions::default() }
+    }
+}
+
+impl EmuOptions {
+    /// Ideal devices, one thread.
+    pub fn ideal() -> Self {
+        EmuOptions { ideal: true, ..EmuOptions::default() }
+    }
+}
+
+/// The device figures in force for a run (after defaults and overrides).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct DeviceModel {
+    /// Programming error, fraction of the level range.
+    pub program_error: f64,
+    /// Write-verify iterations at most.
+    pub write_verify_max: u16,
+    /// Read noise, fraction of the weight.
+    pub read_noise: f64,
+    /// Drift exponent.
+    pub drift_nu: f64,
+    /// Stuck-at-G_min rate.
+    pub stuck_at_min: f64,
+    /// Stuck-at-G_max rate.
+    pub stuck_at_max: f64,
+    /// Forming yield.
+    pub forming_yield: f64,
+    /// Volatile cycle-to-cycle noise.
+    pub c2c_noise: f64,
+    /// Volatile tau spread.
+    pub d2d_tau_spread: f64,
+    /// Volatile G0 spread.
+    pub d2d_g0_spread: f64,
+}
+
+impl DeviceModel {
+    /// Resolves the options against an architecture.
+    pub fn resolve(arch: &fpnna_arch::Arch, opts: &EmuOptions) -> DeviceModel {
+        if opts.ideal {
+            return DeviceModel {
+                program_error: 0.0,
+                write_verify_max: 0,
+                read_noise: 0.0,
+                drift_nu: 0.0,
+                stuck_at_min: 0.0,
+                stuck_at_max: 0.0,
+                forming_yield: 1.0,
+                c2c_noise: 0.0,
+                d2d_tau_spread: 0.0,
+                d2d_g0_spread: 0.0,
+            };
+        }
+        let (nv, v, d) = (&arch.nonvolatile, &arch.volatile, &opts.devices);
+        DeviceModel {
+            program_error: d.program_error.unwrap_or(nv.program_error),
+            write_verify_max: d.write_verify_max.unwrap_or(nv.write_verify_max),
+            read_noise: d.read_noise.unwrap_or(nv.read_noise),
+            drift_nu: d.drift_nu.unwrap_or(nv.drift_nu),
+            stuck_at_min: d.stuck_at_min.unwrap_or(nv.stuck_at_min),
+            stuck_at_max: d.stuck_at_max.unwrap_or(nv.stuck_at_max),
+            forming_yield: d.forming_yield.unwrap_or(nv.forming_yield),
+            c2c_noise: d.c2c_noise.unwrap_or(v.c2c_noise),
+            d2d_tau_spread: d.d2d_tau_spread.unwrap_or(v.d2d_tau_spread),
+            d2d_g0_spread: d.d2d_g0_spread.unwrap_or(v.d2d_g0_spread),
+        }
+    }
+
+    fn check(&self) -> Result<(), EmuError> {
+        let fields = [
+            ("program_error", self.program_error),
+            ("read_noise", self.read_noise),
+            ("drift_nu", self.drift_nu),
+            ("stuck_at_min", self.stuck_at_min),
+            ("stuck_at_max", self.stuck_at_max),
+            ("forming_yield", self.forming_yield),
+            ("c2c_noise", self.c2c_noise),
+            ("d2d_tau_spread", self.d2d_tau_spread),
+            ("d2d_g0_spread", self.d2d_g0_spread),
+        ];
+        for (name, x) in fields {
+            if !(0.0..=1.0).contains(&x) {
+                return Err(EmuError::Invalid {
+                    place: format!("device option `{name}`"),
+                    why: format!("{x} is not a fraction in [0, 1]"),
+                });
+            }
+        }
+        if self.stuck_at_min + self.stuck_at_max > 1.0 {
+            return Err(EmuError::Invalid {
+                place: "device options `stuck_at_min` + `stuck_at_max`".into(),
+                why: "the stuck-at rates add up beyond 1".into(),
+            });
+        }
+        Ok(())
+    }
+
+    /// Whether reads of non-volatile nodes are perturbed.
+    fn noisy_reads(&self) -> bool {
+        self.read_noise > 0.0 || self.drift_nu > 0.0
+    }
+}
+
+/// A routing problem found when the emulator traced every source's
+/// multicast tree through the routing tables. The packets concerned are
+/// dropped (or not duplicated); each problem is reported once.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct RouteFault {
+    /// Key of the packet.
+    pub key: u32,
+    /// Router (x, y) where it happened.
+    pub at: (u16, u16),
+    /// What happened.
+    pub what: String,
+}
+
+impl std::fmt::Display for RouteFault {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "router ({}, {}): packet of key {}: {}", self.at.0, self.at.1, self.key, self.what)
+    }
+}
+
+/// What a run produced.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RunResult {
+    /// Emulator step at which the run started (0 for a fresh emulator);
+    /// stimulus and output steps are relative to it.
+    pub first_step: u64,
+    /// Recorded spikes (keys of output ports, or of every neuron when the
+    /// bitstream has no output port), as (step, key), sorted.
+    pub spikes: Vec<(u64, u32)>,
+    /// Counts, cycles and energy of the run.
+    pub stats: Stats,
+}
+
+/// What an observer sees at the end of each step.
+pub struct StepView<'a> {
+    /// Emulator step (absolute).
+    pub step: u64,
+    /// First cycle of this step (cycles counted from the emulator's start).
+    pub cycle_start: u64,
+    /// Cycles this step took.
+    pub cycles: u64,
+    /// Keys that spiked at this step (every source), sorted.
+    pub spikes: &'a [u32],
+    /// Packets that crossed each link this step: (link index, count),
+    /// links as listed by [`Emulator::links`].
+    pub link_load: &'a [(u32, u32)],
+    emu: &'a Built,
+}
+
+impl StepView<'_> {
+    /// Membrane potential and synaptic current of neuron `key`, after this step.
+    pub fn neuron(&self, key: u32) -> Option<fpnna_model::NeuronState> {
+        self.emu.neuron_state(key)
+    }
+
+    /// Sum of the conductances (nS) of the volatile nodes feeding neuron
+    /// `key`, relaxed to this step; `None` when it has none.
+    pub fn volatile_conductance_ns(&self, key: u32) -> Option<f64> {
+        self.emu.volatile_conductance_ns(key, self.step)
+    }
+}
+
+/// Receives every step of a run (waveform writers, live plots).
+pub trait Observer {
+    /// Called once per step, after the step's spikes are routed.
+    fn step(&mut self, view: &StepView<'_>) -> std::io::Result<()>;
+}
+
+/// An observer that ignores everything.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct NullObserver;
+
+impl Observer for NullObserver {
+    fn step(&mut self, _: &StepView<'_>) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// A configured array, ready to run.
+pub struct Emulator {
+    b: Built,
+    pool: Option<rayon::ThreadPool>,
+}
+
+impl Emulator {
+    /// Configures an array with `bs`: validates it (never panics on a
+    /// decoded bitstream), programs the nodes (with the non-idealities of
+    /// `opts`) and traces every source's route.
+    pub fn new(bs: &Bitstream, opts: EmuOptions) -> Result<Emulator, EmuError> {
+        let b = build::build(bs, &opts)?;
+        let pool = if opts.threads > 1 {
+            Some(rayon::ThreadPoolBuilder::new().num_threads(opts.threads).build().map_err(|e| EmuError::Invalid {
+                place: "option `threads`".into(),
+                why: format!("cannot start threads: {e}"),
+            })?)
+        } else {
+            None
+        };
+        Ok(Emulator { b, pool })
+    }
+
+    /// The port called `name`.
+    pub fn port(&self, name: &str) -> Option<&Port> {
+        self.b.ports.iter().find(|p| p.name == name)
+    }
+
+    /// All ports.
+    pub fn ports(&self) -> &[Port] {
+        &self.b.ports
+    }
+
+    /// The key range of the port or population called `name` (ports first,
+    /// then the bitstream's symbols).
+    pub fn keys(&self, name: &str) -> Option<Range<u32>> {
+        if let Some(p) = self.port(name) {
+            return Some(p.key_base..p.key_base.saturating_add(p.size));
+        }
+        self.b.symbols.iter().find(|s| s.name == name).map(|s| s.key_base..s.key_base.saturating_add(s.size))
+    }
+
+    /// Resolves a selection `name`, `name[i]` or `name[a..b]` (ports and
+    /// populations) to a key range, for stimulus files and `--trace`.
+    pub fn select(&self, spec: &str) -> Result<Range<u32>, EmuError> {
+        let bad = |why: String| EmuError::Invalid { place: format!("selection `{spec}`"), why };
+        let (name, index) = match spec.split_once('[') {
+            Some((n, rest)) => {
+                let inner = rest.strip_suffix(']').ok_or_else(|| bad("expected `name[i]` or `name[a..b]`".into()))?;
+                (n.trim(), Some(inner))
+            }
+            None => (spec.trim(), None),
+        };
+        let all = self.keys(name).ok_or_else(|| bad(format!("no port or population is called `{name}`")))?;
+        let Some(inner) = index else { return Ok(all) };
+        let num = |s: &str| s.trim().parse::<u32>().map_err(|_| bad(format!("`{s}` is not an index")));
+        let (a, b) = match inner.split_once("..") {
+            Some((a, b)) => (num(a)?, num(b)?),
+            None => {
+                let i = num(inner)?;
+                (i, i.saturating_add(1))
+            }
+        };
+        let size = all.end - all.start;
+        if a >= b || b > size {
+            return Err(bad(format!("{name} has {size} channels; [{inner}] is empty or beyond them")));
+        }
+        Ok(all.start + a..all.start + b)
+    }
+
+    /// The name and index of a key (from the symbols), for display.
+    pub fn name_of(&self, key: u32) -> Option<(&str, u32)> {
+        self.b.name_of(key)
+    }
+
+    /// The directed links that carry traffic: (router x, router y, direction
+    /// bit of `fpnna_bitstream::dir`), indexed as in [`StepView::link_load`].
+    pub fn links(&self) -> Vec<(u16, u16, u8)> {
+        self.b.net.links.iter().map(|l| (l.x, l.y, l.dir)).collect()
+    }
+
+    /// Keys of the neurons of each programmed tile: ((x, y), keys by column).
+    pub fn tile_neurons(&self) -> Vec<((u16, u16), Vec<u32>)> {
+        self.b.tiles.iter().map(|t| ((t.x, t.y), t.col_key.clone())).collect()
+    }
+
+    /// Emulator step the next run starts at.
+    pub fn now(&self) -> u64 {
+        self.b.now
+    }
+
+    /// What configuring the array cost (forming, writes, write-verify).
+    pub fn config_stats(&self) -> &ConfigStats {
+        &self.b.config
+    }
+
+    /// Routing problems found when loading (each reported once).
+    pub fn route_faults(&self) -> &[RouteFault] {
+        &self.b.faults
+    }
+
+    /// The device figures in force.
+    pub fn devices(&self) -> &DeviceModel {
+        &self.b.dev
+    }
+
+    /// Runs `steps` steps. `stimulus` lists spikes on input ports as (step
+    /// relative to the start of this run, key), in any order; duplicates
+    /// count once. The observer sees every step.
+    pub fn run(
+        &mut self,
+        steps: u64,
+        stimulus: &[(u64, u32)],
+        observer: &mut dyn Observer,
+    ) -> Result<RunResult, EmuError> {
+        let stim = self.b.check_stimulus(steps, stimulus)?;
+        self.b.run(steps, &stim, observer, self.pool.as_ref())
+    }
+
+    /// The dynamic state (neurons, volatile nodes, learned STDP weights,
+    /// traces, spikes in flight), to continue later or to consolidate.
+    pub fn save_state(&self) -> EmuState {
+        self.b.save_state()
+    }
+
+    /// Restores a state saved from an emulator of the same bitstream;
+    /// errors name what does not match.
+    pub fn load_state(&mut self, s: &EmuState) -> Result<(), EmuError> {
+        self.b.load_state(s)
+    }
+}

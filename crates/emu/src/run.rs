@@ -1,0 +1,184 @@
+//! The step loop: tile phases (possibly on threads), sources, delivery into
+//! the tiles' arrival queues, the mesh's cycle model, statistics.
+
+use crate::build::{Built, SrcKind};
+use crate::stats::{MinMeanMax, Stats};
+use crate::tile::{Ctx, RING};
+use crate::{EmuError, Observer, RunResult, StepView};
+use rayon::prelude::*;
+
+impl Built {
+    /// Checks a stimulus and turns it into sorted, deduplicated
+    /// (absolute step, source).
+    pub fn check_stimulus(&self, steps: u64, stimulus: &[(u64, u32)]) -> Result<Vec<(u64, u32)>, EmuError> {
+        let mut out = Vec::with_capacity(stimulus.len());
+        for (n, &(step, key)) in stimulus.iter().enumerate() {
+            let err = |why: String| EmuError::Stimulus { n, step, key, why };
+            if step >= steps {
+                return Err(err(if steps == 0 {
+                    "the run has no steps".into()
+                } else {
+                    format!("beyond the last step {} of the run", steps - 1)
+                }));
+            }
+            match self.source(key) {
+                Some(s) if self.src_kind[s] == SrcKind::Input => out.push((self.now + step, s as u32)),
+                _ => {
+                    let what = match self.name_of(key) {
+                        Some((name, i)) => format!("`{name}[{i}]`"),
+                        None => "it".into(),
+                    };
+                    let inputs: Vec<&str> = self
+                        .ports
+                        .iter()
+                        .filter(|p| p.kind == fpnna_bitstream::PortKind::Input)
+                        .map(|p| p.name.as_str())
+                        .collect();
+                    return Err(err(format!(
+                        "{what} is not a channel of an input port (input ports: {})",
+                        if inputs.is_empty() { "none".to_string() } else { inputs.join(", ") }
+                    )));
+                }
+            }
+        }
+        out.sort_unstable();
+        out.dedup();
+        Ok(out)
+    }
+
+    pub fn run(
+        &mut self,
+        steps: u64,
+        stim: &[(u64, u32)],
+        observer: &mut dyn Observer,
+        pool: Option<&rayon::ThreadPool>,
+    ) -> Result<RunResult, EmuError> {
+        let first = self.now;
+        self.net.max_load = 0;
+        let start_act: Vec<_> = self.tiles.iter().map(|t| t.act.clone()).collect();
+        let mut st = Stats { steps, ..Stats::default() };
+        let (mut cmin, mut cmax) = (u64::MAX, 0u64);
+        let mut spikes_out = Vec::new();
+        let (mut srcs, mut keys): (Vec<u32>, Vec<u32>) = (Vec::new(), Vec::new());
+        let mut si = 0;
+        let rows_per_cycle = u64::from(self.arch.timing.rows_per_cycle.max(1));
+        let barrier = u64::from(self.arch.timing.barrier_cycles);
+        let columns: u64 = self.tiles.iter().map(|t| t.col_key.len() as u64).sum();
+        let noisy_nv = self.dev.noisy_reads();
+        for _ in 0..steps {
+            let t = self.now;
+            let ctx = Ctx {
+                seed: self.seed,
+                read_noise: self.dev.read_noise,
+                // Time since programming, in timesteps: step t ends at t + 1.
+                drift: if self.dev.drift_nu > 0.0 { ((t + 1) as f64).powf(-self.dev.drift_nu) } else { 1.0 },
+                noisy_nv,
+                c2c: self.dev.c2c_noise,
+            };
+            if let Some(pool) = pool {
+                let tiles = &mut self.tiles;
+                pool.install(|| tiles.par_iter_mut().for_each(|tile| tile.compute(t, &ctx)));
+            } else {
+                self.tiles.iter_mut().for_each(|tile| tile.compute(t, &ctx));
+            }
+
+            // Tile cycles: row reads then neuron updates, tiles in parallel.
+            let mut tile_cycles = self.max_update_cycles;
+            srcs.clear();
+            for tile in &mut self.tiles {
+                let busy = tile.rows_read.div_ceil(rows_per_cycle) + tile.update_cycles;
+                tile.act.busy_cycles += busy;
+                tile_cycles = tile_cycles.max(busy);
+                st.row_reads += tile.rows_read;
+                st.synaptic_events += tile.syn;
+                st.node_writes += tile.writes;
+                st.neuron_spikes += tile.fired.len() as u64;
+                srcs.extend(tile.fired.iter().map(|&c| tile.col_source[usize::from(c)]));
+            }
+            st.neuron_updates += columns;
+
+            // (f) sources of this step.
+            for &(s, ch, g) in &self.gens {
+                if g.fires(ch, t) {
+                    srcs.push(s);
+                }
+            }
+            while si < stim.len() && stim[si].0 == t {
+                srcs.push(stim[si].1);
+                si += 1;
+            }
+            srcs.sort_unstable();
+            keys.clear();
+            for &s in &srcs {
+                let key = self.src_key[s as usize];
+                keys.push(key);
+                if self.recorded[s as usize] {
+                    spikes_out.push((t - first, key));
+                }
+                let (lo, hi) = (self.deliver_start[s as usize] as usize, self.deliver_start[s as usize + 1] as usize);
+                for d in &self.deliver[lo..hi] {
+                    let tile = &mut self.tiles[d.tile as usize];
+                    tile.act.packets_in += 1;
+                    st.synaptic_events_sent += u64::from(d.nodes);
+                    for i in d.lo as usize..d.hi as usize {
+                        let row = tile.key_rows[i].1;
+                        let due = t + u64::from(tile.row_delay[row as usize]);
+                        tile.ring[(due % RING) as usize].push(row);
+                    }
+                }
+            }
+            st.spikes += srcs.len() as u64;
+
+            let ns = self.net.step(t, &srcs);
+            st.packets += ns.packets;
+            st.hops += ns.hops;
+            st.deliveries += ns.deliveries;
+            st.stall_cycles += ns.stall;
+            let cycles = tile_cycles + ns.cycles + barrier;
+            cmin = cmin.min(cycles);
+            cmax = cmax.max(cycles);
+            st.cycles_total += cycles;
+            let view = StepView {
+                step: t,
+                cycle_start: self.cycle_now,
+                cycles,
+                spikes: &keys,
+                link_load: &self.net.load,
+                emu: self,
+            };
+            observer.step(&view)?;
+            self.cycle_now += cycles;
+            self.now += 1;
+        }
+
+        st.cycles_per_step = MinMeanMax {
+            min: if steps == 0 { 0 } else { cmin },
+            mean: if steps == 0 { 0.0 } else { st.cycles_total as f64 / steps as f64 },
+            max: cmax,
+        };
+        st.time_us = st.cycles_total as f64 / self.arch.timing.clock_mhz;
+        st.max_link_packets_per_step = self.net.max_load;
+        st.config_cycles = self.config.config_cycles;
+        st.config_energy_pj = self.config.config_energy_pj;
+        st.config = self.config.clone();
+        st.devices = Some(self.dev.clone());
+        st.tiles = self
+            .tiles
+            .iter()
+            .zip(start_act)
+            .map(|(t, a)| {
+                let mut d = t.act.clone();
+                d.spikes -= a.spikes;
+                d.row_reads -= a.row_reads;
+                d.synaptic_events -= a.synaptic_events;
+                d.packets_in -= a.packets_in;
+                d.node_writes -= a.node_writes;
+                d.busy_cycles -= a.busy_cycles;
+                d
+            })
+            .collect();
+        st.route_faults = self.faults.iter().map(|f| f.to_string()).collect();
+        st.compute_energy(&self.arch);
+        Ok(RunResult { first_step: first, spikes: spikes_out, stats: st })
+    }
+}

@@ -1,0 +1,260 @@
+//! Saving and restoring the dynamic state of an array: neuron registers,
+//! volatile conductances, learned STDP weights and traces, and the spikes
+//! still in flight (rows due in the next steps).
+
+use crate::EmuError;
+use crate::build::Built;
+use crate::tile::RING;
+use fpnna_bitstream::RowKind;
+use fpnna_model::NeuronState;
+use serde::{Deserialize, Serialize};
+
+/// The `format` field of every saved state.
+pub const STATE_FORMAT: &str = "fpnna-emu-state";
+/// The version this emulator writes and reads.
+pub const STATE_VERSION: u32 = 1;
+
+/// The dynamic state of a configured array (serialised as JSON).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct EmuState {
+    /// Always [`STATE_FORMAT`].
+    pub format: String,
+    /// [`STATE_VERSION`] when written.
+    pub version: u32,
+    /// Name of the architecture.
+    pub arch: String,
+    /// Hash of the architecture.
+    pub arch_hash: u64,
+    /// Identity of the configuration's structure (tiles, rows, nodes).
+    pub fingerprint: u64,
+    /// Next step to run.
+    pub step: u64,
+    /// Cycles run so far.
+    pub cycle: u64,
+    /// Per programmed tile, in the bitstream's order.
+    pub tiles: Vec<TileState>,
+}
+
+/// The state of one tile.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TileState {
+    /// Column of the grid.
+    pub x: u16,
+    /// Row of the grid.
+    pub y: u16,
+    /// Neuron registers, by column.
+    pub neurons: Vec<NeuronState>,
+    /// Volatile and STDP nodes, in (row, column) order.
+    pub nodes: Vec<NodeState>,
+    /// STDP postsynaptic traces, by (column, STDP profile).
+    pub post_traces: Vec<i32>,
+    /// Step up to which each post trace is current.
+    pub post_steps: Vec<u64>,
+    /// Rows due in later steps: (step, row).
+    pub pending: Vec<(u64, u32)>,
+}
+
+/// The state of one volatile or STDP node.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NodeState {
+    /// Row in the tile.
+    pub row: u16,
+    /// Column in the tile.
+    pub col: u16,
+    /// STDP: the learned weight; volatile: the programmed weight.
+    pub weight: i32,
+    /// Volatile: normalised conductance x; STDP: presynaptic trace.
+    pub x: i32,
+    /// Step up to which `x` is current.
+    pub step: u64,
+}
+
+impl EmuState {
+    /// As pretty JSON.
+    pub fn to_json(&self) -> String {
+        serde_json::to_string_pretty(self).expect("a state serializes")
+    }
+
+    /// Reads JSON, checking the format and version first.
+    pub fn from_json(text: &str) -> Result<EmuState, EmuError> {
+        let v: serde_json::Value =
+            serde_json::from_str(text).map_err(|e| EmuError::State(format!("not JSON: {e} (line {})", e.line())))?;
+        let format = v.get("format").and_then(|f| f.as_str()).unwrap_or("");
+        if format != STATE_FORMAT {
+            return Err(EmuError::State(format!("`format` is {format:?}, expected {STATE_FORMAT:?}")));
+        }
+        let version = v.get("version").and_then(|f| f.as_u64()).unwrap_or(0);
+        if version != u64::from(STATE_VERSION) {
+            return Err(EmuError::State(format!(
+                "version {version}; this emulator reads version {STATE_VERSION} (save the state again with it)"
+            )));
+        }
+        serde_json::from_value(v).map_err(|e| EmuError::State(format!("malformed state: {e}")))
+    }
+}
+
+impl Built {
+    pub fn save_state(&self) -> EmuState {
+        let tiles = self
+            .tiles
+            .iter()
+            .map(|t| {
+                let nodes = (0..t.node_w.len())
+                    .filter(|&n| t.row_kind[usize::from(t.node_row[n])] != RowKind::NonVolatile)
+                    .map(|n| NodeState {
+                        row: t.node_row[n],
+                        col: t.node_col[n],
+                        weight: t.node_w[n],
+                        x: t.node_x[n],
+                        step: t.node_t[n],
+                    })
+                    .collect();
+                let mut pending = Vec::new();
+                for due in self.now..self.now + RING {
+                    pending.extend(t.ring[(due % RING) as usize].iter().map(|&r| (due, r)));
+                }
+                TileState {
+                    x: t.x,
+                    y: t.y,
+                    neurons: t.state.clone(),
+                    nodes,
+                    post_traces: t.post.clone(),
+                    post_steps: t.post_t.clone(),
+                    pending,
+                }
+            })
+            .collect();
+        EmuState {
+            format: STATE_FORMAT.into(),
+            version: STATE_VERSION,
+            arch: self.arch.name.clone(),
+            arch_hash: self.arch.hash(),
+            fingerprint: self.fingerprint,
+            step: self.now,
+            cycle: self.cycle_now,
+            tiles,
+        }
+    }
+
+    pub fn load_state(&mut self, s: &EmuState) -> Result<(), EmuError> {
+        let bad = |why: String| Err(EmuError::State(why));
+        if s.format != STATE_FORMAT || s.version != STATE_VERSION {
+            return bad(format!(
+                "format {:?} version {}; expected {STATE_FORMAT:?} version {STATE_VERSION}",
+                s.format, s.version
+            ));
+        }
+        if s.arch_hash != self.arch.hash() {
+            return bad(format!(
+                "saved for architecture `{}` (hash {:016x}), but this bitstream targets `{}` (hash {:016x})",
+                s.arch,
+                s.arch_hash,
+                self.arch.name,
+                self.arch.hash()
+            ));
+        }
+        if s.tiles.len() != self.tiles.len() {
+            return bad(format!("the state has {} tiles, the bitstream programs {}", s.tiles.len(), self.tiles.len()));
+        }
+        // Check everything before changing anything.
+        for (ts, t) in s.tiles.iter().zip(&self.tiles) {
+            let place = format!("tile ({}, {})", t.x, t.y);
+            if (ts.x, ts.y) != (t.x, t.y) {
+                return bad(format!("the state's tile ({}, {}) stands where the bitstream has {place}", ts.x, ts.y));
+            }
+            if ts.neurons.len() != t.state.len() {
+                return bad(format!(
+                    "{place}: {} neurons in the state, {} in the bitstream",
+                    ts.neurons.len(),
+                    t.state.len()
+                ));
+            }
+            let plastic: Vec<usize> = (0..t.node_w.len())
+                .filter(|&n| t.row_kind[usize::from(t.node_row[n])] != RowKind::NonVolatile)
+                .collect();
+            if ts.nodes.len() != plastic.len() {
+                return bad(format!(
+                    "{place}: {} volatile/STDP nodes in the state, {} in the bitstream",
+                    ts.nodes.len(),
+                    plastic.len()
+                ));
+            }
+            for (ns, &n) in ts.nodes.iter().zip(&plastic) {
+                if (ns.row, ns.col) != (t.node_row[n], t.node_col[n]) {
+                    return bad(format!(
+                        "{place}: the state has node (row {}, column {}) where the bitstream has (row {}, column {})",
+                        ns.row, ns.col, t.node_row[n], t.node_col[n]
+                    ));
+                }
+                if let RowKind::Stdp(p) = t.row_kind[usize::from(ns.row)] {
+                    let p = &t.stdp[usize::from(p)];
+                    if !(p.w_min..=p.w_max).contains(&ns.weight) {
+                        return bad(format!(
+                            "{place}: node (row {}, column {}): weight {} outside the STDP bounds [{}, {}]",
+                            ns.row, ns.col, ns.weight, p.w_min, p.w_max
+                        ));
+                    }
+                }
+                let (lo, hi, what) = match t.row_kind[usize::from(ns.row)] {
+                    RowKind::Volatile(_) => (0, fpnna_model::ONE, "volatile conductance x"),
+                    _ => (0, fpnna_model::TRACE_MAX, "presynaptic trace"),
+                };
+                if !(lo..=hi).contains(&ns.x) {
+                    return bad(format!(
+                        "{place}: node (row {}, column {}): {what} {} outside [{lo}, {hi}]",
+                        ns.row, ns.col, ns.x
+                    ));
+                }
+                if ns.step > s.step {
+                    return bad(format!(
+                        "{place}: node (row {}, column {}) is ahead of the state's step",
+                        ns.row, ns.col
+                    ));
+                }
+            }
+            if ts.post_traces.len() != t.post.len() || ts.post_steps.len() != t.post.len() {
+                return bad(format!(
+                    "{place}: {} post traces in the state, {} in the bitstream",
+                    ts.post_traces.len(),
+                    t.post.len()
+                ));
+            }
+            if ts.post_traces.iter().any(|&x| !(0..=fpnna_model::TRACE_MAX).contains(&x)) {
+                return bad(format!("{place}: a post trace lies outside [0, {}]", fpnna_model::TRACE_MAX));
+            }
+            if ts.post_steps.iter().any(|&k| k > s.step) {
+                return bad(format!("{place}: a post trace is ahead of the state's step"));
+            }
+            for &(due, row) in &ts.pending {
+                if row as usize >= t.row_delay.len() || due < s.step || due >= s.step + RING {
+                    return bad(format!("{place}: pending row {row} at step {due} does not fit"));
+                }
+            }
+        }
+        if s.fingerprint != self.fingerprint {
+            return bad("the state was saved from a differently structured bitstream (fingerprint differs)".into());
+        }
+        for (ts, t) in s.tiles.iter().zip(&mut self.tiles) {
+            t.state.clone_from(&ts.neurons);
+            t.quiet.iter_mut().for_each(|q| *q = false);
+            t.input.iter_mut().for_each(|i| *i = 0);
+            let plastic: Vec<usize> = (0..t.node_w.len())
+                .filter(|&n| t.row_kind[usize::from(t.node_row[n])] != RowKind::NonVolatile)
+                .collect();
+            for (ns, n) in ts.nodes.iter().zip(plastic) {
+                t.node_w[n] = ns.weight;
+                t.node_x[n] = ns.x;
+                t.node_t[n] = ns.step;
+            }
+            t.post.clone_from(&ts.post_traces);
+            t.post_t.clone_from(&ts.post_steps);
+            t.ring.iter_mut().for_each(|r| r.clear());
+            for &(due, row) in &ts.pending {
+                t.ring[(due % RING) as usize].push(row);
+            }
+        }
+        self.now = s.step;
+        self.cycle_now = s.cycle;
+        Ok(())
+    }
+}

@@ -1,0 +1,204 @@
+//! Statistics of a run and of the configuration, and the energy model.
+
+use crate::DeviceModel;
+use fpnna_arch::Arch;
+use serde::{Deserialize, Serialize};
+
+/// Minimum, mean and maximum of a per-step quantity.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct MinMeanMax {
+    /// Smallest value.
+    pub min: u64,
+    /// Mean value.
+    pub mean: f64,
+    /// Largest value.
+    pub max: u64,
+}
+
+/// Energy of one kind of event.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct EnergyItem {
+    /// Kind of event.
+    pub event: String,
+    /// How many happened.
+    pub count: u64,
+    /// Energy of one, pJ (from the architecture file).
+    pub pj_each: f64,
+    /// count * pj_each.
+    pub pj: f64,
+    /// What the figure assumes, and whether it is measured or projected.
+    pub assumption: String,
+}
+
+/// Energy of a run.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct EnergyReport {
+    /// Dynamic plus static energy, pJ.
+    pub total_pj: f64,
+    /// Sum of the event energies, pJ.
+    pub dynamic_pj: f64,
+    /// Total energy per synaptic event, pJ (0 without events).
+    pub per_synaptic_event_pj: f64,
+    /// By kind of event (static power last).
+    pub items: Vec<EnergyItem>,
+}
+
+/// What configuring the array cost.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct ConfigStats {
+    /// Cycles to configure (tiles in parallel; see docs/emulator.md).
+    pub config_cycles: u64,
+    /// Energy of the forming, write and verify pulses, pJ.
+    pub config_energy_pj: f64,
+    /// Programmed nodes.
+    pub programmed_nodes: u64,
+    /// Forming pulses (one per non-volatile node).
+    pub forming_pulses: u64,
+    /// Forming pulses that failed (the node is stuck at G_min).
+    pub forming_failures: u64,
+    /// Nodes stuck at G_min by a fault (forming failures excluded).
+    pub stuck_at_min: u64,
+    /// Nodes stuck at G_max.
+    pub stuck_at_max: u64,
+    /// Write pulses (one per node, more with write-verify).
+    pub write_pulses: u64,
+    /// Verify reads of write-verify.
+    pub verify_reads: u64,
+    /// Table words loaded (neuron parameters, row table, routing entries).
+    pub table_words: u64,
+    /// What the figures assume.
+    pub assumption: String,
+}
+
+/// Activity of one tile over a run.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct TileActivity {
+    /// Column of the grid.
+    pub x: u16,
+    /// Row of the grid.
+    pub y: u16,
+    /// Spikes of its neurons.
+    pub spikes: u64,
+    /// Rows read.
+    pub row_reads: u64,
+    /// Nodes read into columns.
+    pub synaptic_events: u64,
+    /// Packets delivered to it.
+    pub packets_in: u64,
+    /// STDP weight writes.
+    pub node_writes: u64,
+    /// Cycles of row reads and neuron updates.
+    pub busy_cycles: u64,
+}
+
+/// Counts, cycles and energy of a run (serialised as the `--stats` JSON).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Stats {
+    /// Steps run.
+    pub steps: u64,
+    /// Cycles of the run.
+    pub cycles_total: u64,
+    /// Cycles per step.
+    pub cycles_per_step: MinMeanMax,
+    /// Wall time on the hardware at the architecture's clock, us.
+    pub time_us: f64,
+    /// Spikes of every source (neurons, generators, stimulus).
+    pub spikes: u64,
+    /// Spikes of neurons.
+    pub neuron_spikes: u64,
+    /// Nodes read into columns (one per synapse per arriving spike).
+    pub synaptic_events: u64,
+    /// Synaptic events caused by this run's spikes, counted when sent (as
+    /// the reference simulator counts them; includes events still in flight).
+    pub synaptic_events_sent: u64,
+    /// Packets injected into the mesh.
+    pub packets: u64,
+    /// Link traversals.
+    pub hops: u64,
+    /// Packets delivered to tiles.
+    pub deliveries: u64,
+    /// Packet-cycles spent waiting for a link or an injection port.
+    pub stall_cycles: u64,
+    /// Most packets one link carried in one step.
+    pub max_link_packets_per_step: u32,
+    /// Crossbar rows read.
+    pub row_reads: u64,
+    /// Neuron circuit updates (every programmed column, every step).
+    pub neuron_updates: u64,
+    /// Node writes during the run (STDP weight changes).
+    pub node_writes: u64,
+    /// Energy of the run.
+    pub energy_pj: EnergyReport,
+    /// Cycles to configure the array (apart from the run).
+    pub config_cycles: u64,
+    /// Energy to configure the array, pJ (apart from the run).
+    pub config_energy_pj: f64,
+    /// Configuration details.
+    pub config: ConfigStats,
+    /// Device figures in force.
+    pub devices: Option<DeviceModel>,
+    /// Per programmed tile.
+    pub tiles: Vec<TileActivity>,
+    /// Routing problems found when loading.
+    pub route_faults: Vec<String>,
+}
+
+impl Stats {
+    /// Fills the energy report from the counts.
+    pub(crate) fn compute_energy(&mut self, arch: &Arch) {
+        let e = &arch.energy;
+        let item = |event: &str, count: u64, pj_each: f64, assumption: &str| EnergyItem {
+            event: event.into(),
+            count,
+            pj_each,
+            pj: count as f64 * pj_each,
+            assumption: assumption.into(),
+        };
+        let mut items = vec![
+            item(
+                "row_read",
+                self.row_reads,
+                e.row_read_pj,
+                "arch energy.row_read_pj per crossbar row driven (projected, not measured)",
+            ),
+            item(
+                "synaptic_event",
+                self.synaptic_events,
+                e.synop_pj,
+                "arch energy.synop_pj per node read into a column, volatile pulses included (projected)",
+            ),
+            item(
+                "neuron_update",
+                self.neuron_updates,
+                e.neuron_update_pj,
+                "arch energy.neuron_update_pj per programmed column per step, active or not (projected)",
+            ),
+            item("hop", self.hops, e.hop_pj, "arch energy.hop_pj per packet per link crossed (projected)"),
+            item(
+                "node_write",
+                self.node_writes,
+                e.node_write_pj,
+                "arch energy.node_write_pj per STDP weight change, one pulse each (projected)",
+            ),
+        ];
+        let dynamic: f64 = items.iter().map(|i| i.pj).sum();
+        // static_mw * time: 1 mW for 1 us is 1000 pJ.
+        let static_pj = e.static_mw * self.time_us * 1000.0;
+        items.push(EnergyItem {
+            event: "static".into(),
+            count: self.cycles_total,
+            pj_each: e.static_mw * 1000.0 / arch.timing.clock_mhz,
+            pj: static_pj,
+            assumption: "arch energy.static_mw of the whole array over the run's cycles at timing.clock_mhz \
+                         (projected); count is cycles"
+                .into(),
+        });
+        let total = dynamic + static_pj;
+        self.energy_pj = EnergyReport {
+            total_pj: total,
+            dynamic_pj: dynamic,
+            per_synaptic_event_pj: if self.synaptic_events > 0 { total / self.synaptic_events as f64 } else { 0.0 },
+            items,
+        };
+    }
+}

@@ -1,0 +1,254 @@
+//! One tile: its neuron columns, its rows and nodes (structure of arrays),
+//! and the per-step work of phases (a) to (e) of the step semantics.
+//!
+//! Volatile nodes and STDP traces are relaxed lazily: a node remembers the
+//! step up to which its state is current and applies the per-step function
+//! once per missed step when it is next touched (stopping at a fixed point,
+//! e.g. zero), which gives exactly the per-step result.
+
+use crate::noise;
+use crate::stats::TileActivity;
+use fpnna_bitstream::RowKind;
+use fpnna_model::{self as m, NeuronParams, NeuronState, StdpParams, VolatileParams};
+
+/// Slots of the arrival queue (delays are 1..=MAX_DELAY).
+pub(crate) const RING: u64 = m::MAX_DELAY as u64 + 1;
+
+/// What the tile phases need besides the tile.
+pub(crate) struct Ctx {
+    pub seed: u64,
+    /// Read noise, fraction of the weight (0: none).
+    pub read_noise: f64,
+    /// Drift factor of non-volatile weights at this step (1: none).
+    pub drift: f64,
+    /// Whether non-volatile reads are perturbed at all.
+    pub noisy_nv: bool,
+    /// Cycle-to-cycle noise of volatile increments.
+    pub c2c: f64,
+}
+
+pub(crate) struct Tile {
+    pub x: u16,
+    pub y: u16,
+    /// Global id of node 0 (for counter-based noise).
+    pub node_base: u64,
+    // Columns.
+    pub col_key: Vec<u32>,
+    pub col_source: Vec<u32>,
+    pub col_params: Vec<NeuronParams>,
+    pub state: Vec<NeuronState>,
+    pub input: Vec<i64>,
+    /// The column's state is a fixed point of a step without input.
+    pub quiet: Vec<bool>,
+    // Rows.
+    pub row_delay: Vec<u8>,
+    pub row_kind: Vec<RowKind>,
+    /// Nodes of row r: row_start[r]..row_start[r + 1].
+    pub row_start: Vec<u32>,
+    /// (key, row), sorted: the rows an arriving key selects.
+    pub key_rows: Vec<(u32, u32)>,
+    // Nodes, sorted by row.
+    pub node_row: Vec<u16>,
+    pub node_col: Vec<u16>,
+    /// Effective weight (programmed, possibly perturbed); STDP: current weight.
+    pub node_w: Vec<i32>,
+    /// Volatile: normalised conductance x; STDP: presynaptic trace.
+    pub node_x: Vec<i32>,
+    /// Step up to which node_x is current.
+    pub node_t: Vec<u64>,
+    /// Volatile: index into `vparams` (per row profile, or per node with spread).
+    pub node_vp: Vec<u32>,
+    pub vparams: Vec<VolatileParams>,
+    pub stdp: Vec<StdpParams>,
+    /// Postsynaptic traces, index col * stdp.len() + profile.
+    pub post: Vec<i32>,
+    pub post_t: Vec<u64>,
+    /// STDP nodes of each column (CSR).
+    pub col_stdp_start: Vec<u32>,
+    pub col_stdp: Vec<u32>,
+    /// Volatile nodes of each column (CSR), for waveforms.
+    pub col_vol_start: Vec<u32>,
+    pub col_vol: Vec<u32>,
+    /// Rows due at each step, by step % RING.
+    pub ring: Vec<Vec<u32>>,
+    // Outputs of the last step.
+    pub fired: Vec<u16>,
+    pub rows_read: u64,
+    pub syn: u64,
+    pub writes: u64,
+    /// Cycles to update all columns once.
+    pub update_cycles: u64,
+    pub act: TileActivity,
+}
+
+/// Applies `f` to `x` once per step from `from` to `to`, stopping early at a
+/// fixed point (a state `f` leaves unchanged stays unchanged).
+#[inline]
+fn catch_up(mut x: i32, from: u64, to: u64, f: impl Fn(i32) -> i32) -> i32 {
+    let mut k = from;
+    while k < to {
+        let y = f(x);
+        if y == x {
+            break;
+        }
+        x = y;
+        k += 1;
+    }
+    x
+}
+
+impl Tile {
+    #[inline]
+    fn noisy(&self, ctx: &Ctx, n: usize, t: u64, w: i32, drift: f64) -> i32 {
+        let mut f = drift;
+        if ctx.read_noise > 0.0 {
+            f *= 1.0 + ctx.read_noise * noise::gauss(ctx.seed, noise::READ, self.node_base + n as u64, t);
+        }
+        if f == 1.0 { w } else { noise::scale_i32(w, f) }
+    }
+
+    /// The postsynaptic trace (col, profile) brought up to step `t`.
+    #[inline]
+    fn post_at(&mut self, col: usize, p: usize, t: u64) -> i32 {
+        let k = col * self.stdp.len() + p;
+        let d = self.stdp[p].decay_minus;
+        let v = catch_up(self.post[k], self.post_t[k], t, |x| m::decay(x, d));
+        self.post[k] = v;
+        self.post_t[k] = t;
+        v
+    }
+
+    /// The presynaptic trace of STDP node `n` brought up to step `t`.
+    #[inline]
+    fn pre_at(&mut self, n: usize, p: usize, t: u64) -> i32 {
+        let d = self.stdp[p].decay_plus;
+        let v = catch_up(self.node_x[n], self.node_t[n], t, |x| m::decay(x, d));
+        self.node_x[n] = v;
+        self.node_t[n] = t;
+        v
+    }
+
+    /// Phases (a) to (e) of step `t`: rows due now are read (arrivals),
+    /// every neuron updates, fired neurons potentiate their STDP inputs.
+    pub fn compute(&mut self, t: u64, ctx: &Ctx) {
+        let slot = (t % RING) as usize;
+        let due = std::mem::take(&mut self.ring[slot]);
+        self.rows_read = due.len() as u64;
+        self.syn = 0;
+        self.writes = 0;
+        for &r in &due {
+            let r = r as usize;
+            let (lo, hi) = (self.row_start[r] as usize, self.row_start[r + 1] as usize);
+            self.syn += (hi - lo) as u64;
+            match self.row_kind[r] {
+                RowKind::NonVolatile => {
+                    if ctx.noisy_nv {
+                        for n in lo..hi {
+                            let w = self.noisy(ctx, n, t, self.node_w[n], ctx.drift);
+                            self.input[self.node_col[n] as usize] += i64::from(w);
+                        }
+                    } else {
+                        for n in lo..hi {
+                            self.input[self.node_col[n] as usize] += i64::from(self.node_w[n]);
+                        }
+                    }
+                }
+                RowKind::Volatile(_) => {
+                    for n in lo..hi {
+                        let p = self.vparams[self.node_vp[n] as usize];
+                        let x = catch_up(self.node_x[n], self.node_t[n], t, |x| m::volatile_relax(&p, x));
+                        let mut e = m::volatile_efficacy(&p, self.node_w[n], x);
+                        if ctx.read_noise > 0.0 {
+                            e = self.noisy(ctx, n, t, e, 1.0);
+                        }
+                        self.input[self.node_col[n] as usize] += i64::from(e);
+                        let pulse = if ctx.c2c > 0.0 {
+                            let g = noise::gauss(ctx.seed, noise::C2C, self.node_base + n as u64, t);
+                            VolatileParams { gain: noise::scale_i32(p.gain, 1.0 + ctx.c2c * g), ..p }
+                        } else {
+                            p
+                        };
+                        self.node_x[n] = m::volatile_pulse(&pulse, x);
+                        self.node_t[n] = t;
+                    }
+                }
+                RowKind::Stdp(pi) => {
+                    let pi = pi as usize;
+                    let p = self.stdp[pi];
+                    for n in lo..hi {
+                        let col = self.node_col[n] as usize;
+                        let pre = self.pre_at(n, pi, t);
+                        let post = self.post_at(col, pi, t);
+                        let w = self.node_w[n];
+                        let e = if ctx.read_noise > 0.0 { self.noisy(ctx, n, t, w, 1.0) } else { w };
+                        self.input[col] += i64::from(e);
+                        let nw = m::stdp_depress(&p, w, post);
+                        self.writes += u64::from(nw != w);
+                        self.node_w[n] = nw;
+                        self.node_x[n] = m::trace_bump(p.pairing, pre);
+                    }
+                }
+            }
+        }
+        let mut due = due;
+        due.clear();
+        self.ring[slot] = due;
+
+        // (c) + (d): every neuron updates with the step's summed input.
+        self.fired.clear();
+        for c in 0..self.state.len() {
+            let inp = self.input[c];
+            if inp == 0 && self.quiet[c] {
+                continue;
+            }
+            self.input[c] = 0;
+            let before = self.state[c];
+            let f = m::neuron_step(&self.col_params[c], &mut self.state[c], m::saturate(inp));
+            if f {
+                self.fired.push(c as u16);
+            }
+            self.quiet[c] = !f && inp == 0 && self.state[c] == before;
+        }
+
+        // (e): potentiation of the fired neurons' STDP inputs, post traces.
+        if !self.stdp.is_empty() {
+            for i in 0..self.fired.len() {
+                let c = self.fired[i] as usize;
+                for j in self.col_stdp_start[c] as usize..self.col_stdp_start[c + 1] as usize {
+                    let n = self.col_stdp[j] as usize;
+                    let RowKind::Stdp(pi) = self.row_kind[self.node_row[n] as usize] else { continue };
+                    let pre = self.pre_at(n, pi as usize, t);
+                    let w = self.node_w[n];
+                    let nw = m::stdp_potentiate(&self.stdp[pi as usize], w, pre);
+                    self.writes += u64::from(nw != w);
+                    self.node_w[n] = nw;
+                }
+                for p in 0..self.stdp.len() {
+                    let v = self.post_at(c, p, t);
+                    self.post[c * self.stdp.len() + p] = m::trace_bump(self.stdp[p].pairing, v);
+                }
+            }
+        }
+
+        self.act.row_reads += self.rows_read;
+        self.act.synaptic_events += self.syn;
+        self.act.node_writes += self.writes;
+        self.act.spikes += self.fired.len() as u64;
+    }
+
+    /// Sum of the normalised conductances x of column `c`'s volatile nodes at
+    /// step `t` (without touching the state); `None` when it has none.
+    pub fn volatile_x_sum(&self, c: usize, t: u64) -> Option<(i64, usize)> {
+        let (lo, hi) = (self.col_vol_start[c] as usize, self.col_vol_start[c + 1] as usize);
+        if lo == hi {
+            return None;
+        }
+        let mut s = 0i64;
+        for &n in &self.col_vol[lo..hi] {
+            let n = n as usize;
+            let p = self.vparams[self.node_vp[n] as usize];
+            s += i64::from(catch_up(self.node_x[n], self.node_t[n], t, |x| m::volatile_relax(&p, x)));
+        }
+        Some((s, hi - lo))
+    }
+}

@@ -1,0 +1,632 @@
+//! The emulator on hand-built bitstreams: hand-checked spikes, the cycle
+//! model, non-idealities, state, waveforms, determinism.
+
+mod common;
+
+use common::{Builder, Kind, lif, memoryless, stdp_profile, volatile_profile};
+use fpnna_bitstream::Bitstream;
+use fpnna_emu::{
+    DeviceOptions, EmuError, EmuOptions, EmuState, Emulator, NullObserver, Timescale, VcdObserver, VcdOptions,
+};
+use fpnna_model::{self as m, Generator, ONE};
+
+fn run(bs: &Bitstream, opts: EmuOptions, steps: u64, stim: &[(u64, u32)]) -> fpnna_emu::RunResult {
+    Emulator::new(bs, opts).unwrap().run(steps, stim, &mut NullObserver).unwrap()
+}
+
+/// in -> a (tile (0,0), delay 2) -> b (tile (1,1), delay 3, two hops).
+fn chain() -> (Bitstream, u32, u32, u32) {
+    let mut b = Builder::new(2, 2);
+    let inp = b.input("in", 1, 0, 0);
+    let a = b.neurons("a", 1, 0, 0, memoryless(ONE));
+    let c = b.neurons("b", 1, 1, 1, memoryless(ONE));
+    b.syn(inp, a, 2, 1, ONE, Kind::Static);
+    b.syn(a, c, 3, 1, ONE, Kind::Static);
+    b.output("out", a, 2);
+    (b.build(), inp, a, c)
+}
+
+#[test]
+fn chain_with_delays_through_routers() {
+    let (bs, inp, a, c) = chain();
+    let emu = Emulator::new(&bs, EmuOptions::ideal()).unwrap();
+    assert!(emu.route_faults().is_empty(), "{:?}", emu.route_faults());
+    assert_eq!(emu.keys("in"), Some(inp..inp + 1));
+    assert_eq!(emu.keys("b"), Some(c..c + 1));
+    let r = run(&bs, EmuOptions::ideal(), 20, &[(10, inp), (0, inp)]);
+    assert_eq!(r.spikes, vec![(2, a), (5, c), (12, a), (15, c)]);
+    let s = &r.stats;
+    assert_eq!((s.spikes, s.neuron_spikes, s.synaptic_events, s.row_reads), (6, 4, 4, 4));
+    // a's packets cross two links each; the input's is delivered where it enters.
+    assert_eq!((s.packets, s.hops, s.deliveries), (4, 4, 4));
+    assert_eq!(s.steps, 20);
+    // Default timing: 1 cycle per hop, 4 rows and 16 neurons per cycle,
+    // barrier 4, bandwidth 1. Idle step: 1 (update) + 4 = 5. Stimulus
+    // step: the input's packet is delivered where it enters: 5 + 1 = 6.
+    // a's step: 1 row + 1 update, then two hops (arrival at cycle 2) + 1:
+    // 2 + 3 + 4 = 9. b's step: 2 + 0 (b has no route) + 4 = 6.
+    assert_eq!((s.cycles_per_step.min, s.cycles_per_step.max), (5, 9));
+    assert_eq!(s.cycles_total, 2 * 6 + 2 * 9 + 2 * 6 + 14 * 5);
+    assert_eq!(s.cycles_total, (s.cycles_per_step.mean * 20.0).round() as u64);
+    assert_eq!(s.tiles.iter().map(|t| t.busy_cycles).sum::<u64>(), 2 * 20 + 4);
+}
+
+#[test]
+fn stimulus_errors_name_the_spike() {
+    let (bs, inp, a, _) = chain();
+    let mut emu = Emulator::new(&bs, EmuOptions::ideal()).unwrap();
+    let e = emu.run(5, &[(1, inp), (2, a)], &mut NullObserver).unwrap_err();
+    assert!(matches!(e, EmuError::Stimulus { n: 1, .. }), "{e}");
+    assert!(e.to_string().contains("`a[0]` is not a channel of an input port (input ports: in)"), "{e}");
+    let e = emu.run(5, &[(5, inp)], &mut NullObserver).unwrap_err();
+    assert!(e.to_string().contains("beyond the last step 4"), "{e}");
+}
+
+#[test]
+fn volatile_synapse_facilitates_and_relaxes_lazily() {
+    let mut b = Builder::new(2, 2);
+    let inp = b.input("in", 1, 0, 0);
+    let n = b.neurons("n", 1, 1, 0, memoryless(6 * ONE));
+    b.syn(inp, n, 1, 4, ONE, Kind::Volatile(volatile_profile()));
+    let bs = b.build();
+    // Second arrival at relaxation k steps later: efficacy 4 * (1 + 9 * x),
+    // x = 1/4 halved k times: k = 1: 8.5, k = 2: 6.25 (fire), k = 3: 5.125.
+    let cases = [(1, vec![(2, n)]), (2, vec![(3, n)]), (3, vec![]), (20, vec![])];
+    for (gap, want) in cases {
+        let r = run(&bs, EmuOptions::ideal(), 30, &[(0, inp), (gap, inp)]);
+        assert_eq!(r.spikes, want, "gap {gap}");
+    }
+    let r = run(&bs, EmuOptions::ideal(), 30, &[(0, inp)]);
+    assert!(r.spikes.is_empty());
+}
+
+#[test]
+fn stdp_potentiates_then_depresses() {
+    let mut b = Builder::new(2, 2);
+    let inp = b.input("in", 2, 0, 0);
+    let n = b.neurons("n", 1, 0, 1, memoryless(ONE));
+    let p = stdp_profile();
+    b.syn(inp, n, 1, 2, ONE / 20, Kind::Stdp(p));
+    b.syn(inp + 1, n, 1, 2, ONE, Kind::Static);
+    let bs = b.build();
+    let mut emu = Emulator::new(&bs, EmuOptions::ideal()).unwrap();
+    // pre arrives at 1, post fires at 2, pre arrives again at 4.
+    let r = emu.run(6, &[(0, inp), (1, inp + 1), (3, inp)], &mut NullObserver).unwrap();
+    assert_eq!(r.spikes, vec![(2, n)]);
+    let w0 = 2 * (ONE / 20);
+    let w1 = m::stdp_potentiate(&p, w0, m::decay(ONE, p.decay_plus));
+    let post = m::decay(m::decay(ONE, p.decay_minus), p.decay_minus);
+    let w2 = m::stdp_depress(&p, w1, post);
+    assert!(w1 > w0 && w2 < w1);
+    let st = emu.save_state();
+    let nodes: Vec<_> = st.tiles.iter().flat_map(|t| t.nodes.iter()).collect();
+    assert_eq!(nodes.len(), 1);
+    assert_eq!(nodes[0].weight, w2);
+    assert_eq!(r.stats.node_writes, 2);
+}
+
+#[test]
+fn generators_drive_neurons() {
+    let mut b = Builder::new(2, 2);
+    let g = b.generator("g", 1, 1, 1, Generator::Regular { period: 3, phase: 1 });
+    let pg = Generator::Poisson { p: Generator::poisson_p(200.0, 1.0), seed: 7 };
+    let q = b.generator("q", 3, 0, 0, pg);
+    let n = b.neurons("n", 1, 0, 0, memoryless(ONE));
+    let k = b.neurons("k", 3, 1, 0, memoryless(ONE));
+    b.syn(g, n, 1, 1, ONE, Kind::Static);
+    for i in 0..3 {
+        b.syn(q + i, k + i, 2, 1, ONE, Kind::Static);
+    }
+    b.output("n", n, 4);
+    let bs = b.build();
+    let r = run(&bs, EmuOptions::ideal(), 10, &[]);
+    let of_n: Vec<u64> = r.spikes.iter().filter(|s| s.1 == n).map(|s| s.0).collect();
+    assert_eq!(of_n, vec![2, 5, 8]);
+    let mut want: Vec<(u64, u32)> =
+        (0..8).flat_map(|t| (0..3).filter(move |&i| pg.fires(i, t)).map(move |i| (t + 2, k + i))).collect();
+    want.sort_unstable();
+    let of_k: Vec<(u64, u32)> = r.spikes.iter().copied().filter(|s| s.1 != n).collect();
+    assert_eq!(of_k, want);
+    assert!(!want.is_empty());
+}
+
+/// Four neurons on tile (0,0), each driven by its own input, all projecting
+/// to tile (1,0) over the one east link.
+fn fan_in(bandwidth: u16) -> (Bitstream, u32, u32) {
+    let mut b = Builder::new(2, 1);
+    b.bs.arch.router.link_bandwidth = bandwidth;
+    b.bs.arch.router.inject_per_cycle = 4;
+    let inp = b.input("in", 4, 0, 0);
+    let src = b.neurons("src", 4, 0, 0, memoryless(ONE));
+    let dst = b.neurons("dst", 1, 1, 0, memoryless(3 * ONE));
+    for i in 0..4 {
+        b.syn(inp + i, src + i, 1, 1, ONE, Kind::Static);
+        b.syn(src + i, dst, 1, 1, ONE, Kind::Static);
+    }
+    (b.build(), inp, dst)
+}
+
+#[test]
+fn congestion_costs_cycles_not_spikes() {
+    let stim: Vec<(u64, u32)> = (0..4).map(|i| (0, i)).chain([(5, 0), (5, 1), (5, 2)]).collect();
+    let (wide, _, dst) = fan_in(4);
+    let (narrow, _, _) = fan_in(1);
+    let a = run(&wide, EmuOptions::ideal(), 10, &stim);
+    let b = run(&narrow, EmuOptions::ideal(), 10, &stim);
+    assert_eq!(a.spikes, b.spikes);
+    assert!(a.spikes.contains(&(2, dst)) && a.spikes.contains(&(7, dst)));
+    assert!(b.stats.cycles_total > a.stats.cycles_total);
+    assert!(b.stats.cycles_per_step.max > a.stats.cycles_per_step.max);
+    assert!(b.stats.stall_cycles > a.stats.stall_cycles);
+    assert_eq!(b.stats.max_link_packets_per_step, 4);
+    // Four packets in one cycle on a link of bandwidth 1: three wait 1, 2, 3 cycles.
+    assert_eq!(b.stats.cycles_total - a.stats.cycles_total, 3 + 2);
+}
+
+/// An input and a generator driving 24 LIF neurons over static and
+/// volatile synapses, plus recurrent STDP, on a 2x2 grid.
+fn busy() -> (Bitstream, u32) {
+    let mut b = Builder::new(2, 2);
+    let inp = b.input("in", 4, 0, 0);
+    let g = Generator::Poisson { p: Generator::poisson_p(100.0, 1.0), seed: 3 };
+    let gen_ = b.generator("noise", 8, 1, 1, g);
+    let mut pops = Vec::new();
+    for (i, (x, y)) in [(0, 0), (1, 0), (0, 1), (1, 1)].into_iter().enumerate() {
+        pops.push(b.neurons(&format!("p{i}"), 6, x, y, lif(2 * ONE)));
+    }
+    let mut h = 12345u64;
+    let mut next = || {
+        h = m::hash3(h, 1, 2);
+        h
+    };
+    for &p in &pops {
+        for j in 0..6 {
+            let post = p + j;
+            for s in 0..8 {
+                if next() % 3 == 0 {
+                    b.syn(gen_ + s, post, 1 + (next() % 3) as u8, 10 + (next() % 20) as i32, ONE / 16, Kind::Static);
+                }
+            }
+            for s in 0..4 {
+                if next() % 2 == 0 {
+                    b.syn(inp + s, post, 2, 20, ONE / 16, Kind::Volatile(volatile_profile()));
+                }
+            }
+            for &q in &pops {
+                for k in 0..6 {
+                    let r = next() % 10;
+                    if q + k != post && r < 2 {
+                        b.syn(q + k, post, 1 + (next() % 4) as u8, 8, ONE / 32, Kind::Stdp(stdp_profile()));
+                    } else if q + k != post && r == 2 {
+                        b.syn(q + k, post, 1 + (next() % 5) as u8, -6, ONE / 8, Kind::Static);
+                    }
+                }
+            }
+        }
+    }
+    (b.build(), inp)
+}
+
+fn busy_stim(inp: u32, steps: u64) -> Vec<(u64, u32)> {
+    (0..steps).filter(|t| t % 7 < 3).map(|t| (t, inp + (t % 4) as u32)).collect()
+}
+
+fn noisy(seed: u64) -> EmuOptions {
+    EmuOptions {
+        ideal: false,
+        seed,
+        threads: 1,
+        devices: DeviceOptions { read_noise: Some(0.05), program_error: Some(0.03), ..DeviceOptions::default() },
+    }
+}
+
+#[test]
+fn noise_changes_spikes_repeatably() {
+    let (bs, inp) = busy();
+    let stim = busy_stim(inp, 200);
+    let ideal = run(&bs, EmuOptions::ideal(), 200, &stim);
+    assert!(ideal.spikes.len() > 50, "{} spikes", ideal.spikes.len());
+    let a = run(&bs, noisy(1), 200, &stim);
+    let b = run(&bs, noisy(1), 200, &stim);
+    let c = run(&bs, noisy(2), 200, &stim);
+    assert_ne!(a.spikes, ideal.spikes);
+    assert_eq!(a.spikes, b.spikes);
+    assert_eq!(serde_json::to_string(&a.stats).unwrap(), serde_json::to_string(&b.stats).unwrap());
+    assert_ne!(a.spikes, c.spikes);
+    // Noise options at zero are ideal, forming and stuck-at aside.
+    let zero = EmuOptions {
+        devices: DeviceOptions {
+            read_noise: Some(0.0),
+            program_error: Some(0.0),
+            forming_yield: Some(1.0),
+            c2c_noise: Some(0.0),
+            d2d_tau_spread: Some(0.0),
+            d2d_g0_spread: Some(0.0),
+            drift_nu: Some(0.0),
+            ..DeviceOptions::default()
+        },
+        ..noisy(1)
+    };
+    assert_eq!(run(&bs, zero, 200, &stim).spikes, ideal.spikes);
+}
+
+#[test]
+fn faults_and_forming_failures_are_counted() {
+    let (bs, inp) = busy();
+    let opts = |sa0: f64, sa1: f64| EmuOptions {
+        devices: DeviceOptions {
+            stuck_at_min: Some(sa0),
+            stuck_at_max: Some(sa1),
+            forming_yield: Some(0.9),
+            program_error: Some(0.02),
+            ..DeviceOptions::default()
+        },
+        ..EmuOptions::default()
+    };
+    let e = Emulator::new(&bs, opts(0.05, 0.05)).unwrap();
+    let c = e.config_stats();
+    assert!(c.forming_failures > 0 && c.stuck_at_min > 0 && c.stuck_at_max > 0, "{c:?}");
+    assert!(c.write_pulses > c.programmed_nodes, "write-verify rewrites: {c:?}");
+    assert!(c.config_cycles > 0 && c.config_energy_pj > 0.0);
+    let ideal = Emulator::new(&bs, EmuOptions::ideal()).unwrap();
+    assert_eq!(ideal.config_stats().write_pulses, ideal.config_stats().programmed_nodes);
+    assert_eq!(ideal.config_stats().verify_reads, 0);
+    let stim = busy_stim(inp, 200);
+    let r = run(&bs, opts(0.3, 0.3), 200, &stim);
+    assert_ne!(r.spikes, run(&bs, EmuOptions::ideal(), 200, &stim).spikes);
+}
+
+#[test]
+fn save_and_load_continue_the_run_exactly() {
+    let (bs, inp) = busy();
+    let stim = busy_stim(inp, 200);
+    let whole = run(&bs, noisy(5), 200, &stim);
+    let mut a = Emulator::new(&bs, noisy(5)).unwrap();
+    let first: Vec<(u64, u32)> = stim.iter().copied().filter(|s| s.0 < 120).collect();
+    let rest: Vec<(u64, u32)> = stim.iter().filter(|s| s.0 >= 120).map(|&(t, k)| (t - 120, k)).collect();
+    let r1 = a.run(120, &first, &mut NullObserver).unwrap();
+    let json = a.save_state().to_json();
+    let mut b = Emulator::new(&bs, noisy(5)).unwrap();
+    b.load_state(&EmuState::from_json(&json).unwrap()).unwrap();
+    assert_eq!(b.now(), 120);
+    let r2 = b.run(80, &rest, &mut NullObserver).unwrap();
+    let mut joined = r1.spikes.clone();
+    joined.extend(r2.spikes.iter().map(|&(t, k)| (t + 120, k)));
+    assert_eq!(joined, whole.spikes);
+    assert_eq!(r1.stats.cycles_total + r2.stats.cycles_total, whole.stats.cycles_total);
+    assert_eq!(EmuState::from_json(&json).unwrap(), a.save_state());
+}
+
+#[test]
+fn state_mismatches_are_named() {
+    let (bs, _) = busy();
+    let (other, _, _, _) = chain();
+    let st = Emulator::new(&bs, EmuOptions::ideal()).unwrap().save_state();
+    let mut e = Emulator::new(&other, EmuOptions::ideal()).unwrap();
+    let msg = e.load_state(&st).unwrap_err().to_string();
+    assert!(msg.contains("4 tiles") && msg.contains("programs 2"), "{msg}");
+    let mut st2 = Emulator::new(&other, EmuOptions::ideal()).unwrap().save_state();
+    st2.tiles[1].neurons.pop();
+    let msg = e.load_state(&st2).unwrap_err().to_string();
+    assert!(msg.contains("tile (1, 1): 0 neurons in the state, 1 in the bitstream"), "{msg}");
+    let json = st.to_json().replace("\"version\": 1", "\"version\": 9");
+    let msg = EmuState::from_json(&json).unwrap_err().to_string();
+    assert!(msg.contains("version 9"), "{msg}");
+    assert!(EmuState::from_json("{}").unwrap_err().to_string().contains("format"));
+}
+
+fn vcd_of(bs: &Bitstream, opts: EmuOptions, ts: Timescale, stim: &[(u64, u32)], steps: u64) -> Vec<u8> {
+    let mut emu = Emulator::new(bs, opts).unwrap();
+    let trace = vec![emu.keys("p0").unwrap(), emu.keys("b").unwrap_or(0..0)];
+    let mut buf = Vec::new();
+    let mut w = VcdObserver::new(&mut buf, &emu, &VcdOptions { timescale: ts, trace }).unwrap();
+    emu.run(steps, stim, &mut w).unwrap();
+    w.finish().unwrap();
+    buf
+}
+
+#[test]
+fn vcd_has_scopes_signals_and_parses() {
+    let (bs, inp) = busy();
+    let stim = busy_stim(inp, 60);
+    for (ts, unit) in [(Timescale::Steps, "1 ms"), (Timescale::Cycles, "10 ns")] {
+        let buf = vcd_of(&bs, EmuOptions::ideal(), ts, &stim, 60);
+        let text = String::from_utf8(buf.clone()).unwrap();
+        assert!(text.contains(&format!("$timescale {unit} $end")), "{}", &text[..300]);
+        let mut p = vcd::Parser::new(&buf[..]);
+        let h = p.parse_header().unwrap();
+        let top = h.find_scope(&["fpnna"]).expect("top scope");
+        assert_eq!(top.items.len(), 4);
+        let t00 = h.find_scope(&["fpnna", "tile_0_0"]).expect("tile scope");
+        let var = |name: &str| t00.items.iter().any(|i| matches!(i, vcd::ScopeItem::Var(v) if v.reference == name));
+        assert!(var("p0_0") && var("p0_5") && var("p0_0_v") && var("p0_0_i") && var("link_east"));
+        let any_g = t00.items.iter().any(|i| matches!(i, vcd::ScopeItem::Var(v) if v.reference.ends_with("_g_nS")));
+        assert!(any_g, "p0 has volatile inputs");
+        let n = p.map(|c| c.unwrap()).filter(|c| matches!(c, vcd::Command::ChangeScalar(_, vcd::Value::V1))).count();
+        assert!(n > 10, "{n} spike edges");
+    }
+}
+
+#[test]
+fn threads_do_not_change_anything() {
+    let (bs, inp) = busy();
+    let stim = busy_stim(inp, 200);
+    let one = EmuOptions { threads: 1, ..noisy(9) };
+    let three = EmuOptions { threads: 3, ..noisy(9) };
+    let a = run(&bs, one.clone(), 200, &stim);
+    let b = run(&bs, three.clone(), 200, &stim);
+    assert_eq!(serde_json::to_string(&a).unwrap(), serde_json::to_string(&b).unwrap());
+    let stim = busy_stim(inp, 100);
+    assert_eq!(vcd_of(&bs, one, Timescale::Cycles, &stim, 100), vcd_of(&bs, three, Timescale::Cycles, &stim, 100));
+}
+
+#[test]
+fn placement_on_a_larger_grid_changes_cycles_not_spikes() {
+    let (small, inp, a, c) = chain();
+    let mut b = Builder::new(32, 32);
+    let i2 = b.input("in", 1, 0, 0);
+    let a2 = b.neurons("a", 1, 0, 0, memoryless(ONE));
+    let c2 = b.neurons("b", 1, 31, 31, memoryless(ONE));
+    b.syn(i2, a2, 2, 1, ONE, Kind::Static);
+    b.syn(a2, c2, 3, 1, ONE, Kind::Static);
+    b.output("out", a2, 2);
+    let big = b.build();
+    assert_eq!((i2, a2, c2), (inp, a, c));
+    let stim = [(0, inp), (4, inp)];
+    let r1 = run(&small, EmuOptions::ideal(), 12, &stim);
+    let r2 = run(&big, EmuOptions::ideal(), 12, &stim);
+    assert_eq!(r1.spikes, r2.spikes);
+    assert_eq!(r2.stats.hops, 2 * 62);
+    assert!(r2.stats.cycles_total > r1.stats.cycles_total);
+}
+
+#[test]
+fn broken_bitstreams_are_refused_not_panicking() {
+    let (bs, ..) = chain();
+    let mut cases: Vec<(Bitstream, &str)> = Vec::new();
+    let mut b = bs.clone();
+    b.tiles[0].nodes[0].col = 9;
+    cases.push((b, "outside the 1 used rows and 1 used columns"));
+    let mut b = bs.clone();
+    b.tiles[0].params[0].decay_v = 5000;
+    cases.push((b, "decay_v = 5000"));
+    let mut b = bs.clone();
+    b.routers[0].x = 7;
+    cases.push((b, "router (7, 0): outside the 2x2 grid"));
+    let mut b = bs.clone();
+    b.tiles[0].rows[0].delay = 0;
+    cases.push((b, "delay 0 is outside 1..=64"));
+    let mut b = bs.clone();
+    b.tiles[1].nodes[0].level = 40;
+    cases.push((b, "level 40 but nodes have 32 levels"));
+    let mut b = bs.clone();
+    b.ports[0].size = 100;
+    cases.push((b, "exceed global.key_count"));
+    let mut b = bs.clone();
+    b.arch.router.link_bandwidth = 0;
+    cases.push((b, "link_bandwidth"));
+    let mut b = bs.clone();
+    b.tiles[1].columns[0].key = 1;
+    cases.push((b, "key 1: driven by two sources"));
+    let mut b = bs.clone();
+    b.arch.router.table_entries = 1;
+    let e = b.routers[0].entries[0];
+    b.routers[0].entries.push(e);
+    cases.push((b, "3 routing entries; a router holds 1"));
+    for (b, want) in cases {
+        let e = Emulator::new(&b, EmuOptions::ideal()).err().expect(want).to_string();
+        assert!(e.contains(want), "{e} (wanted {want})");
+    }
+}
+
+#[test]
+fn routing_faults_are_reported_once_and_drop_packets() {
+    let (mut bs, inp, a, _) = chain();
+    // Router (1,0) forgets key a: its packet is dropped there.
+    let r = bs.routers.iter_mut().find(|r| (r.x, r.y) == (1, 0)).unwrap();
+    r.entries.clear();
+    let mut emu = Emulator::new(&bs, EmuOptions::ideal()).unwrap();
+    let faults: Vec<String> = emu.route_faults().iter().map(|f| f.to_string()).collect();
+    assert_eq!(
+        faults,
+        vec![
+            "router (1, 0): packet of key 1: no routing entry matches; the packet is dropped",
+            "router (1, 1): packet of key 1: the tile has rows for this key, but no route delivers it here",
+        ]
+    );
+    let r = emu.run(10, &[(0, inp), (3, inp)], &mut NullObserver).unwrap();
+    assert_eq!(r.spikes, vec![(2, a), (5, a)]);
+    assert_eq!(r.stats.route_faults.len(), 2);
+    // A loop: (0,0) east, (1,0) west.
+    let (mut bs, inp, ..) = chain();
+    for r in &mut bs.routers {
+        for e in &mut r.entries {
+            if e.value == 1 {
+                e.out = if r.x == 0 { fpnna_bitstream::dir::EAST } else { fpnna_bitstream::dir::WEST };
+            }
+        }
+    }
+    let mut emu = Emulator::new(&bs, EmuOptions::ideal()).unwrap();
+    assert!(emu.route_faults().iter().any(|f| f.what.contains("reached twice")));
+    emu.run(10, &[(0, inp)], &mut NullObserver).unwrap();
+}
+
+#[test]
+fn stats_serialise_with_labelled_energy() {
+    let (bs, inp) = busy();
+    let r = run(&bs, EmuOptions::ideal(), 50, &busy_stim(inp, 50));
+    let v: serde_json::Value = serde_json::to_value(&r.stats).unwrap();
+    for k in [
+        "steps",
+        "cycles_total",
+        "cycles_per_step",
+        "spikes",
+        "synaptic_events",
+        "packets",
+        "hops",
+        "row_reads",
+        "energy_pj",
+        "node_writes",
+        "config_cycles",
+        "config_energy_pj",
+        "tiles",
+    ] {
+        assert!(v.get(k).is_some(), "{k}");
+    }
+    let e = &r.stats.energy_pj;
+    assert!(e.items.iter().all(|i| !i.assumption.is_empty()));
+    let sum: f64 = e.items.iter().map(|i| i.pj).sum();
+    assert!((sum - e.total_pj).abs() < 1e-6 * e.total_pj.max(1.0));
+    assert_eq!(r.stats.tiles.len(), 4);
+    assert_eq!(r.stats.tiles.iter().map(|t| t.row_reads).sum::<u64>(), r.stats.row_reads);
+    assert_eq!(r.stats.neuron_updates, 24 * 50);
+}
+
+/// Random field mutations of a valid bitstream: each is either refused
+/// with an error or runs; none panics (debug builds check overflow).
+#[test]
+fn mutated_bitstreams_never_panic() {
+    let (bs, inp) = busy();
+    let stim = busy_stim(inp, 30);
+    let mut h = 99u64;
+    let mut rnd = move || {
+        h = m::hash3(h, 7, 7);
+        h
+    };
+    let (mut refused, mut ran) = (0, 0);
+    for _ in 0..300 {
+        let mut b = bs.clone();
+        for _ in 0..1 + rnd() % 3 {
+            let r = rnd();
+            let t = (rnd() % b.tiles.len() as u64) as usize;
+            let tile = &mut b.tiles[t];
+            let v32 = rnd() as u32;
+            let small = (rnd() % 70) as u16;
+            let pick = |n: usize, r: u64| (r % n.max(1) as u64) as usize;
+            let (ri, ni, ci) = (pick(tile.rows.len(), r), pick(tile.nodes.len(), r), pick(tile.columns.len(), r));
+            match rnd() % 16 {
+                0 => tile.params[0].decay_i = v32 as u16,
+                1 => tile.params[0].threshold = v32 as i32,
+                2 => tile.params[0].bias = v32 as i32,
+                3 if !tile.volatile.is_empty() => tile.volatile[0].gain = v32 as i32,
+                4 if !tile.volatile.is_empty() => tile.volatile[0].facil = v32 as i32,
+                5 if !tile.stdp.is_empty() => tile.stdp[0].a_minus = v32 as i32,
+                6 if !tile.stdp.is_empty() => tile.stdp[0].w_max = v32 as i32,
+                7 => tile.rows[ri].key = v32 % 40,
+                8 => tile.rows[ri].delay = small as u8,
+                9 => tile.rows[ri].scale = v32 as i32,
+                10 => tile.nodes[ni].level = small,
+                11 => tile.nodes[ni].col = small % 8,
+                12 => tile.columns[ci].key = v32 % 40,
+                13 => {
+                    let k = pick(b.routers.len(), r);
+                    let rt = &mut b.routers[k];
+                    let n = rt.entries.len();
+                    let e = &mut rt.entries[pick(n, v32 as u64)];
+                    (e.mask, e.out) = (v32 & 0xF, (small % 32) as u8);
+                }
+                14 => {
+                    let k = pick(b.ports.len(), r);
+                    let p = &mut b.ports[k];
+                    (p.key_base, p.x) = (v32 % 40, small % 3);
+                }
+                _ => b.global.key_count = v32 % 60,
+            }
+        }
+        match Emulator::new(&b, noisy(3)) {
+            Err(_) => refused += 1,
+            Ok(mut e) => {
+                ran += 1;
+                let _ = e.run(30, &stim, &mut NullObserver);
+                let st = e.save_state();
+                e.load_state(&st).unwrap();
+            }
+        }
+    }
+    assert!(refused > 20 && ran > 20, "refused {refused}, ran {ran}");
+}
+
+#[test]
+fn each_non_ideality_alone_changes_the_run_repeatably() {
+    let (bs, inp) = busy();
+    let stim = busy_stim(inp, 200);
+    let ideal = run(&bs, EmuOptions::ideal(), 200, &stim).spikes;
+    let off = DeviceOptions {
+        program_error: Some(0.0),
+        read_noise: Some(0.0),
+        drift_nu: Some(0.0),
+        stuck_at_min: Some(0.0),
+        stuck_at_max: Some(0.0),
+        forming_yield: Some(1.0),
+        c2c_noise: Some(0.0),
+        d2d_tau_spread: Some(0.0),
+        d2d_g0_spread: Some(0.0),
+        write_verify_max: Some(0),
+    };
+    let only: [(&str, DeviceOptions); 8] = [
+        ("program_error", DeviceOptions { program_error: Some(0.05), ..off.clone() }),
+        ("read_noise", DeviceOptions { read_noise: Some(0.1), ..off.clone() }),
+        ("drift_nu", DeviceOptions { drift_nu: Some(0.1), ..off.clone() }),
+        ("stuck_at_min", DeviceOptions { stuck_at_min: Some(0.2), ..off.clone() }),
+        ("forming_yield", DeviceOptions { forming_yield: Some(0.8), ..off.clone() }),
+        ("c2c_noise", DeviceOptions { c2c_noise: Some(0.5), ..off.clone() }),
+        ("d2d_tau_spread", DeviceOptions { d2d_tau_spread: Some(0.3), ..off.clone() }),
+        ("d2d_g0_spread", DeviceOptions { d2d_g0_spread: Some(0.3), ..off.clone() }),
+    ];
+    assert_eq!(run(&bs, EmuOptions { devices: off.clone(), ..EmuOptions::default() }, 200, &stim).spikes, ideal);
+    for (name, devices) in only {
+        let opts = EmuOptions { devices, ..EmuOptions::default() };
+        let a = run(&bs, opts.clone(), 200, &stim).spikes;
+        assert_ne!(a, ideal, "{name} changed nothing");
+        assert_eq!(a, run(&bs, opts, 200, &stim).spikes, "{name} is not repeatable");
+    }
+}
+
+#[test]
+fn selections_resolve_names_and_ranges() {
+    let (bs, ..) = busy();
+    let emu = Emulator::new(&bs, EmuOptions::ideal()).unwrap();
+    let p1 = emu.keys("p1").unwrap();
+    assert_eq!(emu.select("p1").unwrap(), p1.clone());
+    assert_eq!(emu.select("p1[2]").unwrap(), p1.start + 2..p1.start + 3);
+    assert_eq!(emu.select("p1[1..4]").unwrap(), p1.start + 1..p1.start + 4);
+    for (bad, why) in [("nope", "no port or population"), ("p1[5..9]", "p1 has 6"), ("p1[x]", "index")] {
+        let e = emu.select(bad).unwrap_err().to_string();
+        assert!(e.contains(why), "{bad}: {e}");
+    }
+}
+
+#[test]
+fn vcd_spike_pulses_last_one_step() {
+    let (mut bs, inp, ..) = chain();
+    bs.global.dt_ms = 0.1;
+    let mut emu = Emulator::new(&bs, EmuOptions::ideal()).unwrap();
+    let mut buf = Vec::new();
+    let opts = VcdOptions { timescale: Timescale::Steps, trace: vec![emu.select("a").unwrap()] };
+    let mut w = VcdObserver::new(&mut buf, &emu, &opts).unwrap();
+    emu.run(8, &[(0, inp)], &mut w).unwrap();
+    w.finish().unwrap();
+    let mut p = vcd::Parser::new(&buf[..]);
+    let h = p.parse_header().unwrap();
+    assert_eq!(h.timescale, Some((100, vcd::TimescaleUnit::US)));
+    let a = h.find_var(&["fpnna", "tile_0_0", "a_0"]).unwrap().code;
+    let b = h.find_var(&["fpnna", "tile_1_1", "b_0"]).unwrap().code;
+    let av = h.find_var(&["fpnna", "tile_0_0", "a_0_v"]).unwrap().code;
+    let east = h.find_var(&["fpnna", "tile_0_0", "link_east"]).unwrap().code;
+    let (mut t, mut edges, mut v_at_2, mut east_at_2) = (0, Vec::new(), None, None);
+    for c in p {
+        match c.unwrap() {
+            vcd::Command::Timestamp(x) => t = x,
+            vcd::Command::ChangeScalar(id, v) if id == a || id == b => edges.push((t, id == a, v)),
+            vcd::Command::ChangeReal(id, v) if id == av && t == 2 => v_at_2 = Some(v),
+            vcd::Command::ChangeVector(id, v) if id == east && t == 2 => east_at_2 = Some(v.to_string()),
+            _ => {}
+        }
+    }
+    use vcd::Value::{V0, V1};
+    let want = vec![(0, true, V0), (0, false, V0), (2, true, V1), (3, true, V0), (5, false, V1), (6, false, V0)];
+    assert_eq!(edges, want);
+    // a fired and reset to 0 at step 2; its packet took the east link.
+    assert_eq!(v_at_2, Some(0.0));
+    assert_eq!(east_at_2.as_deref(), Some("1"));
+}
