@@ -1,0 +1,31 @@
+//! Round trips of random valid configurations.
+
+use super::sample::bitstream_strategy;
+use crate::*;
+use proptest::prelude::*;
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 128, ..ProptestConfig::default() })]
+
+    #[test]
+    fn generated_bitstreams_are_valid(b in bitstream_strategy()) {
+        // Guards the strategy itself: the round trips below must run on
+        // configurations decode accepts.
+        prop_assert_eq!(validate(&b), Ok(()));
+    }
+
+    #[test]
+    fn decode_inverts_encode(b in bitstream_strategy()) {
+        let bytes = encode(&b);
+        prop_assert_eq!(&encode(&b), &bytes, "encode is deterministic");
+        prop_assert_eq!(decode(&bytes), Ok(b));
+    }
+
+    #[test]
+    fn assembly_round_trips_byte_for_byte(b in bitstream_strategy()) {
+        let text = disassemble(&b);
+        let back = assemble(&text).map_err(|e| TestCaseError::fail(format!("{e}\n{text}")))?;
+        prop_assert_eq!(encode(&back), encode(&b));
+        prop_assert_eq!(disassemble(&back), text);
+    }
+}
