@@ -659,8 +659,20 @@ impl Asm {
         let Some((_, (_, first, _))) = self.arch.iter().min_by_key(|(_, (_, l, _))| *l) else {
             return err(header_line, 1, "missing the architecture: expected `arch.FIELD = VALUE` lines");
         };
-        let mut root = toml::Table::new();
-        for (path, (value, line, col)) in &self.arch {
+        // `arch.preset = "NAME"` starts from a built-in preset; the other
+        // `arch.` lines override its fields.
+        let mut root = match self.arch.get("preset") {
+            None => toml::Table::new(),
+            Some((toml::Value::String(name), line, col)) => match Arch::preset(name) {
+                Ok(a) => match toml::Value::try_from(&a) {
+                    Ok(toml::Value::Table(t)) => t,
+                    _ => return err(*line, *col, "internal error: a preset does not print as a table"),
+                },
+                Err(e) => return err(*line, *col, e),
+            },
+            Some((_, line, col)) => return err(*line, *col, "expected `arch.preset = \"NAME\"` (a quoted name)"),
+        };
+        for (path, (value, line, col)) in self.arch.iter().filter(|(p, _)| *p != "preset") {
             let mut table = &mut root;
             let parts: Vec<&str> = path.split('.').collect();
             let (last, parents) = parts.split_last().unwrap_or((&"", &[]));
@@ -671,9 +683,11 @@ impl Asm {
                 };
                 table = t;
             }
-            if last.is_empty() || table.insert(last.to_string(), value.clone()).is_some() {
-                return err(*line, *col, format!("`arch.{path}` conflicts with another arch line"));
+            if last.is_empty() {
+                return err(*line, *col, format!("`arch.{path}`: expected a field name after the dot"));
             }
+            // Overrides a preset's value; repeated lines were refused earlier.
+            table.insert(last.to_string(), value.clone());
         }
         let arch: Arch = match toml::Value::Table(root).try_into() {
             Ok(a) => a,

@@ -101,6 +101,31 @@ impl Reader for CountingReader<'_> {
 mod tests {
     use super::*;
 
+    /// The encoding docs/bitstream.md describes, so that a reader written
+    /// from the docs agrees with bincode.
+    #[test]
+    fn encoding_is_as_documented() {
+        assert_eq!(encode(&250u32), [250]);
+        assert_eq!(encode(&251u32), [0xFB, 251, 0]);
+        assert_eq!(encode(&0xFFFFu16), [0xFB, 0xFF, 0xFF]);
+        assert_eq!(encode(&0x1_0000u32), [0xFC, 0, 0, 1, 0]);
+        assert_eq!(encode(&(1u64 << 32)), [0xFD, 0, 0, 0, 0, 1, 0, 0, 0]);
+        assert_eq!(encode(&200u8), [200]);
+        assert_eq!(encode(&[0i32, -1, 1, -2, i32::MIN]), [0, 1, 2, 3, 0xFC, 0xFF, 0xFF, 0xFF, 0xFF]);
+        assert_eq!(encode(&true), [1]);
+        assert_eq!(encode(&1.0f64), 1.0f64.to_le_bytes());
+        assert_eq!(encode(&"hé".to_string()), [3, b'h', 0xC3, 0xA9]);
+        assert_eq!(encode(&vec![1u16, 300]), [2, 1, 0xFB, 0x2C, 0x01]);
+        assert_eq!(encode(&crate::RowKind::Stdp(5)), [2, 5]);
+        assert_eq!(encode(&(7u16, false)), [7, 0]);
+        assert_eq!(crc32fast::hash(b"123456789"), 0xCBF4_3926);
+    }
+
+    #[test]
+    fn bools_other_than_0_and_1_are_refused() {
+        assert!(decode::<bool>(&[2]).is_err());
+    }
+
     #[test]
     fn over_long_integers_are_refused() {
         // 5 as a one-byte varint is canonical; 251 + u16 5 is the same value, longer.
