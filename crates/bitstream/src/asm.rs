@@ -320,7 +320,10 @@ int!(u8, u16, u32, u64, i32);
 fn parse_int<T: Int>(t: &Token, line: usize) -> Result<T, AsmError> {
     let expected = || format!("expected an integer in {}..={}", T::MIN, T::MAX);
     let Tok::Word(w) = &t.tok else { return err(line, t.col, expected()) };
+    // Rust's parsers accept a leading `+` (and a sign after `0x`); the
+    // assembly does not, so that each number has few spellings.
     let v = match w.strip_prefix("0x") {
+        Some(hex) if hex.starts_with(['+', '-']) => None,
         Some(hex) => i128::from_str_radix(hex, 16).ok(),
         None if w.starts_with('+') => None,
         None => w.parse::<i128>().ok(),

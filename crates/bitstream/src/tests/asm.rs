@@ -122,6 +122,9 @@ fn syntax_errors_carry_line_column_and_what_is_expected() {
             "expected an integer in 0..=65535, found `seven`",
         ),
         (edited("node 0 2 level 7", "node 0 2 level 70000"), node, 18, "in 0..=65535"),
+        (edited("node 0 2 level 7", "node 0 2 level 0x-7"), node, 18, "found `0x-7`"),
+        (edited("node 0 2 level 7", "node 0 2 level +7"), node, 18, "found `+7`"),
+        (edited("node 0 2 level 7", "node 0 2 level -1"), node, 18, "in 0..=65535"),
         (edited("node 0 2 level 7", "node 0 2 level"), node, 17, "expected a value after `level`"),
         (edited("node 0 2 level 7", "node 0 2 lvl 7"), node, 12, "unexpected `lvl`: expected one of: level"),
         (edited("node 0 2 level 7", "node 0 2 level 7 level 8"), node, 20, "`level` given twice"),
@@ -258,4 +261,14 @@ fn a_preset_with_overrides_gives_the_architecture() {
     let e = asm_err("fpa 1\narch.preset = \"tiny\"\nglobal.dt_ms = 1.0\nglobal.key_count = 1\n");
     assert_eq!((e.line, e.col), (2, 1));
     assert!(e.msg.contains("unknown preset `tiny`"), "{e}");
+}
+
+#[test]
+fn hexadecimal_and_negative_integers() {
+    let text = edited("column 1 key 11 params 1 v_init -300", "column 1 key 0xb params 0x1 v_init -0x12c");
+    // `-0x12c` is not an integer spelling the assembly accepts.
+    let e = asm_err(&text);
+    assert!(e.msg.contains("found `-0x12c`"), "{e}");
+    let text = edited("column 1 key 11 params 1 v_init -300", "column 1 key 0xb params 0x1 v_init -300");
+    assert_eq!(assemble(&text).unwrap(), sample());
 }
