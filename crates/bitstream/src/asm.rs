@@ -340,7 +340,7 @@ fn parse_int<T: Int>(t: &Token, line: usize) -> Result<T, AsmError> {
 
 struct Attrs<'t> {
     line: usize,
-    /// Name, value token (None for a flag), column of the name.
+    /// Name and value token (`None` for a flag).
     items: Vec<(&'static str, Option<&'t Token>)>,
 }
 
@@ -396,9 +396,13 @@ impl Attrs<'_> {
     /// A word among `choices`, or the first choice (the default).
     fn word(&self, name: &str, choices: &[&'static str]) -> Result<&'static str, AsmError> {
         let Some(t) = self.value(name) else { return Ok(choices[0]) };
-        match &t.tok {
-            Tok::Word(w) if choices.contains(&w.as_str()) => Ok(choices.iter().find(|c| *c == w).unwrap_or(&"")),
-            _ => err(self.line, t.col, format!("expected one of: {}", choices.join(", "))),
+        let found = match &t.tok {
+            Tok::Word(w) => choices.iter().find(|c| **c == w),
+            _ => None,
+        };
+        match found {
+            Some(c) => Ok(c),
+            None => err(self.line, t.col, format!("expected one of: {}", choices.join(", "))),
         }
     }
 

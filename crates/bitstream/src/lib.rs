@@ -6,6 +6,8 @@
 //! [`disassemble`] and [`assemble`] for the `fpa` text form, [`inspect`] to
 //! explain one. `codec` is the one place that calls bincode.
 
+#![warn(missing_docs)]
+
 mod asm;
 mod binary;
 mod codec;

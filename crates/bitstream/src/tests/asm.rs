@@ -272,3 +272,11 @@ fn hexadecimal_and_negative_integers() {
     let text = edited("column 1 key 11 params 1 v_init -300", "column 1 key 0xb params 0x1 v_init -300");
     assert_eq!(assemble(&text).unwrap(), sample());
 }
+
+#[test]
+fn enumerated_attributes_name_their_choices() {
+    let e = asm_err(&edited("reset subtract refractory 2\n  param 1", "reset sub refractory 2\n  param 1"));
+    assert!(e.msg.contains("expected one of: zero, subtract"), "{e}");
+    let e = asm_err(&edited("pairing nearest", "pairing \"nearest\""));
+    assert!(e.msg.contains("expected one of: all_to_all, nearest"), "{e}");
+}

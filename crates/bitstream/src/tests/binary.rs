@@ -365,3 +365,15 @@ fn golden_sample_files() {
     assert_eq!(decode(&golden_fpb).unwrap(), sample());
     assert_eq!(encode(&assemble(&golden_fpa).unwrap()), golden_fpb);
 }
+
+#[test]
+fn inspection_and_size_stats_serialize_to_json() {
+    let json = serde_json::to_value(inspect(&sample())).unwrap();
+    assert_eq!(json["arch_name"], "small");
+    assert_eq!(json["arch_hash"], format!("{:#018x}", sample().arch.hash()));
+    assert_eq!(json["tiles"][1]["x"], 2);
+    assert_eq!(json["ports"][1]["kind"], "poisson");
+    let json = serde_json::to_value(size_stats(&sample())).unwrap();
+    assert_eq!(json["nodes"], 7);
+    assert_eq!(json["sections"][0]["name"], "header");
+}
