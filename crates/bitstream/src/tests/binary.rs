@@ -22,6 +22,31 @@ fn frame(version: u16, hash: u64, sections: &[(u8, Vec<u8>)]) -> Vec<u8> {
     out
 }
 
+/// Rewrites the CRCs of a (possibly damaged) file so that they match, as far
+/// as its framing can be followed: damage then reaches the payload decoder
+/// and validation instead of stopping at a CRC.
+pub fn repair_crcs(bytes: &mut [u8]) {
+    let mut pos = HEADER_LEN;
+    while pos < bytes.len() {
+        if bytes[pos] == 0 {
+            if bytes.len() >= pos + 5 {
+                let crc = crc32fast::hash(&bytes[..pos + 1]);
+                bytes[pos + 1..pos + 5].copy_from_slice(&crc.to_le_bytes());
+            }
+            return;
+        }
+        let Some(len) = bytes.get(pos + 1..pos + 5) else { return };
+        let start = pos + 5;
+        let end = start + u32::from_le_bytes(len.try_into().unwrap()) as usize;
+        if end + 4 > bytes.len() {
+            return;
+        }
+        let crc = crc32fast::hash(&bytes[start..end]);
+        bytes[end..end + 4].copy_from_slice(&crc.to_le_bytes());
+        pos = end + 4;
+    }
+}
+
 /// The sections of the sample, as (tag, payload).
 fn sample_sections() -> Vec<(u8, Vec<u8>)> {
     let b = sample();

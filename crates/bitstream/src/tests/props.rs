@@ -29,3 +29,27 @@ proptest! {
         prop_assert_eq!(disassemble(&back), text);
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+
+    /// Damage behind repaired CRCs reaches the payload decoder and
+    /// validation: they must refuse it or accept exactly canonical bytes,
+    /// never panic. (The fuzz target bitstream_decode does the same at scale.)
+    #[test]
+    fn damaged_payloads_never_panic_and_never_decode_to_other_bytes(
+        b in bitstream_strategy(),
+        edits in proptest::collection::vec((any::<prop::sample::Index>(), any::<u8>()), 1..4),
+    ) {
+        let mut bytes = encode(&b);
+        for (at, value) in edits {
+            // Leave the header alone: its damage is caught before any payload.
+            let i = HEADER_LEN + at.index(bytes.len() - HEADER_LEN);
+            bytes[i] = value;
+        }
+        super::binary::repair_crcs(&mut bytes);
+        if let Ok(d) = decode(&bytes) {
+            prop_assert_eq!(encode(&d), bytes);
+        }
+    }
+}
