@@ -2,8 +2,26 @@
 //!
 //! [`Bitstream`] is the in-memory configuration (what the compiler writes and
 //! the emulator loads). Only this crate knows its bytes on disk (see
-//! docs/bitstream.md); `codec` is the one place that calls bincode.
+//! docs/bitstream.md): [`encode`] and [`decode`] for the binary `fpb` form,
+//! [`disassemble`] and [`assemble`] for the `fpa` text form, [`inspect`] to
+//! explain one. `codec` is the one place that calls bincode.
 
+#![warn(missing_docs)]
+
+mod asm;
+mod binary;
+mod codec;
 mod config;
+mod error;
+mod inspect;
+mod validate;
 
+pub use asm::{AsmError, assemble, disassemble};
+pub use binary::{FORMAT_VERSION, HEADER_LEN, MAGIC, SectionSize, check_arch, decode, encode};
 pub use config::*;
+pub use error::{BitstreamError, Place, TileItem};
+pub use inspect::{Inspection, PortSummary, SizeStats, TileUsage, inspect, size_stats};
+pub use validate::validate;
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,288 @@
+//! A small hand-made configuration that uses every feature, and a proptest
+//! strategy for valid random ones.
+
+use crate::*;
+use fpnna_arch::Arch;
+use fpnna_model::{Bounds, Generator, NeuronParams, Pairing, Reset, StdpParams, VolatileParams};
+use proptest::prelude::*;
+
+/// Every kind of item at least once, on the `small` preset.
+pub fn sample() -> Bitstream {
+    let arch = Arch::preset("small").unwrap();
+    let lif = NeuronParams {
+        decay_i: 410,
+        decay_v: 205,
+        threshold: 65536,
+        bias: 0,
+        v_min: -65536,
+        reset: Reset::Subtract,
+        refractory: 2,
+    };
+    let tile0 = TileConfig {
+        x: 0,
+        y: 0,
+        params: vec![lif, NeuronParams { decay_v: 0, reset: Reset::Zero, ..lif }],
+        volatile: vec![VolatileParams { decay: 41, gain: 13107, facil: 65536 }],
+        stdp: vec![StdpParams {
+            a_plus: 655,
+            a_minus: 700,
+            decay_plus: 200,
+            decay_minus: 210,
+            w_min: 0,
+            w_max: 65536,
+            pairing: Pairing::Nearest,
+            bounds: Bounds::Soft,
+        }],
+        columns: vec![
+            Column { key: 10, params: 0, v_init: 0 },
+            Column { key: 11, params: 1, v_init: -300 },
+            Column { key: 12, params: 0, v_init: 5 },
+        ],
+        rows: vec![
+            Row { key: 0, delay: 1, negative: false, kind: RowKind::NonVolatile, scale: 2048 },
+            Row { key: 0, delay: 1, negative: true, kind: RowKind::NonVolatile, scale: 2048 },
+            Row { key: 1, delay: 3, negative: false, kind: RowKind::Volatile(0), scale: 1024 },
+            Row { key: 2, delay: 64, negative: false, kind: RowKind::Stdp(0), scale: 512 },
+        ],
+        nodes: vec![
+            Node { row: 0, col: 0, level: 31 },
+            Node { row: 0, col: 2, level: 7 },
+            Node { row: 1, col: 1, level: 0 },
+            Node { row: 2, col: 0, level: 16 },
+            Node { row: 3, col: 1, level: 20 },
+            Node { row: 3, col: 2, level: 1 },
+        ],
+    };
+    let tile1 = TileConfig {
+        x: 2,
+        y: 1,
+        params: vec![lif],
+        volatile: vec![],
+        stdp: vec![],
+        columns: vec![Column { key: 13, params: 0, v_init: 0 }],
+        rows: vec![Row { key: 10, delay: 2, negative: false, kind: RowKind::NonVolatile, scale: 4096 }],
+        nodes: vec![Node { row: 0, col: 0, level: 12 }],
+    };
+    Bitstream {
+        arch,
+        global: Global { dt_ms: 1.0, key_count: 14 },
+        tiles: vec![tile0, tile1],
+        routers: vec![
+            RouterConfig {
+                x: 0,
+                y: 0,
+                entries: vec![
+                    RouteEntry { value: 0, mask: 0xffff_fffc, out: dir::LOCAL },
+                    RouteEntry { value: 10, mask: u32::MAX, out: dir::EAST },
+                ],
+            },
+            RouterConfig { x: 1, y: 0, entries: vec![RouteEntry { value: 10, mask: u32::MAX, out: dir::NORTH }] },
+            RouterConfig {
+                x: 1,
+                y: 1,
+                entries: vec![RouteEntry { value: 8, mask: 0xffff_fff8, out: dir::EAST | dir::LOCAL }],
+            },
+        ],
+        ports: vec![
+            Port { name: "stim".into(), key_base: 0, size: 2, kind: PortKind::Input, x: 0, y: 0 },
+            Port {
+                name: "noise".into(),
+                key_base: 2,
+                size: 1,
+                kind: PortKind::Generator(Generator::Poisson { p: 42_949_673, seed: 7 }),
+                x: 0,
+                y: 0,
+            },
+            Port {
+                name: "clock".into(),
+                key_base: 3,
+                size: 1,
+                kind: PortKind::Generator(Generator::Regular { period: 10, phase: 3 }),
+                x: 0,
+                y: 0,
+            },
+            Port { name: "out \"x\"".into(), key_base: 10, size: 4, kind: PortKind::Output, x: 0, y: 0 },
+        ],
+        symbols: vec![
+            Symbol { name: "stim".into(), key_base: 0, size: 2, kind: "input".into() },
+            Symbol { name: "noise".into(), key_base: 2, size: 1, kind: "poisson".into() },
+            Symbol { name: "exc".into(), key_base: 10, size: 4, kind: "lif".into() },
+        ],
+    }
+}
+
+/// A valid architecture derived from the `small` preset.
+fn arch_strategy() -> impl Strategy<Value = Arch> {
+    let shape = (1..=4u16, 1..=4u16, 1..=10u16, 1..=10u16, 2..=40u16, 1..=64u8, 1..=5u32);
+    let other = ("[a-z\"\\\\ é]{1,8}", 0.0..50.0f64, 1.0..100.0f64, 0..=1023u16);
+    (shape, other).prop_map(|((w, h, rows, cols, levels, max_delay, entries), (name, g_min, span, refr))| {
+        let mut a = Arch::preset("small").unwrap();
+        a.name = name;
+        a.grid.width = w;
+        a.grid.height = h;
+        a.tile.rows = rows;
+        a.tile.cols = cols;
+        a.nonvolatile.levels = levels;
+        a.tile.max_delay = max_delay;
+        a.router.table_entries = entries;
+        a.nonvolatile.g_min_ns = g_min;
+        a.nonvolatile.g_max_ns = g_min + span;
+        a.neuron.max_refractory = refr;
+        a
+    })
+}
+
+fn params_strategy(max_refractory: u16) -> impl Strategy<Value = NeuronParams> {
+    (0..=4096u16, 0..=4096u16, any::<i32>(), any::<i32>(), any::<i32>(), any::<bool>(), 0..=max_refractory).prop_map(
+        |(decay_i, decay_v, threshold, bias, v_min, sub, refractory)| NeuronParams {
+            decay_i,
+            decay_v,
+            threshold,
+            bias,
+            v_min,
+            reset: if sub { Reset::Subtract } else { Reset::Zero },
+            refractory,
+        },
+    )
+}
+
+fn volatile_strategy() -> impl Strategy<Value = VolatileParams> {
+    (0..=4096u16, any::<i32>(), any::<i32>()).prop_map(|(decay, gain, facil)| VolatileParams { decay, gain, facil })
+}
+
+fn stdp_strategy() -> impl Strategy<Value = StdpParams> {
+    (any::<i32>(), any::<i32>(), 0..=4096u16, 0..=4096u16, 0..=i32::MAX, 0..=i32::MAX, any::<bool>(), any::<bool>())
+        .prop_map(|(a_plus, a_minus, decay_plus, decay_minus, w1, w2, near, soft)| StdpParams {
+            a_plus,
+            a_minus,
+            decay_plus,
+            decay_minus,
+            w_min: w1.min(w2),
+            w_max: w1.max(w2),
+            pairing: if near { Pairing::Nearest } else { Pairing::AllToAll },
+            bounds: if soft { Bounds::Soft } else { Bounds::Hard },
+        })
+}
+
+fn tile_strategy(arch: &Arch, key_count: u32, x: u16, y: u16) -> impl Strategy<Value = TileConfig> + use<> {
+    let (levels, max_delay, refr) = (arch.nonvolatile.levels, arch.tile.max_delay, arch.neuron.max_refractory);
+    let counts = (1..=3usize, 0..=2usize, 0..=2usize, 0..=arch.tile.cols as usize, 0..=arch.tile.rows as usize);
+    counts.prop_flat_map(move |(np, nv, ns, nc, nr)| {
+        let column =
+            (0..key_count, 0..np as u16, any::<i32>()).prop_map(|(key, params, v_init)| Column { key, params, v_init });
+        let row = (
+            0..key_count,
+            1..=max_delay,
+            any::<bool>(),
+            0..3u8,
+            0..nv.max(1) as u16,
+            0..ns.max(1) as u16,
+            any::<i32>(),
+        )
+            .prop_map(move |(key, delay, negative, k, v, s, scale)| {
+                let kind = match k {
+                    1 if nv > 0 => RowKind::Volatile(v),
+                    2 if ns > 0 => RowKind::Stdp(s),
+                    _ => RowKind::NonVolatile,
+                };
+                Row { key, delay, negative, kind, scale }
+            });
+        let nodes =
+            proptest::collection::vec(proptest::option::weighted(0.3, 0..levels), nr * nc).prop_map(move |cells| {
+                cells
+                    .into_iter()
+                    .enumerate()
+                    .filter_map(|(i, level)| Some(Node { row: (i / nc) as u16, col: (i % nc) as u16, level: level? }))
+                    .collect()
+            });
+        (
+            proptest::collection::vec(params_strategy(refr), np),
+            proptest::collection::vec(volatile_strategy(), nv),
+            proptest::collection::vec(stdp_strategy(), ns),
+            proptest::collection::vec(column, nc),
+            proptest::collection::vec(row, nr),
+            nodes,
+        )
+            .prop_map(move |(params, volatile, stdp, columns, rows, nodes)| TileConfig {
+                x,
+                y,
+                params,
+                volatile,
+                stdp,
+                columns,
+                rows,
+                nodes,
+            })
+    })
+}
+
+fn router_strategy(arch: &Arch, x: u16, y: u16) -> impl Strategy<Value = RouterConfig> + use<> {
+    let mut allowed = dir::LOCAL;
+    if x + 1 < arch.grid.width {
+        allowed |= dir::EAST;
+    }
+    if y + 1 < arch.grid.height {
+        allowed |= dir::NORTH;
+    }
+    if x > 0 {
+        allowed |= dir::WEST;
+    }
+    if y > 0 {
+        allowed |= dir::SOUTH;
+    }
+    let entry = (any::<u32>(), prop_oneof![Just(u32::MAX), any::<u32>()], any::<u8>())
+        .prop_map(move |(raw, mask, out)| RouteEntry { value: raw & mask, mask, out: out & allowed });
+    proptest::collection::vec(entry, 1..=arch.router.table_entries as usize).prop_map(move |entries| RouterConfig {
+        x,
+        y,
+        entries,
+    })
+}
+
+fn key_range(key_count: u32) -> impl Strategy<Value = (u32, u32)> {
+    (0..=key_count).prop_flat_map(move |base| (Just(base), 0..=key_count - base))
+}
+
+const NAME: &str = "[a-z_\"\\\\\n\té#=]{0,6}";
+
+fn port_strategy(arch: &Arch, key_count: u32) -> impl Strategy<Value = Port> + use<> {
+    let kind = prop_oneof![
+        Just(PortKind::Input),
+        Just(PortKind::Output),
+        (0..=1u64 << 32, any::<u64>()).prop_map(|(p, seed)| PortKind::Generator(Generator::Poisson { p, seed })),
+        (1..=u32::MAX, any::<u32>())
+            .prop_map(|(period, phase)| PortKind::Generator(Generator::Regular { period, phase })),
+    ];
+    (NAME, key_range(key_count), kind, 0..arch.grid.width, 0..arch.grid.height)
+        .prop_map(|(name, (key_base, size), kind, x, y)| Port { name, key_base, size, kind, x, y })
+}
+
+fn symbol_strategy(key_count: u32) -> impl Strategy<Value = Symbol> {
+    (NAME, key_range(key_count), NAME).prop_map(|(name, (key_base, size), kind)| Symbol { name, key_base, size, kind })
+}
+
+/// Valid random configurations on random small architectures.
+pub fn bitstream_strategy() -> impl Strategy<Value = Bitstream> {
+    (arch_strategy(), 1..=300u32, 0.001..100.0f64).prop_flat_map(|(arch, key_count, dt_ms)| {
+        let coords: Vec<(u16, u16)> =
+            (0..arch.grid.height).flat_map(|y| (0..arch.grid.width).map(move |x| (x, y))).collect();
+        let n = coords.len();
+        let a = arch.clone();
+        let tiles = proptest::sample::subsequence(coords.clone(), 0..=n).prop_flat_map(move |cs| {
+            cs.into_iter().map(|(x, y)| tile_strategy(&a, key_count, x, y)).collect::<Vec<_>>()
+        });
+        let a = arch.clone();
+        let routers = proptest::sample::subsequence(coords, 0..=n)
+            .prop_flat_map(move |cs| cs.into_iter().map(|(x, y)| router_strategy(&a, x, y)).collect::<Vec<_>>());
+        let ports = proptest::collection::vec(port_strategy(&arch, key_count), 0..4);
+        let symbols = proptest::collection::vec(symbol_strategy(key_count), 0..4);
+        (Just(arch), tiles, routers, ports, symbols).prop_map(move |(arch, tiles, routers, ports, symbols)| Bitstream {
+            arch,
+            global: Global { dt_ms, key_count },
+            tiles,
+            routers,
+            ports,
+            symbols,
+        })
+    })
+}
