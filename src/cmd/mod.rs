@@ -1,7 +1,9 @@
 //! One module per subcommand.
 
 mod arch;
+mod bits;
 mod check;
+mod run;
 mod sim;
 
 use crate::error::CliError;
@@ -17,6 +19,14 @@ pub enum Command {
     Sim(sim::Args),
     /// Print a built-in architecture as TOML, or validate an architecture file.
     Arch(arch::Args),
+    /// Print a bitstream as line-oriented assembly text.
+    Disasm(bits::DisasmArgs),
+    /// Assemble text back into a bitstream (identical bytes).
+    Asm(bits::AsmArgs),
+    /// Show a bitstream's header, architecture and utilisation.
+    Inspect(bits::InspectArgs),
+    /// Run a bitstream on the cycle-level array emulator.
+    Run(run::Args),
 }
 
 /// Runs a subcommand.
@@ -25,6 +35,10 @@ pub fn run(c: Command) -> Result<(), CliError> {
         Command::Check(a) => check::run(a),
         Command::Sim(a) => sim::run(a),
         Command::Arch(a) => arch::run(a),
+        Command::Disasm(a) => bits::disasm(a),
+        Command::Asm(a) => bits::asm(a),
+        Command::Inspect(a) => bits::inspect(a),
+        Command::Run(a) => run::run(a),
     }
 }
 
