@@ -26,7 +26,7 @@ pub enum Command {
     /// Show a bitstream's header, architecture and utilisation.
     Inspect(bits::InspectArgs),
     /// Run a bitstream on the cycle-level array emulator.
-    Run(run::Args),
+    Run(Box<run::Args>),
 }
 
 /// Runs a subcommand.
@@ -38,7 +38,7 @@ pub fn run(c: Command) -> Result<(), CliError> {
         Command::Disasm(a) => bits::disasm(a),
         Command::Asm(a) => bits::asm(a),
         Command::Inspect(a) => bits::inspect(a),
-        Command::Run(a) => run::run(a),
+        Command::Run(a) => run::run(*a),
     }
 }
 
