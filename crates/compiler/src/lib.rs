@@ -212,7 +212,23 @@ pub fn compile(net: &Network, arch: &Arch, seed: u64, progress: Option<&dyn Fn(&
             route::Net { key: nets.key[i], src: router(at), dests: &dest_routers[i] }
         })
         .collect();
-    let routed = route::route(&rnets, w, h, arch.router.table_entries)?;
+    // Keys that are injected somewhere but go nowhere.
+    let mut idle = Vec::new();
+    let mut has_net = vec![false; nl.key_count as usize];
+    nets.key.iter().for_each(|&k| has_net[k as usize] = true);
+    for k in 0..nl.key_count {
+        let at = if port_of_key[k as usize] != u32::MAX {
+            pl.port_pos[port_of_key[k as usize] as usize]
+        } else if cluster_of_key[k as usize] != u32::MAX {
+            pl.pos[cluster_of_key[k as usize] as usize]
+        } else {
+            continue;
+        };
+        if !has_net[k as usize] {
+            idle.push((router(at), k));
+        }
+    }
+    let routed = route::route(&rnets, &idle, w, h, arch.router.table_entries)?;
     timings.route_ms = ms(t);
 
     say("bitgen");

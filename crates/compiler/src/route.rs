@@ -76,7 +76,7 @@ impl Grid {
 }
 
 /// Routes every net; `cap` is the table size of a router.
-pub(crate) fn route(nets: &[Net], w: u16, h: u16, cap: u32) -> Result<Routed, CompileError> {
+pub(crate) fn route(nets: &[Net], idle: &[(u32, u32)], w: u16, h: u16, cap: u32) -> Result<Routed, CompileError> {
     let g = Grid { w: i32::from(w), h: i32::from(h) };
     let nr = (g.w * g.h) as usize;
     let mut scratch = vec![0u8; nr];
@@ -86,7 +86,7 @@ pub(crate) fn route(nets: &[Net], w: u16, h: u16, cap: u32) -> Result<Routed, Co
     for t in &trees {
         add_tree(t, &mut occ, &mut link, 1);
     }
-    let mut tables = compress_all(nets, &trees, nr);
+    let mut tables = compress_all(nets, &trees, idle, nr);
     let mut iterations = Vec::new();
     let (mut over, mut over_n) = overuse(&tables, cap);
     iterations.push(RouteIteration {
@@ -134,7 +134,7 @@ pub(crate) fn route(nets: &[Net], w: u16, h: u16, cap: u32) -> Result<Routed, Co
             rerouted += 1;
         }
         pres_fac *= 1.3;
-        tables = compress_all(nets, &trees, nr);
+        tables = compress_all(nets, &trees, idle, nr);
         (over, over_n) = overuse(&tables, cap);
         iterations.push(RouteIteration {
             iteration: it,
@@ -341,18 +341,24 @@ impl AStar {
                         }
                     }
                 }
-                // Walk back to the tree, adding the path.
+                // Walk back to the tree, then add the path.
+                let mut path = Vec::new();
                 let mut v = s;
                 while self.in_tree[v as usize] != te {
-                    let u = self.from[v as usize];
+                    path.push(v);
+                    v = self.from[v as usize];
+                }
+                for &v in &path {
                     self.in_tree[v as usize] = te;
                     self.out[v as usize] = 0;
                     nodes.push(v);
+                }
+                for &v in &path {
+                    let u = self.from[v as usize];
                     let (ux, uy) = g.xy(u);
                     let (vx, vy) = g.xy(v);
                     let bit = DIRS.iter().find(|&&(_, dx, dy)| ux + dx == vx && uy + dy == vy).expect("neighbours").0;
                     self.out[u as usize] |= bit;
-                    v = u;
                 }
             }
             self.out[s as usize] |= dir::LOCAL;
@@ -362,21 +368,33 @@ impl AStar {
     }
 }
 
-/// Compresses every router's table.
-fn compress_all(nets: &[Net], trees: &[Vec<(u32, u8)>], nr: usize) -> Vec<Vec<RouteEntry>> {
+/// Compresses every router's table. `idle` lists (router, key) of keys
+/// injected at a router that have no tree: they reach that router, so no
+/// block may cover them there.
+fn compress_all(nets: &[Net], trees: &[Vec<(u32, u8)>], idle: &[(u32, u32)], nr: usize) -> Vec<Vec<RouteEntry>> {
     let mut per: Vec<Vec<(u32, u8)>> = vec![Vec::new(); nr];
     for (n, t) in nets.iter().zip(trees) {
         for &(r, o) in t {
             per[r as usize].push((n.key, o));
         }
     }
-    per.iter().map(|e| compress(e)).collect()
+    for &(r, k) in idle {
+        per[r as usize].push((k, 0));
+    }
+    per.iter_mut()
+        .map(|e| {
+            e.sort_unstable();
+            compress(e)
+        })
+        .collect()
 }
 
 /// Covers a router's (key, out) pairs, sorted by key, with aligned
-/// key/mask blocks. Keys absent from the table never reach this router, so
+/// key/mask blocks. Keys absent from the list never reach this router, so
 /// a block may cover them ("don't care"); blocks never cover a key present
 /// with another out-set, so they do not overlap and their order is free.
+/// Keys with out-set 0 (injected here, going nowhere) get no entry: a key
+/// that matches no entry is dropped.
 pub(crate) fn compress(e: &[(u32, u8)]) -> Vec<RouteEntry> {
     let mut out = Vec::new();
     let mut i = 0;
@@ -392,7 +410,7 @@ pub(crate) fn compress(e: &[(u32, u8)]) -> Vec<RouteEntry> {
         let hi = if j + 1 == e.len() { u64::from(u32::MAX) } else { u64::from(e[j + 1].0) - 1 };
         let last = u64::from(e[j].0);
         let mut k = i;
-        while k <= j {
+        while k <= j && o != 0 {
             let cur = u64::from(e[k].0);
             // Largest aligned block containing cur within [lo, hi].
             let mut size = 1u64;
