@@ -134,9 +134,8 @@ pub(crate) fn bitgen(
                 at
             }
         };
-        let mut port = |kind: PortKind| {
-            ports.push(Port { name: p.name.clone(), key_base, size: p.size, kind, x: at.0, y: at.1 })
-        };
+        let mut port =
+            |kind: PortKind| ports.push(Port { name: p.name.clone(), key_base, size: p.size, kind, x: at.0, y: at.1 });
         match &p.kind {
             PopKind::Input => port(PortKind::Input),
             PopKind::Generator(g) => port(PortKind::Generator(*g)),
@@ -146,14 +145,7 @@ pub(crate) fn bitgen(
             port(PortKind::Output);
         }
     }
-    Bitstream {
-        arch: arch.clone(),
-        global: Global { dt_ms: net.dt_ms, key_count },
-        tiles,
-        routers,
-        ports,
-        symbols,
-    }
+    Bitstream { arch: arch.clone(), global: Global { dt_ms: net.dt_ms, key_count }, tiles, routers, ports, symbols }
 }
 
 /// Which populations are outputs: those marked `output`, or every neuron

@@ -161,7 +161,10 @@ pub fn check_placement(net: &Network, bs: &Bitstream) -> Result<(), Vec<String>>
                     i += 1;
                 }
                 (_, Some(y)) => {
-                    errs.push(format!("node {} -> {} delay {} weight {} {:?}: no such synapse", y.0, y.1, y.2, y.3, y.4));
+                    errs.push(format!(
+                        "node {} -> {} delay {} weight {} {:?}: no such synapse",
+                        y.0, y.1, y.2, y.3, y.4
+                    ));
                     j += 1;
                 }
                 _ => break,
@@ -238,7 +241,8 @@ pub fn check_placement(net: &Network, bs: &Bitstream) -> Result<(), Vec<String>>
             if e.out & dir::LOCAL != 0 {
                 got.insert((x, y));
             }
-            for (bit, dx, dy) in [(dir::EAST, 1i32, 0i32), (dir::NORTH, 0, 1), (dir::WEST, -1, 0), (dir::SOUTH, 0, -1)] {
+            for (bit, dx, dy) in [(dir::EAST, 1i32, 0i32), (dir::NORTH, 0, 1), (dir::WEST, -1, 0), (dir::SOUTH, 0, -1)]
+            {
                 if e.out & bit == 0 {
                     continue;
                 }

@@ -137,7 +137,12 @@ pub fn quantize(net: &Network, arch: &Arch) -> Result<(Network, QuantReport), Co
 
 /// Compiles `net` for `arch`: quantize, partition, place (seeded by
 /// `seed`), route, bitgen. `progress` is told each stage as it starts.
-pub fn compile(net: &Network, arch: &Arch, seed: u64, progress: Option<&dyn Fn(&str)>) -> Result<Compiled, CompileError> {
+pub fn compile(
+    net: &Network,
+    arch: &Arch,
+    seed: u64,
+    progress: Option<&dyn Fn(&str)>,
+) -> Result<Compiled, CompileError> {
     let say = |s: &str| {
         if let Some(p) = progress {
             p(s)
@@ -182,8 +187,13 @@ pub fn compile(net: &Network, arch: &Arch, seed: u64, progress: Option<&dyn Fn(&
     }
     pairs.sort_unstable();
     pairs.dedup();
-    let src_of =
-        |k: u32| if port_of_key[k as usize] != u32::MAX { place::PORT | port_of_key[k as usize] } else { cluster_of_key[k as usize] };
+    let src_of = |k: u32| {
+        if port_of_key[k as usize] != u32::MAX {
+            place::PORT | port_of_key[k as usize]
+        } else {
+            cluster_of_key[k as usize]
+        }
+    };
     let nets = place::Nets::new(&pairs, src_of);
     drop(pairs);
     timings.partition_ms = ms(t);

@@ -141,7 +141,8 @@ pub(crate) fn place(nets: &Nets, n: usize, ports: usize, w: u16, h: u16, seed: u
     for i in (1..slots.len()).rev() {
         slots.swap(i, below(&mut rng, i as u64 + 1) as usize);
     }
-    let random: Vec<(u16, u16)> = (0..n).map(|c| ((slots[c] % u32::from(w)) as u16, (slots[c] / u32::from(w)) as u16)).collect();
+    let random: Vec<(u16, u16)> =
+        (0..n).map(|c| ((slots[c] % u32::from(w)) as u16, (slots[c] / u32::from(w)) as u16)).collect();
     a.set(&random);
     stats.cost_random = a.cost;
     a.set(&start);

@@ -136,7 +136,11 @@ impl fmt::Display for Report {
             self.quantization_max_error,
             100.0 * self.quantization_max_rel_error
         )?;
-        writeln!(f, "  fan-out   : {} destination tiles in total, at most {} per key", self.fanout_total, self.fanout_max)?;
+        writeln!(
+            f,
+            "  fan-out   : {} destination tiles in total, at most {} per key",
+            self.fanout_total, self.fanout_max
+        )?;
         writeln!(
             f,
             "  placement : cost {} -> {} (random {}, lower bound {}), {} moves, {:.1}% accepted",
@@ -165,4 +169,3 @@ impl fmt::Display for Report {
         write!(f, "  time      : {:.1} ms", self.timings.total_ms)
     }
 }
-

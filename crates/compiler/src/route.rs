@@ -107,9 +107,8 @@ pub(crate) fn route(nets: &[Net], idle: &[(u32, u32)], w: u16, h: u16, cap: u32)
         }
         // Estimated compressed occupancy: uncompressed count times the
         // compression ratio of the last iteration.
-        let ratio: Vec<f64> = (0..nr)
-            .map(|r| if occ[r] == 0 { 1.0 } else { tables[r].len() as f64 / f64::from(occ[r]) })
-            .collect();
+        let ratio: Vec<f64> =
+            (0..nr).map(|r| if occ[r] == 0 { 1.0 } else { tables[r].len() as f64 / f64::from(occ[r]) }).collect();
         for r in 0..nr {
             let c = tables[r].len() as u32;
             if c > cap {

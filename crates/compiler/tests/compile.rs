@@ -172,7 +172,12 @@ fn annealing_beats_a_random_placement() {
     for net in &nets {
         let c = compile_ok(net, &arch(8, 8, 64, 8, 4096), 11);
         let r = &c.report;
-        assert!(r.placement_cost_final < r.placement_cost_random, "{} vs {}", r.placement_cost_final, r.placement_cost_random);
+        assert!(
+            r.placement_cost_final < r.placement_cost_random,
+            "{} vs {}",
+            r.placement_cost_final,
+            r.placement_cost_random
+        );
         assert!(r.placement_cost_final <= r.placement_cost_initial);
         assert!(r.placement_cost_final >= r.placement_cost_lower_bound);
         assert!(r.placement.moves > 0);

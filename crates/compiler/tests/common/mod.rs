@@ -6,7 +6,15 @@ use fpnna_ir::{Network, NeuronModel, Neurons, PopId, PopKind, Population, Projec
 use fpnna_model::{Generator, NeuronParams, ONE, Reset};
 
 pub fn lif() -> NeuronParams {
-    NeuronParams { decay_i: 1024, decay_v: 512, threshold: ONE, bias: 0, v_min: -ONE, reset: Reset::Zero, refractory: 1 }
+    NeuronParams {
+        decay_i: 1024,
+        decay_v: 512,
+        threshold: ONE,
+        bias: 0,
+        v_min: -ONE,
+        reset: Reset::Zero,
+        refractory: 1,
+    }
 }
 
 pub fn neurons(net: &mut Network, name: &str, n: u32) -> PopId {
