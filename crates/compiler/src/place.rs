@@ -16,8 +16,10 @@ use serde::Serialize;
 /// Marks a net source that is a port, not a cluster.
 pub(crate) const PORT: u32 = 1 << 31;
 const NONE: u32 = u32::MAX;
-/// Pin visits the annealer may spend (about a second of release build).
-const WORK_BUDGET: u64 = 300_000_000;
+/// Net updates the annealer may spend (about a second of release build).
+const WORK_BUDGET: u64 = 60_000_000;
+/// Temperatures a capped schedule plans for.
+const TEMPERATURES: u64 = 150;
 /// VPR's inner_num.
 const INNER_NUM: f64 = 0.5;
 
@@ -201,12 +203,62 @@ struct Annealer<'a> {
     cnets: Vec<u32>,
     /// Merged nets sourced at each port.
     port_nets: Vec<Vec<u32>>,
-    net_cost: Vec<i64>,
+    bbox: Vec<BBox>,
     cost: i64,
-    stamp: Vec<u32>,
-    epoch: u32,
-    affected: Vec<u32>,
-    new_cost: Vec<i64>,
+    stamp: Vec<u64>,
+    epoch: u64,
+    /// Nets changed by the proposed move, with their new boxes.
+    changed: Vec<(u32, BBox)>,
+    /// Net visits so far (the work budget counts these).
+    work: u64,
+}
+
+/// A net's bounding box, with the number of pins on each edge (VPR's
+/// incremental update: only a pin leaving an edge it alone held forces a
+/// recount).
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+struct BBox {
+    lo: [u16; 2],
+    hi: [u16; 2],
+    nlo: [u32; 2],
+    nhi: [u32; 2],
+}
+
+impl BBox {
+    fn half_perimeter(&self) -> i64 {
+        i64::from(self.hi[0] - self.lo[0]) + i64::from(self.hi[1] - self.lo[1])
+    }
+
+    /// Moves one pin from `old` to `new`; None when a recount is needed.
+    fn moved(mut self, old: (u16, u16), new: (u16, u16)) -> Option<BBox> {
+        for (ax, (o, n)) in [(old.0, new.0), (old.1, new.1)].into_iter().enumerate() {
+            if n < self.lo[ax] {
+                self.lo[ax] = n;
+                self.nlo[ax] = 1;
+            } else if n == self.lo[ax] {
+                self.nlo[ax] += 1;
+            }
+            if n > self.hi[ax] {
+                self.hi[ax] = n;
+                self.nhi[ax] = 1;
+            } else if n == self.hi[ax] {
+                self.nhi[ax] += 1;
+            }
+            if o == self.lo[ax] {
+                if self.nlo[ax] == 1 {
+                    return None;
+                }
+                self.nlo[ax] -= 1;
+            }
+            if o == self.hi[ax] {
+                if self.nhi[ax] == 1 {
+                    return None;
+                }
+                self.nhi[ax] -= 1;
+            }
+        }
+        Some(self)
+    }
 }
 
 impl<'a> Annealer<'a> {
@@ -249,12 +301,12 @@ impl<'a> Annealer<'a> {
             cstart: count,
             cnets,
             port_nets,
-            net_cost: vec![0; nets.merged.len()],
+            bbox: vec![BBox::default(); nets.merged.len()],
             cost: 0,
             stamp: vec![0; nets.merged.len()],
             epoch: 0,
-            affected: Vec::new(),
-            new_cost: Vec::new(),
+            changed: Vec::new(),
+            work: 0,
         }
     }
 
@@ -291,8 +343,8 @@ impl<'a> Annealer<'a> {
     fn recost(&mut self) {
         self.cost = 0;
         for m in 0..self.nets.merged.len() {
-            self.net_cost[m] = self.eval(m);
-            self.cost += self.net_cost[m];
+            self.bbox[m] = self.full_bbox(m);
+            self.cost += self.weight(m) * self.bbox[m].half_perimeter();
         }
     }
 
@@ -330,33 +382,48 @@ impl<'a> Annealer<'a> {
         }
     }
 
-    fn eval(&self, m: usize) -> i64 {
-        let (r, wt) = self.nets.merged[m];
-        let s = self.nets.src[r as usize];
-        let (sx, sy) = if s & PORT != 0 { self.port_pos[(s & !PORT) as usize] } else { self.pos[s as usize] };
-        let (mut x0, mut x1, mut y0, mut y1) = (sx, sx, sy, sy);
-        for &c in self.nets.d(r as usize) {
-            let (x, y) = self.pos[c as usize];
-            x0 = x0.min(x);
-            x1 = x1.max(x);
-            y0 = y0.min(y);
-            y1 = y1.max(y);
-        }
-        i64::from(wt) * (i64::from(x1 - x0) + i64::from(y1 - y0))
+    fn weight(&self, m: usize) -> i64 {
+        i64::from(self.nets.merged[m].1)
     }
 
-    /// Average pin visits of one move.
+    /// Bounding box of net `m`, counted from scratch over its distinct pins.
+    fn full_bbox(&self, m: usize) -> BBox {
+        let r = self.nets.merged[m].0 as usize;
+        let s = self.nets.src[r];
+        let (sx, sy) = if s & PORT != 0 { self.port_pos[(s & !PORT) as usize] } else { self.pos[s as usize] };
+        let mut b = BBox { lo: [sx, sy], hi: [sx, sy], nlo: [1, 1], nhi: [1, 1] };
+        for &c in self.nets.d(r) {
+            if c == s {
+                continue;
+            }
+            let p = self.pos[c as usize];
+            for (ax, v) in [p.0, p.1].into_iter().enumerate() {
+                if v < b.lo[ax] {
+                    b.lo[ax] = v;
+                    b.nlo[ax] = 1;
+                } else if v == b.lo[ax] {
+                    b.nlo[ax] += 1;
+                }
+                if v > b.hi[ax] {
+                    b.hi[ax] = v;
+                    b.nhi[ax] = 1;
+                } else if v == b.hi[ax] {
+                    b.nhi[ax] += 1;
+                }
+            }
+        }
+        b
+    }
+
+    /// Average nets visited by one move.
     fn work_per_move(&self) -> u64 {
         let n = self.pos.len().max(1) as u64;
-        let mut pins = 0u64;
-        for &m in &self.cnets {
-            pins += self.nets.d(self.nets.merged[m as usize].0 as usize).len() as u64 + 1;
-        }
-        (2 * pins / n).max(1)
+        (2 * self.cnets.len() as u64 / n).max(1)
     }
 
-    /// Proposes a move of a random cluster within `rlim` and applies it to
-    /// `pos` (not yet committed), or returns None.
+    /// Proposes a move of a random cluster within `rlim` (a swap when the
+    /// target slot is occupied) and applies it to `pos` (not yet
+    /// committed), or returns None.
     fn propose(&mut self, rng: &mut ChaCha8Rng, rlim: u16) -> Option<Move> {
         let n = self.pos.len();
         let a = below(rng, n as u64) as usize;
@@ -375,31 +442,43 @@ impl<'a> Annealer<'a> {
         if b != NONE {
             self.pos[b as usize] = (ax, ay);
         }
-        self.epoch = self.epoch.wrapping_add(1);
-        if self.epoch == 0 {
-            self.stamp.fill(0);
-            self.epoch = 1;
+        // Nets of a get stamp 2e, nets of both 2e + 1 (their pins only
+        // swap places: unchanged).
+        self.epoch += 1;
+        let (ea, eb) = (2 * self.epoch, 2 * self.epoch + 1);
+        for i in self.cstart[a]..self.cstart[a + 1] {
+            self.stamp[self.cnets[i] as usize] = ea;
         }
-        self.affected.clear();
-        for c in [a as u32, b] {
+        if b != NONE {
+            for i in self.cstart[b as usize]..self.cstart[b as usize + 1] {
+                let m = self.cnets[i] as usize;
+                if self.stamp[m] == ea {
+                    self.stamp[m] = eb;
+                }
+            }
+        }
+        self.changed.clear();
+        let mut delta = 0;
+        let moves = [(a as u32, (ax, ay), (tx, ty)), (b, (tx, ty), (ax, ay))];
+        for (k, &(c, from, to)) in moves.iter().enumerate() {
             if c == NONE {
                 continue;
             }
             for i in self.cstart[c as usize]..self.cstart[c as usize + 1] {
-                let m = self.cnets[i];
-                if self.stamp[m as usize] != self.epoch {
-                    self.stamp[m as usize] = self.epoch;
-                    self.affected.push(m);
+                let m = self.cnets[i] as usize;
+                if self.stamp[m] == eb {
+                    continue;
                 }
+                debug_assert!(k == 1 || self.stamp[m] == ea);
+                self.work += 1;
+                let old = self.bbox[m];
+                let new = old.moved(from, to).unwrap_or_else(|| {
+                    self.work += self.nets.d(self.nets.merged[m].0 as usize).len() as u64 / 8;
+                    self.full_bbox(m)
+                });
+                delta += self.weight(m) * (new.half_perimeter() - old.half_perimeter());
+                self.changed.push((m as u32, new));
             }
-        }
-        let mut delta = 0;
-        self.new_cost.clear();
-        for i in 0..self.affected.len() {
-            let m = self.affected[i] as usize;
-            let c = self.eval(m);
-            delta += c - self.net_cost[m];
-            self.new_cost.push(c);
         }
         Some(Move { a, b, from: (ax, ay), to: (tx, ty), delta })
     }
@@ -412,8 +491,8 @@ impl<'a> Annealer<'a> {
         let (to, from) = (self.slot(mv.to), self.slot(mv.from));
         self.occupant[to] = mv.a as u32;
         self.occupant[from] = mv.b;
-        for (i, &m) in self.affected.iter().enumerate() {
-            self.net_cost[m as usize] = self.new_cost[i];
+        for &(m, b) in &self.changed {
+            self.bbox[m as usize] = b;
         }
         self.cost += mv.delta;
     }
@@ -447,13 +526,16 @@ impl<'a> Annealer<'a> {
             return;
         }
         let vpr = (INNER_NUM * (n as f64).powf(4.0 / 3.0)).ceil().max(1.0) as u64;
-        let cap = (WORK_BUDGET / self.work_per_move()).max(10 * n as u64).max(1000);
-        let per_temp = vpr.min((cap / 100).max(1));
+        let cap = (WORK_BUDGET / self.work_per_move()).max(20 * n as u64).max(2000);
+        let per_temp = vpr.min((cap / TEMPERATURES).max(1));
+        let capped = per_temp < vpr;
         stats.moves_per_temperature = per_temp;
         stats.move_cap = cap;
         let rmax = self.w.max(self.h);
         // Initial temperature: 20 standard deviations of the cost change of
-        // random moves (evaluated, not applied).
+        // random moves (evaluated, not applied); a capped schedule starts
+        // cooler (one deviation) so that it refines the start placement
+        // instead of melting it.
         let samples = (n as u64).min(per_temp).max(16);
         let (mut s1, mut s2, mut k) = (0.0f64, 0.0f64, 0.0f64);
         for _ in 0..samples {
@@ -466,7 +548,7 @@ impl<'a> Annealer<'a> {
             }
         }
         let sigma = if k > 1.0 { ((s2 - s1 * s1 / k) / (k - 1.0)).max(0.0).sqrt() } else { 0.0 };
-        let mut t = 20.0 * sigma;
+        let mut t = if capped { sigma } else { 20.0 * sigma };
         stats.initial_temperature = t;
         let mut rlim = f64::from(rmax);
         let mut done = 0u64;

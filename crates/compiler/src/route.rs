@@ -308,11 +308,17 @@ impl AStar {
                     ((x - tx).abs() + (y - ty).abs()) as u64 * 1024
                 };
                 heap.clear();
+                // Start from the tree nodes nearest the sink (within two
+                // hops of the nearest): cheap, and nearly always where the
+                // best connection starts.
+                let hmin = nodes.iter().map(|&r| h(r)).min().unwrap_or(0);
                 for &r in &nodes {
-                    self.seen[r as usize] = e;
-                    self.g_cost[r as usize] = 0;
-                    self.from[r as usize] = u32::MAX;
-                    heap.push(Reverse((h(r), 0u64, r)));
+                    if h(r) <= hmin + 2 * 1024 {
+                        self.seen[r as usize] = e;
+                        self.g_cost[r as usize] = 0;
+                        self.from[r as usize] = u32::MAX;
+                        heap.push(Reverse((h(r), 0u64, r)));
+                    }
                 }
                 while let Some(Reverse((_, gc, r))) = heap.pop() {
                     if r == s {

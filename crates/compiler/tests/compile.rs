@@ -338,3 +338,13 @@ fn checker_catches_corrupted_bitstreams() {
     let orig = random_net(40, 4, 4, 3);
     assert!(check_placement(&orig, &c.bitstream).is_err());
 }
+
+#[test]
+fn pathfinder_resolves_overflows_the_dimension_ordered_baseline_leaves() {
+    let c = compile_ok(&random_net(64, 8, 3, 1), &arch(6, 6, 64, 4, 20), 1);
+    let h = &c.report.route_history;
+    assert!(h.len() > 1 && h[0].total_overuse > 0, "{h:?}");
+    assert_eq!(h.last().unwrap().total_overuse, 0);
+    assert!(h[1..].iter().all(|i| i.rerouted > 0));
+    assert!(c.report.max_table_entries <= 20);
+}
