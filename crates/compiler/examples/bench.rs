@@ -1,9 +1,9 @@
 //! Compile-time benchmark on synthetic networks.
 //!
-//! `cargo run --release -p fpnna-compiler --example bench -- N FAN_IN WINDOW PRESET [SEED] [INPUTS]`
+//! `cargo run --release -p fpnna-compiler --example bench -- N FAN_IN WINDOW PRESET [SEED] [INPUTS] [DELAYS]`
 //!
 //! N LIF neurons, each with FAN_IN random presynaptic neurons (positive
-//! and negative weights, delay 1..=3) drawn from the whole population
+//! and negative weights, delay 1..=DELAYS, default 3) drawn from the whole population
 //! (WINDOW = 0) or from the WINDOW neurons around it (local connectivity);
 //! plus INPUTS input channels (default N / 100) driving 10 random neurons each.
 
@@ -22,10 +22,11 @@ fn main() {
     let preset = args.get(3).cloned().unwrap_or_else(|| "large".into());
     let seed = arg(4, 1);
     let inputs = arg(5, u64::from(n / 100).max(1)) as u32;
+    let delays = arg(6, 3).max(1);
     let check = std::env::var_os("FPNNA_BENCH_CHECK").is_some();
 
     let t = Instant::now();
-    let net = build(n, fan_in, window, inputs);
+    let net = build(n, fan_in, window, inputs, delays);
     eprintln!("built {} synapses in {:.2} s", net.synapse_count(), t.elapsed().as_secs_f64());
     let arch = Arch::preset(&preset).expect("preset");
     let t = Instant::now();
@@ -48,7 +49,7 @@ fn main() {
     }
 }
 
-fn build(n: u32, fan_in: u32, window: u32, inputs: u32) -> Network {
+fn build(n: u32, fan_in: u32, window: u32, inputs: u32, delays: u64) -> Network {
     let p = NeuronParams { decay_i: 1024, decay_v: 256, threshold: ONE, bias: 0, v_min: -ONE, reset: Reset::Zero, refractory: 2 };
     let mut net = Network::new("bench", 1.0);
     let inp = net.add_population(Population { name: "in".into(), size: inputs, kind: PopKind::Input, output: false });
@@ -71,7 +72,7 @@ fn build(n: u32, fan_in: u32, window: u32, inputs: u32) -> Network {
                 lo + (r % u64::from(window.min(n))) as u32
             };
             let w = ((r >> 32) % (2 * ONE as u64)) as i32 - ONE / 2;
-            rec.push(pre, post, w, 1 + ((r >> 20) % 3) as u8);
+            rec.push(pre, post, w, 1 + ((r >> 20) % delays) as u8);
         }
     }
     let mut fwd = Synapses::default();

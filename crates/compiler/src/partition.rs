@@ -13,6 +13,28 @@ use crate::CompileError;
 use fpnna_arch::Arch;
 use fpnna_ir::{Network, PopKind, SynapseKind};
 use std::collections::HashSet;
+use std::hash::{BuildHasherDefault, Hasher};
+
+/// A fast multiplicative hasher for row keys (membership only: the set is
+/// never iterated into output unsorted).
+#[derive(Default)]
+struct RowHasher(u64);
+
+impl Hasher for RowHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.write_u64(u64::from(b));
+        }
+    }
+    fn write_u64(&mut self, x: u64) {
+        self.0 = (self.0.rotate_left(5) ^ x).wrapping_mul(0x517c_c1b7_2722_0a95);
+    }
+}
+
+type RowSet = HashSet<u64, BuildHasherDefault<RowHasher>>;
 
 /// Bits of a row key: source key (24) | class (28) | duplicate index (12).
 const CLASS_SHIFT: u32 = 12;
@@ -186,7 +208,7 @@ pub(crate) fn partition(nl: &Netlist, arch: &Arch) -> Result<Partition, CompileE
     let (cols, rows_cap) = (usize::from(arch.tile.cols), usize::from(arch.tile.rows));
     let mut members = Vec::new();
     let mut rows = Vec::new();
-    let mut set: HashSet<u64> = HashSet::new();
+    let mut set = RowSet::default();
     let mut first = 0usize;
     for i in 0..nl.neurons.len() {
         let seg = &nl.incoming[nl.start[i]..nl.start[i + 1]];
@@ -215,7 +237,7 @@ pub(crate) fn partition(nl: &Netlist, arch: &Arch) -> Result<Partition, CompileE
     Ok(Partition { members, rows })
 }
 
-fn take_sorted(set: &mut HashSet<u64>) -> Vec<u64> {
+fn take_sorted(set: &mut RowSet) -> Vec<u64> {
     let mut v: Vec<u64> = set.drain().collect();
     v.sort_unstable();
     v

@@ -17,7 +17,7 @@ use serde::Serialize;
 pub(crate) const PORT: u32 = 1 << 31;
 const NONE: u32 = u32::MAX;
 /// Net updates the annealer may spend (about a second of release build).
-const WORK_BUDGET: u64 = 60_000_000;
+const WORK_BUDGET: u64 = 40_000_000;
 /// Temperatures a capped schedule plans for.
 const TEMPERATURES: u64 = 150;
 /// VPR's inner_num.
@@ -534,8 +534,9 @@ impl<'a> Annealer<'a> {
         let rmax = self.w.max(self.h);
         // Initial temperature: 20 standard deviations of the cost change of
         // random moves (evaluated, not applied); a capped schedule starts
-        // cooler (one deviation) so that it refines the start placement
-        // instead of melting it.
+        // cold (a tenth of a deviation) so that it refines the start
+        // placement instead of melting it, as nextpnr does after its
+        // analytical placer.
         let samples = (n as u64).min(per_temp).max(16);
         let (mut s1, mut s2, mut k) = (0.0f64, 0.0f64, 0.0f64);
         for _ in 0..samples {
@@ -548,7 +549,7 @@ impl<'a> Annealer<'a> {
             }
         }
         let sigma = if k > 1.0 { ((s2 - s1 * s1 / k) / (k - 1.0)).max(0.0).sqrt() } else { 0.0 };
-        let mut t = if capped { sigma } else { 20.0 * sigma };
+        let mut t = if capped { 0.1 * sigma } else { 20.0 * sigma };
         stats.initial_temperature = t;
         let mut rlim = f64::from(rmax);
         let mut done = 0u64;
