@@ -44,19 +44,34 @@ fn main() {
             }
         }
         Err(e) => {
-            println!("BENCH n={n} fan_in={fan_in} window={window} preset={preset}: error after {:.2} s: {e}", t.elapsed().as_secs_f64());
+            println!(
+                "BENCH n={n} fan_in={fan_in} window={window} preset={preset}: error after {:.2} s: {e}",
+                t.elapsed().as_secs_f64()
+            );
         }
     }
 }
 
 fn build(n: u32, fan_in: u32, window: u32, inputs: u32, delays: u64) -> Network {
-    let p = NeuronParams { decay_i: 1024, decay_v: 256, threshold: ONE, bias: 0, v_min: -ONE, reset: Reset::Zero, refractory: 2 };
+    let p = NeuronParams {
+        decay_i: 1024,
+        decay_v: 256,
+        threshold: ONE,
+        bias: 0,
+        v_min: -ONE,
+        reset: Reset::Zero,
+        refractory: 2,
+    };
     let mut net = Network::new("bench", 1.0);
     let inp = net.add_population(Population { name: "in".into(), size: inputs, kind: PopKind::Input, output: false });
     let pop = net.add_population(Population {
         name: "pop".into(),
         size: n,
-        kind: PopKind::Neurons(Neurons { model: NeuronModel::Lif, params: vec![p; n as usize], v_init: vec![0; n as usize] }),
+        kind: PopKind::Neurons(Neurons {
+            model: NeuronModel::Lif,
+            params: vec![p; n as usize],
+            v_init: vec![0; n as usize],
+        }),
         output: true,
     });
     let mut rec = Synapses::default();

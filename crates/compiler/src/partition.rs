@@ -22,7 +22,10 @@ struct RowHasher(u64);
 
 impl Hasher for RowHasher {
     fn finish(&self) -> u64 {
-        self.0
+        // Fold the high bits down: hashbrown indexes buckets by the low bits,
+        // and row keys differ mostly in their high bits.
+        let z = (self.0 ^ (self.0 >> 31)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 29)
     }
     fn write(&mut self, bytes: &[u8]) {
         for &b in bytes {

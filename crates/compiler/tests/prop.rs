@@ -10,10 +10,13 @@ use fpnna_ir::{Network, PopId, SynapseKind};
 use fpnna_model::{Bounds, ONE, Pairing, StdpParams, VolatileParams};
 use proptest::prelude::*;
 
+/// (pre, post, weight, delay)
+type Syn = (u32, u32, i32, u8);
+
 #[derive(Clone, Debug)]
 struct Spec {
     pops: Vec<(u8, u32)>, // (0 input, 1 generator, 2 neurons; size)
-    projs: Vec<(usize, usize, u8, Vec<(u32, u32, i32, u8)>)>,
+    projs: Vec<(usize, usize, u8, Vec<Syn>)>,
 }
 
 fn spec() -> impl Strategy<Value = Spec> {
