@@ -263,5 +263,8 @@ pub fn check_placement(net: &Network, bs: &Bitstream) -> Result<(), Vec<String>>
             break;
         }
     }
+    if let Some((&k, _)) = rows_of.iter().next() {
+        errs.push(format!("key {k}: rows for a key beyond key_count {total}"));
+    }
     if errs.is_empty() { Ok(()) } else { Err(errs) }
 }

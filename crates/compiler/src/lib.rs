@@ -112,6 +112,9 @@ pub enum CompileError {
         /// The busiest link.
         link: String,
     },
+    /// The architecture is impossible (an `Arch` built in code, unvalidated).
+    #[error("invalid architecture: {0}")]
+    InvalidArch(String),
     /// A size beyond what the compiler supports.
     #[error("unsupported network: {0}")]
     Unsupported(String),
@@ -132,6 +135,7 @@ pub struct Compiled {
 /// docs/compiler.md): the returned network is what the hardware computes.
 pub fn quantize(net: &Network, arch: &Arch) -> Result<(Network, QuantReport), CompileError> {
     net.verify().map_err(CompileError::InvalidNetwork)?;
+    arch.validate(&format!("<arch {}>", arch.name)).map_err(|e| CompileError::InvalidArch(e.to_string()))?;
     Ok(quantize::quantize(net, arch))
 }
 

@@ -117,12 +117,12 @@ pub(crate) fn route(nets: &[Net], idle: &[(u32, u32)], w: u16, h: u16, cap: u32)
         }
         let hot: Vec<bool> = (0..nr).map(|r| tables[r].len() as u32 > cap).collect();
         let mut rerouted = 0;
+        let max_link = link.iter().copied().max().unwrap_or(0).max(1);
         for (i, n) in nets.iter().enumerate() {
             if !trees[i].iter().any(|&(r, _)| hot[r as usize]) {
                 continue;
             }
             add_tree(&trees[i], &mut occ, &mut link, -1);
-            let max_link = link.iter().copied().max().unwrap_or(0).max(1);
             let cost = |r: usize, l: usize| {
                 let o = f64::from(occ[r]) * ratio[r] + 1.0 - f64::from(cap);
                 let pres = 1.0 + pres_fac * 10.0 * o.max(0.0) / f64::from(cap);

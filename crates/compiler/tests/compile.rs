@@ -348,3 +348,10 @@ fn pathfinder_resolves_overflows_the_dimension_ordered_baseline_leaves() {
     assert!(h[1..].iter().all(|i| i.rerouted > 0));
     assert!(c.report.max_table_entries <= 20);
 }
+
+#[test]
+fn an_impossible_architecture_is_refused_not_a_panic() {
+    let mut a = arch(4, 4, 64, 32, 16);
+    a.nonvolatile.levels = 0;
+    assert!(err(&tiny(), &a).starts_with("invalid architecture: <arch small>: `nonvolatile.levels` = 0"));
+}
