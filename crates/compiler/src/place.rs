@@ -586,3 +586,61 @@ struct Move {
     to: (u16, u16),
     delta: i64,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Nets from (key, source, destinations).
+    fn nets(list: &[(u32, u32, &[u32])]) -> Nets {
+        let pairs: Vec<(u32, u32)> = list.iter().flat_map(|&(k, _, d)| d.iter().map(move |&c| (k, c))).collect();
+        let src: Vec<(u32, u32)> = list.iter().map(|&(k, s, _)| (k, s)).collect();
+        Nets::new(&pairs, |k| src.iter().find(|x| x.0 == k).unwrap().1)
+    }
+
+    #[test]
+    fn lower_bound_is_the_smallest_box_of_k_cells() {
+        // k = 4 on 4x4: a 2x2 box, half-perimeter 2; k = 1: 0
+        assert_eq!(lower_bound(&nets(&[(0, PORT, &[0, 1, 2, 3])]), 4, 4), 2);
+        assert_eq!(lower_bound(&nets(&[(0, 0, &[0])]), 4, 4), 0);
+        // source cluster 4 outside its 4 destinations: k = 5 on 2x8 -> 2x3 box = 3
+        assert_eq!(lower_bound(&nets(&[(0, 4, &[0, 1, 2, 3])]), 2, 8), 3);
+    }
+
+    #[test]
+    fn keys_with_the_same_pins_merge_into_one_weighted_net() {
+        let n = nets(&[(0, 0, &[1, 2]), (1, 0, &[1, 2]), (2, 0, &[1]), (3, PORT, &[1, 2])]);
+        assert_eq!(n.len(), 4);
+        assert_eq!(n.merged, vec![(0, 2), (2, 1), (3, 1)]);
+    }
+
+    #[test]
+    fn snake_start_is_centred_and_contiguous() {
+        let n = nets(&[]);
+        let a = Annealer::new(&n, 5, 0, 5, 5);
+        // 5 clusters: 3 columns x 2 rows centred at x0 = 1, y0 = 1
+        assert_eq!(a.snake_start(), vec![(1, 1), (2, 1), (3, 1), (3, 2), (2, 2)]);
+    }
+
+    #[test]
+    fn incremental_boxes_match_recounts() {
+        let list: Vec<(u32, u32, Vec<u32>)> =
+            (0..40).map(|k| (k, k % 12, (0..12).filter(|c| (c * 7 + k) % 5 < 2).collect())).collect();
+        let refs: Vec<(u32, u32, &[u32])> = list.iter().map(|(k, s, d)| (*k, *s, d.as_slice())).collect();
+        let n = nets(&refs);
+        let mut a = Annealer::new(&n, 12, 0, 5, 4);
+        let start = a.snake_start();
+        a.set(&start);
+        let mut rng = ChaCha8Rng::seed_from_u64(3);
+        let mut stats = PlaceStats::default();
+        for _ in 0..500 {
+            a.step(&mut rng, 3, 2.0, &mut stats);
+        }
+        let cost = a.cost;
+        a.recost();
+        assert_eq!(cost, a.cost);
+        for m in 0..n.merged.len() {
+            assert_eq!(a.bbox[m], a.full_bbox(m));
+        }
+    }
+}
