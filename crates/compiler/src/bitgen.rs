@@ -79,14 +79,29 @@ pub(crate) fn bitgen(
         });
         let mut index: Vec<(u64, u16)> = rows.iter().enumerate().map(|(i, r)| (r.3, i as u16)).collect();
         index.sort_unstable();
-        let mut nodes = Vec::new();
+        // Counting sort by row; columns are visited in order, so each row's
+        // nodes come out sorted by column.
+        let syn = &nl.incoming[nl.start[range.start]..nl.start[range.end]];
+        let mut at = vec![0usize; rows.len() + 1];
+        let mut row_of = Vec::with_capacity(syn.len());
+        for &(rk, _) in syn {
+            let row = index[index.binary_search_by_key(&rk, |&(k, _)| k).expect("row of the tile")].1;
+            at[usize::from(row) + 1] += 1;
+            row_of.push(row);
+        }
+        for r in 0..rows.len() {
+            at[r + 1] += at[r];
+        }
+        let mut nodes = vec![Node { row: 0, col: 0, level: 0 }; syn.len()];
+        let mut j = 0;
         for (col, i) in range.clone().enumerate() {
-            for &(rk, level) in &nl.incoming[nl.start[i]..nl.start[i + 1]] {
-                let row = index[index.binary_search_by_key(&rk, |&(k, _)| k).expect("row of the tile")].1;
-                nodes.push(Node { row, col: col as u16, level });
+            for &(_, level) in &nl.incoming[nl.start[i]..nl.start[i + 1]] {
+                let row = row_of[j];
+                nodes[at[usize::from(row)]] = Node { row, col: col as u16, level };
+                at[usize::from(row)] += 1;
+                j += 1;
             }
         }
-        nodes.sort_unstable_by_key(|n| (n.row, n.col));
         tiles.push(TileConfig {
             x,
             y,
