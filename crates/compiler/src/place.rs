@@ -121,6 +121,9 @@ pub struct PlaceStats {
     pub move_cap: u64,
     /// Starting temperature.
     pub initial_temperature: f64,
+    /// Whether the hot anneal ended above the start cost, so that a cold
+    /// anneal refined the start instead.
+    pub reannealed_cold: bool,
     /// Whether the annealer's result was worse than its start and dropped.
     pub kept_start: bool,
 }
@@ -150,8 +153,17 @@ pub(crate) fn place(nets: &Nets, n: usize, ports: usize, w: u16, h: u16, seed: u
     a.set(&start);
 
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
-    a.anneal(&mut rng, &mut stats);
+    let cold = a.anneal(&mut rng, &mut stats, false);
     a.refresh_ports();
+    if a.cost > stats.cost_initial && !cold {
+        // The hot anneal melted a start it could not rebuild in its moves
+        // (typical of networks with locality, whose snake start is near
+        // optimal): refine the start instead.
+        stats.reannealed_cold = true;
+        a.set(&start);
+        a.anneal(&mut rng, &mut stats, true);
+        a.refresh_ports();
+    }
     let mut best = a.pos.clone();
     if a.cost > stats.cost_initial {
         stats.kept_start = true;
@@ -519,16 +531,17 @@ impl<'a> Annealer<'a> {
     }
 
     /// VPR's schedule (docs/compiler.md), capped by the work budget.
-    fn anneal(&mut self, rng: &mut ChaCha8Rng, stats: &mut PlaceStats) {
+    /// Returns whether the run was cold (capped or asked for).
+    fn anneal(&mut self, rng: &mut ChaCha8Rng, stats: &mut PlaceStats, cold: bool) -> bool {
         let n = self.pos.len();
         let nets = self.nets.merged.len();
         if n == 0 || nets == 0 || usize::from(self.w) * usize::from(self.h) < 2 {
-            return;
+            return true;
         }
         let vpr = (INNER_NUM * (n as f64).powf(4.0 / 3.0)).ceil().max(1.0) as u64;
         let cap = (WORK_BUDGET / self.work_per_move()).max(20 * n as u64).max(2000);
         let per_temp = vpr.min((cap / TEMPERATURES).max(1));
-        let capped = per_temp < vpr;
+        let cold = cold || per_temp < vpr;
         stats.moves_per_temperature = per_temp;
         stats.move_cap = cap;
         let rmax = self.w.max(self.h);
@@ -549,8 +562,10 @@ impl<'a> Annealer<'a> {
             }
         }
         let sigma = if k > 1.0 { ((s2 - s1 * s1 / k) / (k - 1.0)).max(0.0).sqrt() } else { 0.0 };
-        let mut t = if capped { 0.1 * sigma } else { 20.0 * sigma };
-        stats.initial_temperature = t;
+        let mut t = if cold { 0.1 * sigma } else { 20.0 * sigma };
+        if stats.temperatures == 0 {
+            stats.initial_temperature = t;
+        }
         let mut rlim = f64::from(rmax);
         let mut done = 0u64;
         while t > 0.0 && t >= 0.005 * self.cost as f64 / nets as f64 && done < cap && stats.temperatures < 10_000 {
@@ -576,6 +591,7 @@ impl<'a> Annealer<'a> {
         for _ in 0..per_temp {
             self.step(rng, rlim as u16, 0.0, stats);
         }
+        cold
     }
 }
 
