@@ -80,7 +80,7 @@ pub enum CompileError {
     },
     /// The partition needs more tiles than the grid has.
     #[error(
-        "{neurons} neurons need {needed} tiles (tiles hold {cols} neurons and {rows} rows) but the grid has {available}; use a larger preset (e.g. `large`) or a larger grid"
+        "{neurons} neurons need {needed} tiles (tiles hold {cols} neurons and {rows} rows) but the grid has {available}; {hint}"
     )]
     TooManyTiles {
         /// Tiles the partition needs.
@@ -93,6 +93,8 @@ pub enum CompileError {
         cols: usize,
         /// `arch.tile.rows`.
         rows: usize,
+        /// What to change.
+        hint: &'static str,
     },
     /// Routing tables overflow even after negotiated congestion.
     #[error(

@@ -235,6 +235,11 @@ pub(crate) fn partition(nl: &Netlist, arch: &Arch) -> Result<Partition, CompileE
             neurons: nl.neurons.len(),
             cols,
             rows: rows_cap,
+            hint: if available < 1024 {
+                "use a larger preset (e.g. `large`) or a larger grid"
+            } else {
+                "use an architecture with a larger grid, or more rows per tile if the fan-in of the neurons limits how many share a tile"
+            },
         });
     }
     Ok(Partition { members, rows })

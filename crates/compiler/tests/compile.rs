@@ -355,3 +355,13 @@ fn an_impossible_architecture_is_refused_not_a_panic() {
     a.nonvolatile.levels = 0;
     assert!(err(&tiny(), &a).starts_with("invalid architecture: <arch small>: `nonvolatile.levels` = 0"));
 }
+
+#[test]
+fn too_many_neurons_on_a_large_grid_suggests_a_larger_architecture() {
+    let e = err(&layered(&[2, 2000]), &arch(32, 32, 64, 1, 16));
+    assert!(
+        e.starts_with("2000 neurons need 2000 tiles (tiles hold 1 neurons and 64 rows) but the grid has 1024;"),
+        "{e}"
+    );
+    assert!(e.ends_with("use an architecture with a larger grid, or more rows per tile if the fan-in of the neurons limits how many share a tile"));
+}
