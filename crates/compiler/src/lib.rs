@@ -20,7 +20,7 @@ mod route;
 pub use check::check_placement;
 pub use place::PlaceStats;
 pub use quantize::{ProjQuant, QuantReport};
-pub use report::{Report, TileReport, Timings};
+pub use report::{Report, RouterReport, TileReport, Timings};
 pub use route::RouteIteration;
 
 use fpnna_arch::Arch;
@@ -315,7 +315,20 @@ pub fn compile(
         table_entries_limit: arch.router.table_entries,
         table_entries_total: routed.tables.iter().map(|t| t.len() as u64).sum(),
         table_entries_uncompressed: routed.uncompressed.iter().map(|&u| u64::from(u)).sum(),
+        max_latency_cycles: u64::from(routed.max_hops) * u64::from(arch.timing.hop_cycles),
         tiles,
+        routers: routed
+            .tables
+            .iter()
+            .enumerate()
+            .filter(|(_, t)| !t.is_empty())
+            .map(|(r, t)| RouterReport {
+                x: (r % usize::from(w)) as u16,
+                y: (r / usize::from(w)) as u16,
+                entries: t.len() as u32,
+                uncompressed: routed.uncompressed[r],
+            })
+            .collect(),
         timings,
     };
     Ok(Compiled { bitstream, report, quantized: q })

@@ -74,8 +74,12 @@ pub struct Report {
     pub table_entries_total: u64,
     /// Entries before compression, all routers.
     pub table_entries_uncompressed: u64,
+    /// Longest path in cycles: `max_hops * timing.hop_cycles`.
+    pub max_latency_cycles: u64,
     /// Per programmed tile, sorted by (y, x).
     pub tiles: Vec<TileReport>,
+    /// Per router with at least one entry, sorted by (y, x).
+    pub routers: Vec<RouterReport>,
     /// Warnings (quantization).
     pub warnings: Vec<String>,
     /// Wall-clock times (the only field that varies between identical runs).
@@ -99,6 +103,19 @@ pub struct TileReport {
     pub nodes_nonvolatile: u32,
     /// Entries of this tile's router.
     pub table_entries: u32,
+}
+
+/// One router's table.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct RouterReport {
+    /// Grid column.
+    pub x: u16,
+    /// Grid row.
+    pub y: u16,
+    /// Entries after compression.
+    pub entries: u32,
+    /// Entries before compression (trees through the router).
+    pub uncompressed: u32,
 }
 
 /// Wall-clock milliseconds per stage.

@@ -196,9 +196,9 @@ fn same_seed_same_bitstream_and_report() {
         serde_json::to_string(&r).unwrap()
     };
     assert_eq!(json(&x), json(&y));
+    // The seed matters: another seed anneals differently.
     let z = compile_ok(&net, &a, 43);
-    assert_ne!(x.report.placement.moves + x.report.placement_cost_final as u64, 0);
-    let _ = z;
+    assert_ne!(x.bitstream, z.bitstream);
 }
 
 #[test]
