@@ -115,26 +115,12 @@ pub(crate) fn route(nets: &[Net], idle: &[(u32, u32)], w: u16, h: u16, cap: u32)
                 hist[r] += f64::from(c - cap) / f64::from(cap);
             }
         }
-        // Rip up half the trees through each overused router, and at least
-        // twice its overuse (ripping up every tree through it costs twice
-        // as much on large designs and converges no better). The scan
-        // starts at a different net each iteration so that the same keys
-        // are not always the ones moved.
-        let mut need: Vec<i64> = tables
-            .iter()
-            .enumerate()
-            .map(|(r, t)| if t.len() as u32 > cap { (2 * (t.len() as i64 - i64::from(cap)) + 4).max(i64::from(occ[r]) / 2) } else { 0 })
-            .collect();
+        let hot: Vec<bool> = (0..nr).map(|r| tables[r].len() as u32 > cap).collect();
         let mut rerouted = 0;
         let max_link = link.iter().copied().max().unwrap_or(0).max(1);
-        let offset = (it as usize).wrapping_mul(7919) % nets.len().max(1);
-        for i in (offset..nets.len()).chain(0..offset) {
-            let n = &nets[i];
-            if !trees[i].iter().any(|&(r, _)| need[r as usize] > 0) {
+        for (i, n) in nets.iter().enumerate() {
+            if !trees[i].iter().any(|&(r, _)| hot[r as usize]) {
                 continue;
-            }
-            for &(r, _) in &trees[i] {
-                need[r as usize] -= 1;
             }
             add_tree(&trees[i], &mut occ, &mut link, -1);
             let cost = |r: usize, l: usize| {
