@@ -199,6 +199,41 @@ pub(crate) fn below(rng: &mut ChaCha8Rng, n: u64) -> u64 {
     ((u128::from(rng.next_u64()) * u128::from(n)) >> 64) as u64
 }
 
+/// `e^-x` for `x >= 0` from IEEE-exact operations only (+, *, /), so that
+/// acceptance decisions, hence placements, are the same on every platform
+/// (libm's `exp` may differ in the last bit between systems).
+fn exp_neg(x: f64) -> f64 {
+    if x.is_nan() || x > 745.0 {
+        return 0.0;
+    }
+    // e^-x = 2^-k * e^-r with x = k ln 2 + r, 0 <= r < ln 2.
+    const LN2: f64 = std::f64::consts::LN_2;
+    let k = (x / LN2).floor();
+    let r = x - k * LN2;
+    let mut term = 1.0;
+    let mut sum = 1.0;
+    for i in 1..=20 {
+        term *= -r / f64::from(i);
+        sum += term;
+    }
+    let mut p = sum;
+    for _ in 0..k as u32 {
+        p *= 0.5;
+    }
+    p
+}
+
+/// floor(n^(4/3)), exactly (integer cube root of n^4).
+fn pow_4_3(n: u64) -> u64 {
+    let n4 = u128::from(n).pow(4);
+    let (mut lo, mut hi) = (0u128, 1u128 << 43);
+    while lo < hi {
+        let mid = (lo + hi).div_ceil(2);
+        if mid * mid * mid <= n4 { lo = mid } else { hi = mid - 1 }
+    }
+    lo as u64
+}
+
 fn unit(rng: &mut ChaCha8Rng) -> f64 {
     (rng.next_u64() >> 11) as f64 / (1u64 << 53) as f64
 }
@@ -520,7 +555,7 @@ impl<'a> Annealer<'a> {
     fn step(&mut self, rng: &mut ChaCha8Rng, rlim: u16, t: f64, stats: &mut PlaceStats) -> bool {
         stats.moves += 1;
         let Some(mv) = self.propose(rng, rlim) else { return false };
-        let ok = mv.delta <= 0 || (t > 0.0 && unit(rng) < (-(mv.delta as f64) / t).exp());
+        let ok = mv.delta <= 0 || (t > 0.0 && unit(rng) < exp_neg(mv.delta as f64 / t));
         if ok {
             self.commit(&mv);
             stats.accepted += 1;
@@ -538,7 +573,7 @@ impl<'a> Annealer<'a> {
         if n == 0 || nets == 0 || usize::from(self.w) * usize::from(self.h) < 2 {
             return true;
         }
-        let vpr = (INNER_NUM * (n as f64).powf(4.0 / 3.0)).ceil().max(1.0) as u64;
+        let vpr = ((INNER_NUM * pow_4_3(n as u64) as f64).ceil() as u64).max(1);
         let cap = (WORK_BUDGET / self.work_per_move()).max(20 * n as u64).max(2000);
         let per_temp = vpr.min((cap / TEMPERATURES).max(1));
         let cold = cold || per_temp < vpr;
@@ -612,6 +647,19 @@ mod tests {
         let pairs: Vec<(u32, u32)> = list.iter().flat_map(|&(k, _, d)| d.iter().map(move |&c| (k, c))).collect();
         let src: Vec<(u32, u32)> = list.iter().map(|&(k, s, _)| (k, s)).collect();
         Nets::new(&pairs, |k| src.iter().find(|x| x.0 == k).unwrap().1)
+    }
+
+    #[test]
+    fn portable_math_matches_libm() {
+        for x in [0.0, 1e-9, 0.3, 0.69, 1.0, 2.5, 10.0, 100.0, 700.0] {
+            let (a, b) = (exp_neg(x), (-x as f64).exp());
+            assert!((a - b).abs() <= 1e-14 * b.max(1e-300), "{x}: {a} vs {b}");
+        }
+        assert_eq!(exp_neg(1000.0), 0.0);
+        assert_eq!(pow_4_3(8), 16);
+        assert_eq!(pow_4_3(1000), 10_000);
+        assert_eq!(pow_4_3(78), 333); // 78^(4/3) = 333.5
+        assert_eq!(pow_4_3(0), 0);
     }
 
     #[test]
