@@ -117,16 +117,22 @@ pub fn check_placement(net: &Network, bs: &Bitstream) -> Result<(), Vec<String>>
     if !errs.is_empty() {
         return Err(errs);
     }
-    // Synapses: (pre key, post key, delay, weight, kind) as multisets.
+    // Synapses: (pre key, post key, delay, weight, kind) as multisets; kinds
+    // (with their parameters) interned to keep the tuples small.
+    let mut kinds: BTreeMap<K, u32> = BTreeMap::new();
+    let mut intern = |k: K| {
+        let n = kinds.len() as u32;
+        *kinds.entry(k).or_insert(n)
+    };
     let mut want = Vec::new();
     for (id, pr) in net.projs() {
         let (s, t) = net.endpoints(id);
         let (os, ot) = (offsets[s.0 as usize], offsets[t.0 as usize]);
-        let k = match pr.kind {
+        let k = intern(match pr.kind {
             SynapseKind::NonVolatile => K::Nv,
             SynapseKind::Volatile(v) => K::Vol(v),
             SynapseKind::Stdp(p) => K::Stdp(p),
-        };
+        });
         for j in 0..pr.syn.len() {
             want.push((os + pr.syn.pre[j], ot + pr.syn.post[j], pr.syn.delay[j], i64::from(pr.syn.weight[j]), k));
         }
@@ -138,16 +144,17 @@ pub fn check_placement(net: &Network, bs: &Bitstream) -> Result<(), Vec<String>>
                 continue;
             };
             let mag = i64::from(n.level) * i64::from(r.scale);
-            let k = match r.kind {
+            let k = intern(match r.kind {
                 RowKind::NonVolatile => K::Nv,
                 RowKind::Volatile(p) => K::Vol(tile.volatile[usize::from(p)]),
                 RowKind::Stdp(p) => K::Stdp(tile.stdp[usize::from(p)]),
-            };
+            });
             have.push((r.key, c.key, r.delay, if r.negative { -mag } else { mag }, k));
         }
     }
     want.sort_unstable();
     have.sort_unstable();
+    let kind_name: BTreeMap<u32, K> = kinds.iter().map(|(k, &i)| (i, *k)).collect();
     if want != have {
         let (mut i, mut j) = (0, 0);
         while (i < want.len() || j < have.len()) && errs.len() < MAX_PROBLEMS {
@@ -157,7 +164,10 @@ pub fn check_placement(net: &Network, bs: &Bitstream) -> Result<(), Vec<String>>
                     j += 1;
                 }
                 (Some(x), y) if y.is_none_or(|y| x < y) => {
-                    errs.push(format!("synapse {} -> {} delay {} weight {} {:?}: no node", x.0, x.1, x.2, x.3, x.4));
+                    errs.push(format!(
+                        "synapse {} -> {} delay {} weight {} {:?}: no node",
+                        x.0, x.1, x.2, x.3, kind_name[&x.4]
+                    ));
                     i += 1;
                 }
                 (_, Some(y)) => {
@@ -177,6 +187,7 @@ pub fn check_placement(net: &Network, bs: &Bitstream) -> Result<(), Vec<String>>
     // Routing: capacity, then walk every key from its injection router.
     let wi = usize::from(w);
     let mut table: Vec<Option<usize>> = vec![None; wi * usize::from(h)];
+    let lookups: Vec<FirstMatch> = bs.routers.iter().map(|r| FirstMatch::new(&r.entries)).collect();
     for (i, r) in bs.routers.iter().enumerate() {
         if r.x >= w || r.y >= h {
             errs.push(format!("router ({},{}) outside the grid", r.x, r.y));
@@ -237,7 +248,7 @@ pub fn check_placement(net: &Network, bs: &Bitstream) -> Result<(), Vec<String>>
             }
             visited[r] = key;
             let Some(t) = table[r] else { continue };
-            let Some(e) = bs.routers[t].entries.iter().find(|e| key & e.mask == e.value) else { continue };
+            let Some(e) = lookups[t].find(&bs.routers[t].entries, key) else { continue };
             if e.out & dir::LOCAL != 0 {
                 got.insert((x, y));
             }
@@ -267,4 +278,56 @@ pub fn check_placement(net: &Network, bs: &Bitstream) -> Result<(), Vec<String>>
         errs.push(format!("key {k}: rows for a key beyond key_count {total}"));
     }
     if errs.is_empty() { Ok(()) } else { Err(errs) }
+}
+
+/// First-match lookup in a routing table, exact for any entries: per
+/// distinct mask, the first entry with each value; a key's first match is
+/// the earliest of its candidates, one per mask.
+struct FirstMatch {
+    by_mask: Vec<(u32, std::collections::HashMap<u32, usize>)>,
+}
+
+impl FirstMatch {
+    fn new(entries: &[fpnna_bitstream::RouteEntry]) -> Self {
+        let mut by_mask: Vec<(u32, std::collections::HashMap<u32, usize>)> = Vec::new();
+        for (i, e) in entries.iter().enumerate() {
+            if e.value & !e.mask != 0 {
+                continue; // can never match
+            }
+            let slot = match by_mask.iter().position(|(m, _)| *m == e.mask) {
+                Some(p) => p,
+                None => {
+                    by_mask.push((e.mask, std::collections::HashMap::new()));
+                    by_mask.len() - 1
+                }
+            };
+            by_mask[slot].1.entry(e.value).or_insert(i);
+        }
+        FirstMatch { by_mask }
+    }
+
+    fn find<'a>(
+        &self,
+        entries: &'a [fpnna_bitstream::RouteEntry],
+        key: u32,
+    ) -> Option<&'a fpnna_bitstream::RouteEntry> {
+        self.by_mask.iter().filter_map(|(m, vals)| vals.get(&(key & m)).copied()).min().map(|i| &entries[i])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use fpnna_bitstream::RouteEntry;
+
+    #[test]
+    fn first_match_lookup_agrees_with_a_linear_scan() {
+        let e = |value, mask, out| RouteEntry { value, mask, out };
+        let entries = vec![e(4, !3, 1), e(5, !0, 2), e(0, 0, 4), e(6, !1, 8), e(1, 1, 16)];
+        let f = FirstMatch::new(&entries);
+        for key in 0..64u32 {
+            let linear = entries.iter().find(|x| key & x.mask == x.value);
+            assert_eq!(f.find(&entries, key), linear, "key {key}");
+        }
+    }
 }
