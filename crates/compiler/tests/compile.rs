@@ -367,3 +367,32 @@ fn too_many_neurons_on_a_large_grid_suggests_a_larger_architecture() {
     );
     assert!(e.ends_with("use an architecture with a larger grid, or more rows per tile if the fan-in of the neurons limits how many share a tile"));
 }
+
+#[test]
+fn generators_and_inputs_are_injected_at_the_median_of_their_tiles() {
+    // 3 tiles of 2 neurons; the generator drives all of them, the input
+    // only the last one.
+    let mut net = Network::new("ports", 1.0);
+    let g = generator(&mut net, "gen", 1);
+    let i = input(&mut net, "in", 1);
+    let p = neurons(&mut net, "p", 6);
+    project(&mut net, g, p, SynapseKind::NonVolatile, &(0..6).map(|k| (0, k, ONE, 1)).collect::<Vec<_>>());
+    project(&mut net, i, p, SynapseKind::NonVolatile, &[(0, 5, ONE, 1)]);
+    let c = compile_ok(&net, &arch(4, 4, 64, 2, 16), 0);
+    let tile_of = |key: u32| {
+        let t = c.bitstream.tiles.iter().find(|t| t.columns.iter().any(|c| c.key == key)).unwrap();
+        (t.x, t.y)
+    };
+    let port = |name: &str| c.bitstream.ports.iter().find(|p| p.name == name && p.kind != PortKind::Output).unwrap();
+    assert!(matches!(port("gen").kind, PortKind::Generator(_)));
+    // the median of the three tiles, axis by axis
+    let tiles: Vec<_> = (2..8).step_by(2).map(tile_of).collect();
+    let mut xs: Vec<_> = tiles.iter().map(|t| t.0).collect();
+    let mut ys: Vec<_> = tiles.iter().map(|t| t.1).collect();
+    xs.sort();
+    ys.sort();
+    assert_eq!((port("gen").x, port("gen").y), (xs[1], ys[1]));
+    assert_eq!((port("in").x, port("in").y), tile_of(7));
+    let syms: Vec<_> = c.bitstream.symbols.iter().map(|s| s.kind.as_str()).collect();
+    assert_eq!(syms, vec!["regular", "input", "lif"]);
+}
