@@ -46,6 +46,18 @@ pub enum CompileError {
         /// `arch.tile.max_delay`.
         max: u8,
     },
+    /// A neuron's refractory period exceeds what the neuron circuit counts.
+    #[error(
+        "population `{pop}`: refractory period {refractory} exceeds the neuron circuit's max_refractory {max}; shorten it or use an architecture with neuron.max_refractory >= {refractory}"
+    )]
+    RefractoryTooLong {
+        /// Population name.
+        pop: String,
+        /// Its longest refractory period, steps.
+        refractory: u16,
+        /// `arch.neuron.max_refractory`.
+        max: u16,
+    },
     /// A projection needs a node mode the tiles do not offer.
     #[error(
         "projection `{proj}` is {kind} and needs {mode} nodes, but this architecture's tiles have none; enable tile.{mode}_nodes or change the synapse kind"

@@ -90,7 +90,15 @@ pub(crate) fn netlist(net: &Network, arch: &Arch, scales: &[i32]) -> Result<Netl
     let mut slot = vec![u32::MAX; key_count as usize];
     let mut neurons = Vec::new();
     for (id, p) in net.pops() {
-        if p.neurons().is_some() {
+        if let Some(n) = p.neurons() {
+            let refractory = n.params.iter().map(|q| q.refractory).max().unwrap_or(0);
+            if refractory > arch.neuron.max_refractory {
+                return Err(CompileError::RefractoryTooLong {
+                    pop: p.name.clone(),
+                    refractory,
+                    max: arch.neuron.max_refractory,
+                });
+            }
             let o = offsets[id.0 as usize];
             for k in o..o + p.size {
                 slot[k as usize] = neurons.len() as u32;

@@ -396,3 +396,13 @@ fn generators_and_inputs_are_injected_at_the_median_of_their_tiles() {
     let syms: Vec<_> = c.bitstream.symbols.iter().map(|s| s.kind.as_str()).collect();
     assert_eq!(syms, vec!["regular", "input", "lif"]);
 }
+
+#[test]
+fn refractory_beyond_the_circuit_names_the_population() {
+    let mut a = arch(4, 4, 64, 32, 16);
+    a.neuron.max_refractory = 0;
+    assert_eq!(
+        err(&tiny(), &a),
+        "population `a`: refractory period 1 exceeds the neuron circuit's max_refractory 0; shorten it or use an architecture with neuron.max_refractory >= 1"
+    );
+}

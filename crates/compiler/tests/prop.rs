@@ -112,6 +112,7 @@ proptest! {
                         | CompileError::FanInTooLarge { .. }
                         | CompileError::DelayTooLong { .. }
                         | CompileError::NodeMode { .. }
+                        | CompileError::RefractoryTooLong { .. }
                         | CompileError::Unroutable { .. }
                 ),
                 "{}", e
