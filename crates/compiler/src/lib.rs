@@ -14,12 +14,14 @@ mod check;
 mod partition;
 mod place;
 mod quantize;
+mod recover;
 mod report;
 mod route;
 
 pub use check::check_placement;
 pub use place::PlaceStats;
 pub use quantize::{ProjQuant, QuantReport};
+pub use recover::{RecoverError, recover};
 pub use report::{Report, RouterReport, TileReport, Timings};
 pub use route::RouteIteration;
 

@@ -82,7 +82,9 @@ pub struct Report {
     pub routers: Vec<RouterReport>,
     /// Warnings (quantization).
     pub warnings: Vec<String>,
-    /// Wall-clock times (the only field that varies between identical runs).
+    /// Wall-clock times: in the printed summary, left out of the JSON so
+    /// that identical runs write identical reports.
+    #[serde(skip)]
     pub timings: Timings,
 }
 
