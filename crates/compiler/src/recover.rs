@@ -94,7 +94,8 @@ pub fn recover(b: &Bitstream) -> Result<Network, RecoverError> {
 
     // Synapses, grouped by (pre population, post population, kind).
     type Group = (usize, usize, SynapseKind);
-    let mut groups: Vec<(Group, Synapses, BTreeSet<(u32, u32, u8)>)> = Vec::new();
+    type Seen = BTreeSet<(u32, u32, u8)>;
+    let mut groups: Vec<(Group, Synapses, Seen)> = Vec::new();
     let mut open: BTreeMap<(usize, usize, String), usize> = BTreeMap::new();
     for t in &b.tiles {
         for n in &t.nodes {
