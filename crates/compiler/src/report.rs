@@ -182,8 +182,13 @@ impl fmt::Display for Report {
             self.table_entries_total,
             self.table_entries_uncompressed
         )?;
-        for w in &self.warnings {
+        // A few warnings say what is wrong; the report holds them all.
+        const SHOWN: usize = 5;
+        for w in self.warnings.iter().take(SHOWN) {
             writeln!(f, "  warning   : {w}")?;
+        }
+        if self.warnings.len() > SHOWN {
+            writeln!(f, "  warning   : ... and {} more (all in the JSON report)", self.warnings.len() - SHOWN)?;
         }
         write!(f, "  time      : {:.1} ms", self.timings.total_ms)
     }
