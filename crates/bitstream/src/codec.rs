@@ -76,7 +76,7 @@ fn tile(payload: &[u8]) -> Read<TileConfig> {
     let params = r.serde_part()?;
     let volatile = r.serde_part()?;
     let stdp = r.serde_part()?;
-    let columns = r.vec(3, |r| Ok(Column { key: r.u32()?, params: r.u16()?, v_init: r.i32()? }))?;
+    let columns = r.vec(3, Strict::column)?;
     let rows = r.vec(5, Strict::row)?;
     let nodes = r.vec(3, Strict::node)?;
     r.finish()?;
@@ -94,7 +94,7 @@ fn routing(payload: &[u8]) -> Read<Vec<RouterConfig>> {
     let routers = r.vec(3, |r| {
         let x = r.u16()?;
         let y = r.u16()?;
-        let entries = r.vec(3, |r| Ok(RouteEntry { value: r.u32()?, mask: r.u32()?, out: r.byte()? }))?;
+        let entries = r.vec(3, Strict::route_entry)?;
         Ok(RouterConfig { x, y, entries })
     })?;
     r.finish()?;
@@ -220,22 +220,64 @@ impl Strict<'_> {
         Ok(v)
     }
 
-    #[inline]
-    fn node(&mut self) -> Read<Node> {
-        // Common case: three one-byte varints.
-        if let Some(&[row, col, level]) = self.data.get(self.pos..self.pos + 3)
-            && row <= 250
-            && col <= 250
-            && level <= 250
-        {
-            self.pos += 3;
-            return Ok(Node { row: row.into(), col: col.into(), level: level.into() });
-        }
-        Ok(Node { row: self.u16()?, col: self.u16()?, level: self.u16()? })
+    /// Reads an element through a [`Window`] when at least [`WINDOW`] bytes
+    /// are left; `None` (near the end of the payload, or on anything
+    /// unusual) leaves the position alone, and the caller reads the element
+    /// again with the checked methods, which report the error if there is
+    /// one.
+    #[inline(always)]
+    fn fast<T>(&mut self, read: impl FnOnce(&mut Window<'_>) -> Option<T>) -> Option<T> {
+        let w = self.data.get(self.pos..self.pos + WINDOW)?.try_into().ok()?;
+        let mut window = Window { w, i: 0 };
+        let value = read(&mut window)?;
+        self.pos += window.i;
+        Some(value)
     }
 
-    #[inline]
+    #[inline(always)]
+    fn node(&mut self) -> Read<Node> {
+        match self.fast(|w| Some(Node { row: w.u16()?, col: w.u16()?, level: w.u16()? })) {
+            Some(n) => Ok(n),
+            None => Ok(Node { row: self.u16()?, col: self.u16()?, level: self.u16()? }),
+        }
+    }
+
+    #[inline(always)]
+    fn column(&mut self) -> Read<Column> {
+        match self.fast(|w| Some(Column { key: w.u32()?, params: w.u16()?, v_init: w.i32()? })) {
+            Some(c) => Ok(c),
+            None => Ok(Column { key: self.u32()?, params: self.u16()?, v_init: self.i32()? }),
+        }
+    }
+
+    #[inline(always)]
+    fn route_entry(&mut self) -> Read<RouteEntry> {
+        match self.fast(|w| Some(RouteEntry { value: w.u32()?, mask: w.u32()?, out: w.byte() })) {
+            Some(e) => Ok(e),
+            None => Ok(RouteEntry { value: self.u32()?, mask: self.u32()?, out: self.byte()? }),
+        }
+    }
+
+    #[inline(always)]
     fn row(&mut self) -> Read<Row> {
+        let fast = self.fast(|w| {
+            let (key, delay, negative) = (w.u32()?, w.byte(), w.bool()?);
+            let kind = match w.u32()? {
+                0 => RowKind::NonVolatile,
+                1 => RowKind::Volatile(w.u16()?),
+                2 => RowKind::Stdp(w.u16()?),
+                _ => return None,
+            };
+            Some(Row { key, delay, negative, kind, scale: w.i32()? })
+        });
+        match fast {
+            Some(r) => Ok(r),
+            None => self.row_checked(),
+        }
+    }
+
+    #[inline(never)]
+    fn row_checked(&mut self) -> Read<Row> {
         let key = self.u32()?;
         let delay = self.byte()?;
         let negative = self.bool()?;
@@ -274,6 +316,82 @@ impl Strict<'_> {
             return Err(self.error(self.pos, format!("{extra} unused byte(s) after the value")));
         }
         Ok(())
+    }
+}
+
+/// Bytes of a [`Window`]: more than the longest hand-read element (a row:
+/// key 5, delay 1, sign 1, kind 5 + 3, scale 5).
+const WINDOW: usize = 32;
+
+/// The fast path of [`Strict`]: reads an element from a fixed array of
+/// [`WINDOW`] bytes, without bounds checks or error values. It accepts the
+/// same canonical forms as `Strict`, and gives up (`None`) on everything
+/// else, including what `Strict` would refuse.
+struct Window<'w> {
+    w: &'w [u8; WINDOW],
+    i: usize,
+}
+
+impl Window<'_> {
+    /// The byte `k` after the position. Elements are shorter than the
+    /// window, so the index never wraps; the modulo only spares the check.
+    #[inline(always)]
+    fn at(&self, k: usize) -> u8 {
+        self.w[(self.i + k) % WINDOW]
+    }
+
+    #[inline(always)]
+    fn byte(&mut self) -> u8 {
+        let b = self.at(0);
+        self.i += 1;
+        b
+    }
+
+    /// A varint up to `max` in its shortest form (no 8-byte forms here).
+    #[inline(always)]
+    fn varint(&mut self, max: u32) -> Option<u32> {
+        match self.at(0) {
+            b @ 0..=250 => {
+                self.i += 1;
+                Some(b.into())
+            }
+            0xFB => {
+                let v = u16::from_le_bytes([self.at(1), self.at(2)]);
+                self.i += 3;
+                (v >= 251).then_some(v.into())
+            }
+            0xFC if max > 0xFFFF => {
+                let v = u32::from_le_bytes([self.at(1), self.at(2), self.at(3), self.at(4)]);
+                self.i += 5;
+                (v > 0xFFFF).then_some(v)
+            }
+            _ => None,
+        }
+    }
+
+    #[inline(always)]
+    fn u16(&mut self) -> Option<u16> {
+        self.varint(u16::MAX.into()).map(|v| v as u16)
+    }
+
+    #[inline(always)]
+    fn u32(&mut self) -> Option<u32> {
+        self.varint(u32::MAX)
+    }
+
+    #[inline(always)]
+    fn i32(&mut self) -> Option<i32> {
+        let n = self.u32()?;
+        Some(((n >> 1) as i32) ^ -((n & 1) as i32))
+    }
+
+    #[inline(always)]
+    fn bool(&mut self) -> Option<bool> {
+        match self.byte() {
+            0 => Some(false),
+            1 => Some(true),
+            _ => None,
+        }
     }
 }
 

@@ -68,7 +68,7 @@ fn any_tile() -> impl Strategy<Value = TileConfig> {
     let row = (any::<u32>(), any::<u8>(), any::<bool>(), kind, any::<i32>())
         .prop_map(|(key, delay, negative, kind, scale)| Row { key, delay, negative, kind, scale });
     let node = (any::<u16>(), any::<u16>(), any::<u16>()).prop_map(|(row, col, level)| Node { row, col, level });
-    (any::<u16>(), any::<u16>(), any::<bool>(), vec(column, 0..4), vec(row, 0..6), vec(node, 0..8)).prop_map(
+    (any::<u16>(), any::<u16>(), any::<bool>(), vec(column, 0..8), vec(row, 0..12), vec(node, 0..40)).prop_map(
         |(x, y, tables, columns, rows, nodes)| {
             let s = super::sample::sample();
             let t = &s.tiles[0];
@@ -83,7 +83,7 @@ fn any_routing() -> impl Strategy<Value = Vec<RouterConfig>> {
     let entry =
         (any::<u32>(), any::<u32>(), any::<u8>()).prop_map(|(value, mask, out)| RouteEntry { value, mask, out });
     let router =
-        (any::<u16>(), any::<u16>(), vec(entry, 0..5)).prop_map(|(x, y, entries)| RouterConfig { x, y, entries });
+        (any::<u16>(), any::<u16>(), vec(entry, 0..10)).prop_map(|(x, y, entries)| RouterConfig { x, y, entries });
     vec(router, 0..4)
 }
 
