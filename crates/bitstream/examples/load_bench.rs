@@ -5,9 +5,27 @@
 //! ```
 //!
 //! Prints the median of RUNS (default 10) decodes, in ms and MB/s of file,
-//! and the peak resident memory of the process (Linux only).
+//! the heap size of the decoded configuration, and the peak resident memory
+//! of the process (Linux only).
 
+use fpnna_bitstream::Bitstream;
+use std::mem::size_of_val;
 use std::time::Instant;
+
+/// Heap bytes held by the decoded configuration's vectors (strings and the
+/// architecture left out: they are small).
+fn heap_bytes(b: &Bitstream) -> usize {
+    fn cap<T>(v: &Vec<T>) -> usize {
+        v.capacity() * std::mem::size_of::<T>()
+    }
+    let tiles: usize = b
+        .tiles
+        .iter()
+        .map(|t| cap(&t.params) + cap(&t.volatile) + cap(&t.stdp) + cap(&t.columns) + cap(&t.rows) + cap(&t.nodes))
+        .sum();
+    let routers: usize = b.routers.iter().map(|r| cap(&r.entries)).sum();
+    size_of_val(b) + cap(&b.tiles) + tiles + cap(&b.routers) + routers + cap(&b.ports) + cap(&b.symbols)
+}
 
 fn peak_rss_kib() -> Option<u64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
@@ -25,12 +43,13 @@ fn main() {
     let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
     let rss_before = peak_rss_kib();
     let mut times = Vec::with_capacity(runs);
-    let mut nodes = 0;
+    let (mut nodes, mut heap) = (0, 0);
     for _ in 0..runs.max(1) {
         let start = Instant::now();
         let b = fpnna_bitstream::decode(&bytes).unwrap_or_else(|e| panic!("{path}: {e}"));
         times.push(start.elapsed().as_secs_f64());
         nodes = b.tiles.iter().map(|t| t.nodes.len()).sum::<usize>();
+        heap = heap_bytes(&b);
         drop(b);
     }
     times.sort_by(f64::total_cmp);
@@ -45,6 +64,7 @@ fn main() {
         times[times.len() - 1] * 1e3,
         mb / median
     );
+    println!("decoded configuration: {:.1} MB of vectors", heap as f64 / (1024.0 * 1024.0));
     if let (Some(before), Some(after)) = (rss_before, peak_rss_kib()) {
         println!(
             "peak RSS {:.1} MB ({:.1} MB above the file read into memory)",
