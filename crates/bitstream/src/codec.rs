@@ -2,6 +2,12 @@
 //! standard configuration: little endian, variable-length integers).
 //! Replacing bincode means rewriting this file and docs/bitstream.md, nothing
 //! else.
+//!
+//! The large payloads (tiles, routing) are decoded by a hand-written strict
+//! reader of the same encoding ([`decode_tile`], [`decode_routing`]): serde
+//! costs a few calls per field, and the canonical-form check of [`decode`]
+//! a second pass that re-encodes the whole value; together they made loading
+//! a big bitstream several times slower than it needs to be.
 
 use crate::config::{Column, Node, RouteEntry, RouterConfig, Row, RowKind, TileConfig};
 use bincode::config::{Config, standard};
