@@ -6,8 +6,6 @@ use crate::config::*;
 use crate::error::BitstreamError;
 use crate::validate::validate;
 use fpnna_arch::Arch;
-use serde::Serialize;
-use serde::de::DeserializeOwned;
 
 /// First 8 bytes of every bitstream file.
 pub const MAGIC: [u8; 8] = *b"FPNNA\0BS";
@@ -204,24 +202,18 @@ pub fn decode(bytes: &[u8]) -> Result<Bitstream, BitstreamError> {
         if stored != computed {
             return Err(BitstreamError::SectionCrc { section: name, offset, stored, computed });
         }
-        fn payload_of<T: DeserializeOwned + Serialize>(
-            payload: &[u8],
-            name: &str,
-            payload_offset: usize,
-        ) -> Result<T, BitstreamError> {
-            codec::decode(payload).map_err(|e| BitstreamError::Malformed {
-                section: name.to_string(),
-                offset: payload_offset + e.offset,
-                msg: e.msg,
-            })
-        }
+        let payload_of = |e: codec::CodecError| BitstreamError::Malformed {
+            section: name.clone(),
+            offset: payload_offset + e.offset,
+            msg: e.msg,
+        };
         match tag {
-            Tag::Arch => arch = Some(payload_of(payload, &name, payload_offset)?),
-            Tag::Global => global = Some(payload_of(payload, &name, payload_offset)?),
-            Tag::Tile => tiles.push(payload_of(payload, &name, payload_offset)?),
-            Tag::Routing => routers = Some(payload_of(payload, &name, payload_offset)?),
-            Tag::Ports => ports = Some(payload_of(payload, &name, payload_offset)?),
-            Tag::Symbols => symbols = Some(payload_of(payload, &name, payload_offset)?),
+            Tag::Arch => arch = Some(codec::decode(payload).map_err(payload_of)?),
+            Tag::Global => global = Some(codec::decode(payload).map_err(payload_of)?),
+            Tag::Tile => tiles.push(codec::decode_tile(payload).map_err(payload_of)?),
+            Tag::Routing => routers = Some(codec::decode_routing(payload).map_err(payload_of)?),
+            Tag::Ports => ports = Some(codec::decode(payload).map_err(payload_of)?),
+            Tag::Symbols => symbols = Some(codec::decode(payload).map_err(payload_of)?),
         }
     }
     let check_offset = cur.pos;

@@ -46,8 +46,11 @@ pub fn validate(b: &Bitstream) -> Result<(), BitstreamError> {
         if r.entries.len() as u64 > u64::from(cap) {
             return bad(place(None), format!("{} entries exceed arch.router.table_entries = {cap}", r.entries.len()));
         }
-        for (e, entry) in r.entries.iter().enumerate() {
-            check_route(&b.arch, r, entry).or_else(|what| bad(place(Some(e)), what))?;
+        debug_assert_eq!(routes_ok(&b.arch, r), r.entries.iter().all(|e| check_route(&b.arch, r, e).is_ok()));
+        if !routes_ok(&b.arch, r) {
+            for (e, entry) in r.entries.iter().enumerate() {
+                check_route(&b.arch, r, entry).or_else(|what| bad(place(Some(e)), what))?;
+            }
         }
     }
     for (index, p) in b.ports.iter().enumerate() {
@@ -138,6 +141,48 @@ fn check_tile(arch: &Arch, g: &Global, t: &TileConfig) -> ItemResult {
             return err(format!("params index {} out of range (the tile has {} params)", c.params, t.params.len()));
         }
     }
+    // The fast checks say whether the detailed ones pass (tests run both).
+    debug_assert_eq!(rows_ok(arch, g, t), check_rows(arch, g, t).is_ok());
+    if !rows_ok(arch, g, t) {
+        check_rows(arch, g, t)?;
+    }
+    debug_assert_eq!(nodes_ok(arch, t), check_nodes(arch, t).is_ok());
+    if !nodes_ok(arch, t) {
+        check_nodes(arch, t)?;
+    }
+    Ok(())
+}
+
+/// Whether every row passes [`check_rows`]: one branch-free pass, so that
+/// the common case (no error) is fast; `check_rows` finds the error.
+fn rows_ok(arch: &Arch, g: &Global, t: &TileConfig) -> bool {
+    let (nv, vol, stdp) = (arch.tile.nonvolatile_nodes, t.volatile.len(), t.stdp.len());
+    let vol_ok = arch.tile.volatile_nodes;
+    t.rows.iter().fold(true, |ok, r| {
+        let kind_ok = match r.kind {
+            RowKind::NonVolatile => nv,
+            RowKind::Volatile(p) => vol_ok & (usize::from(p) < vol),
+            RowKind::Stdp(p) => vol_ok & (usize::from(p) < stdp),
+        };
+        ok & (r.key < g.key_count) & (r.delay != 0) & (r.delay <= arch.tile.max_delay) & kind_ok
+    })
+}
+
+/// Whether every node passes [`check_nodes`] (see [`rows_ok`]).
+fn nodes_ok(arch: &Arch, t: &TileConfig) -> bool {
+    let (rows, cols, levels) = (t.rows.len(), t.columns.len(), arch.nonvolatile.levels);
+    let mut ok = true;
+    // 1 + (row, col) of the previous node as one number, 0 before the first.
+    let mut prev = 0u64;
+    for n in &t.nodes {
+        let place = ((u64::from(n.row) << 16) | u64::from(n.col)) + 1;
+        ok &= (usize::from(n.row) < rows) & (usize::from(n.col) < cols) & (n.level < levels) & (place > prev);
+        prev = place;
+    }
+    ok
+}
+
+fn check_rows(arch: &Arch, g: &Global, t: &TileConfig) -> ItemResult {
     for (i, r) in t.rows.iter().enumerate() {
         let err = |what: String| Err((Some(TileItem::Row(i)), what));
         if r.key >= g.key_count {
@@ -161,6 +206,10 @@ fn check_tile(arch: &Arch, g: &Global, t: &TileConfig) -> ItemResult {
             return err("nonvolatile row, but arch.tile.nonvolatile_nodes = false".into());
         }
     }
+    Ok(())
+}
+
+fn check_nodes(arch: &Arch, t: &TileConfig) -> ItemResult {
     let mut prev: Option<(u16, u16)> = None;
     for (i, n) in t.nodes.iter().enumerate() {
         let err = |what: String| Err((Some(TileItem::Node(i)), what));
@@ -184,6 +233,26 @@ fn check_tile(arch: &Arch, g: &Global, t: &TileConfig) -> ItemResult {
         prev = Some((n.row, n.col));
     }
     Ok(())
+}
+
+/// Whether every entry of `r` passes [`check_route`]: one branch-free pass
+/// for the common case; `check_route` finds the error.
+fn routes_ok(arch: &Arch, r: &RouterConfig) -> bool {
+    // Directions allowed at this router: the five, minus those off the grid.
+    let mut allowed = dir::EAST | dir::NORTH | dir::WEST | dir::SOUTH | dir::LOCAL;
+    if u32::from(r.x) + 1 >= u32::from(arch.grid.width) {
+        allowed &= !dir::EAST;
+    }
+    if u32::from(r.y) + 1 >= u32::from(arch.grid.height) {
+        allowed &= !dir::NORTH;
+    }
+    if r.x == 0 {
+        allowed &= !dir::WEST;
+    }
+    if r.y == 0 {
+        allowed &= !dir::SOUTH;
+    }
+    r.entries.iter().fold(true, |ok, e| ok & (e.out & !allowed == 0) & (e.value & !e.mask == 0))
 }
 
 fn check_route(arch: &Arch, r: &RouterConfig, e: &RouteEntry) -> Result<(), String> {

@@ -224,6 +224,22 @@ fn malformed_payload_names_section_and_offset() {
     };
     let (_, msg) = err_of(&frame(1, sample_hash(), &s));
     assert!(msg.contains("non-canonical"), "{msg}");
+
+    // The same in a tile (read by the hand-written decoder): the last
+    // node's level, 1 byte, written as FB + u16.
+    let mut s = sample_sections();
+    let tile = &mut s[3].1;
+    let level = tile.pop().unwrap();
+    assert!(level < 251);
+    tile.extend([251, level, 0]);
+    let at = tile.len() - 3;
+    let (e, msg) = err_of(&frame(1, sample_hash(), &s));
+    let tile1_payload = 18 + s[..3].iter().map(|(_, p)| p.len() + 9).sum::<usize>() + 5;
+    assert!(
+        matches!(&e, BitstreamError::Malformed { section, offset, .. } if section == "tile #1" && *offset == tile1_payload + at),
+        "{e:?}"
+    );
+    assert!(msg.contains("non-canonical"), "{msg}");
 }
 
 #[test]
