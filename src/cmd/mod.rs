@@ -60,3 +60,17 @@ pub fn load_network(path: &Path, seed: u64) -> Result<fpnna_ir::Network, CliErro
 
 /// A path argument.
 pub type FileArg = PathBuf;
+
+/// The spike files and length of a run, shared by `sim` and `run`.
+#[derive(clap::Args)]
+pub struct RunArgs {
+    /// Timesteps to run.
+    #[arg(long)]
+    pub steps: u64,
+    /// Spikes on input ports (CSV `step,population,index`).
+    #[arg(long)]
+    pub stimulus: Option<PathBuf>,
+    /// Write the recorded output spikes here (CSV; `sim` prints a rate summary without it).
+    #[arg(long)]
+    pub spikes: Option<PathBuf>,
+}

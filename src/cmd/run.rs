@@ -13,15 +13,8 @@ use std::path::PathBuf;
 pub struct Args {
     /// The bitstream.
     input: PathBuf,
-    /// Timesteps to run.
-    #[arg(long)]
-    steps: u64,
-    /// Spikes on input ports (CSV `step,population,index`).
-    #[arg(long)]
-    stimulus: Option<PathBuf>,
-    /// Write the recorded output spikes here (CSV).
-    #[arg(long)]
-    spikes: Option<PathBuf>,
+    #[command(flatten)]
+    io: super::RunArgs,
     /// Write a Value Change Dump (GTKWave, Surfer).
     #[arg(long)]
     vcd: Option<PathBuf>,
@@ -118,11 +111,11 @@ pub fn run(a: Args) -> Result<(), CliError> {
     }
     let load_s = t_load.elapsed().as_secs_f64();
 
-    let stimulus = match &a.stimulus {
+    let stimulus = match &a.io.stimulus {
         Some(p) => {
             let ports: Vec<(String, u32)> =
                 emu.ports().iter().filter(|p| p.kind == PortKind::Input).map(|p| (p.name.clone(), p.size)).collect();
-            spikes::read_stimulus(p, a.steps, &ports)?
+            spikes::read_stimulus(p, a.io.steps, &ports)?
                 .into_iter()
                 .map(|r| (r.step, emu.port(&r.population).expect("checked port").key_base + r.index))
                 .collect()
@@ -142,16 +135,16 @@ pub fn run(a: Args) -> Result<(), CliError> {
             let mut file = AtomicFile::create(path)?;
             let io_err = |e: std::io::Error| CliError::Input(format!("{}: {e}", path.display()));
             let mut obs = VcdObserver::new(file.writer(), &emu, &VcdOptions { timescale, trace }).map_err(io_err)?;
-            let r = emu.run(a.steps, &stimulus, &mut obs).map_err(|e| run_error(&a, e))?;
+            let r = emu.run(a.io.steps, &stimulus, &mut obs).map_err(|e| run_error(&a, e))?;
             obs.finish().map_err(io_err)?;
             file.commit()?;
             r
         }
-        None => emu.run(a.steps, &stimulus, &mut fpnna_emu::NullObserver).map_err(|e| run_error(&a, e))?,
+        None => emu.run(a.io.steps, &stimulus, &mut fpnna_emu::NullObserver).map_err(|e| run_error(&a, e))?,
     };
     let wall = t_run.elapsed().as_secs_f64();
 
-    if let Some(p) = &a.spikes {
+    if let Some(p) = &a.io.spikes {
         let mut rows: Vec<(u64, String, u32)> = result
             .spikes
             .iter()
@@ -201,7 +194,7 @@ fn run_error(a: &Args, e: fpnna_emu::EmuError) -> CliError {
     match e {
         fpnna_emu::EmuError::Stimulus { .. } => CliError::Input(format!(
             "{}: {e}",
-            a.stimulus.as_ref().map_or_else(String::new, |p| p.display().to_string())
+            a.io.stimulus.as_ref().map_or_else(String::new, |p| p.display().to_string())
         )),
         other => CliError::Input(format!("{}: {other}", a.input.display())),
     }

@@ -5,22 +5,14 @@ use crate::error::CliError;
 use crate::spikes;
 use fpnna_ir::{Network, PopKind};
 use fpnna_sim::Spike;
-use std::path::PathBuf;
 
 /// Arguments of `sim`.
 #[derive(clap::Args)]
 pub struct Args {
     /// The network source.
     file: FileArg,
-    /// Timesteps to simulate.
-    #[arg(long)]
-    steps: u64,
-    /// Spikes on input ports (CSV `step,population,index`).
-    #[arg(long)]
-    stimulus: Option<PathBuf>,
-    /// Write the recorded spikes here (CSV); without it, print a summary.
-    #[arg(long)]
-    spikes: Option<PathBuf>,
+    #[command(flatten)]
+    io: super::RunArgs,
     /// Seed of random choices the source leaves unseeded.
     #[arg(long, default_value_t = 1)]
     seed: u64,
@@ -42,24 +34,24 @@ pub fn run(a: Args) -> Result<(), CliError> {
         let arch = a.arch.load()?;
         fpnna_compiler::quantize(&net, &arch).map_err(|e| CliError::Input(format!("{}: {e}", a.file.display())))?.0
     };
-    let stimulus = match &a.stimulus {
-        Some(p) => read_stimulus(&net, p, a.steps)?,
+    let stimulus = match &a.io.stimulus {
+        Some(p) => read_stimulus(&net, p, a.io.steps)?,
         None => Vec::new(),
     };
     let t0 = std::time::Instant::now();
-    let r = fpnna_sim::simulate(&net, a.steps, &stimulus).map_err(|e| CliError::Bug(e.to_string()))?;
+    let r = fpnna_sim::simulate(&net, a.io.steps, &stimulus).map_err(|e| CliError::Bug(e.to_string()))?;
     let wall = t0.elapsed().as_secs_f64();
-    match &a.spikes {
+    match &a.io.spikes {
         Some(p) => {
             let rows = r.spikes.iter().map(|s| (s.step, net.pop(s.pop).name.clone(), s.index));
             crate::io::write_atomic(p, spikes::format(rows).as_bytes())?;
             eprintln!("{} spikes written to {}", r.spikes.len(), p.display());
         }
-        None => print!("{}", summary(&net, &r, a.steps)),
+        None => print!("{}", summary(&net, &r, a.io.steps)),
     }
     eprintln!(
         "simulated {} steps in {wall:.3} s ({} synaptic events, {:.3e} events/s)",
-        a.steps,
+        a.io.steps,
         r.synaptic_events,
         r.synaptic_events as f64 / wall.max(1e-9)
     );
