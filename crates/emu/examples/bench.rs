@@ -144,12 +144,18 @@ fn measure(label: &str, bs: &Bitstream, steps: u64, threads: usize) -> f64 {
     let r = emu.run(steps, &[], &mut NullObserver).unwrap();
     let wall = t1.elapsed().as_secs_f64();
     let s = &r.stats;
+    // Fingerprint of the outputs (FNV-1a of the spikes' and the stats' JSON):
+    // an optimisation must leave it unchanged.
+    let mut h = 0xcbf2_9ce4_8422_2325u64;
+    for b in serde_json::to_string(&r.spikes).unwrap().bytes().chain(serde_json::to_string(s).unwrap().bytes()) {
+        h = (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3);
+    }
     let neurons: u64 = bs.tiles.iter().map(|t| t.columns.len() as u64).sum();
     let secs = steps as f64 * bs.global.dt_ms / 1000.0;
     println!(
         "{{\"bench\":\"{label}\",\"threads\":{threads},\"steps\":{steps},\"neurons\":{neurons},\"load_s\":{load:.3},\
          \"wall_s\":{wall:.3},\"rate_hz\":{:.2},\"synaptic_events\":{},\"events_per_s\":{:.3e},\"steps_per_s\":{:.0},\
-         \"hops\":{},\"cycles_per_step_mean\":{:.1},\"energy_uj\":{:.3}}}",
+         \"hops\":{},\"cycles_per_step_mean\":{:.1},\"energy_uj\":{:.3},\"fingerprint\":\"{h:016x}\"}}",
         s.neuron_spikes as f64 / neurons as f64 / secs,
         s.synaptic_events,
         s.synaptic_events as f64 / wall,
