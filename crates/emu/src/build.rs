@@ -80,9 +80,48 @@ fn check_decay(place: &str, field: &str, d: u16) -> Result<(), EmuError> {
     Ok(())
 }
 
-/// First entry of `entries` whose `key & mask == value`.
-fn lookup(entries: &[RouteEntry], key: u32) -> Option<u8> {
-    entries.iter().find(|e| key & e.mask == e.value).map(|e| e.out)
+/// A router's table, indexed for tracing: exact-key entries (mask all
+/// ones) by key, the other entries in table order.
+struct Table<'a> {
+    entries: &'a [RouteEntry],
+    /// (value, index of its first exact entry), sorted by value.
+    exact: Vec<(u32, u32)>,
+    /// Indexes of the entries with a partial mask, ascending.
+    masked: Vec<u32>,
+}
+
+impl<'a> Table<'a> {
+    fn new(entries: &'a [RouteEntry]) -> Table<'a> {
+        let (mut exact, mut masked) = (Vec::new(), Vec::new());
+        for (i, e) in entries.iter().enumerate() {
+            if e.mask == u32::MAX {
+                exact.push((e.value, i as u32));
+            } else {
+                masked.push(i as u32);
+            }
+        }
+        exact.sort_unstable();
+        exact.dedup_by_key(|e| e.0);
+        Table { entries, exact, masked }
+    }
+
+    /// The outputs of the first entry whose `key & mask == value`.
+    fn lookup(&self, key: u32) -> Option<u8> {
+        let first_exact = match self.exact.binary_search_by_key(&key, |e| e.0) {
+            Ok(i) => self.exact[i].1,
+            Err(_) => u32::MAX,
+        };
+        for &i in &self.masked {
+            if i > first_exact {
+                break;
+            }
+            let e = &self.entries[i as usize];
+            if key & e.mask == e.value {
+                return Some(e.out);
+            }
+        }
+        self.entries.get(first_exact as usize).map(|e| e.out)
+    }
 }
 
 const DIRS: [(u8, i32, i32, &str); 4] =
@@ -117,22 +156,18 @@ pub(crate) fn build(bs: &Bitstream, opts: &EmuOptions) -> Result<Built, EmuError
         return Err(invalid("global.dt_ms", format!("{} is not a positive timestep", bs.global.dt_ms)));
     }
     let key_count = bs.global.key_count;
-    let key_ok = |place: &str, key: u32| {
-        if key >= key_count {
-            Err(invalid(place, format!("key {key} is not below global.key_count = {key_count}")))
-        } else {
-            Ok(())
-        }
+    let key_ok = |key: u32| {
+        if key >= key_count { Err(format!("key {key} is not below global.key_count = {key_count}")) } else { Ok(()) }
     };
 
     // Routers.
-    let mut routers: BTreeMap<(u16, u16), &[RouteEntry]> = BTreeMap::new();
+    let mut routers: BTreeMap<(u16, u16), Table> = BTreeMap::new();
     for r in &bs.routers {
         let place = format!("router ({}, {})", r.x, r.y);
         if r.x >= gw || r.y >= gh {
             return Err(invalid(place, format!("outside the {gw}x{gh} grid")));
         }
-        if routers.insert((r.x, r.y), &r.entries).is_some() {
+        if routers.insert((r.x, r.y), Table::new(&r.entries)).is_some() {
             return Err(invalid(place, "listed twice"));
         }
         if r.entries.len() > arch.router.table_entries as usize {
@@ -206,53 +241,55 @@ pub(crate) fn build(bs: &Bitstream, opts: &EmuOptions) -> Result<Built, EmuError
         }
         let mut col_params = Vec::with_capacity(tc.columns.len());
         for (c, col) in tc.columns.iter().enumerate() {
-            let place = format!("{tplace} column {c}");
-            key_ok(&place, col.key)?;
+            let place = || format!("{tplace} column {c}");
+            key_ok(col.key).map_err(|why| invalid(place(), why))?;
             let p = tc.params.get(usize::from(col.params)).ok_or_else(|| {
-                invalid(&place, format!("parameter index {} but the tile has {} entries", col.params, tc.params.len()))
+                invalid(place(), format!("parameter index {} but the tile has {} entries", col.params, tc.params.len()))
             })?;
             col_params.push(*p);
         }
         for (r, row) in tc.rows.iter().enumerate() {
-            let place = format!("{tplace} row {r}");
-            key_ok(&place, row.key)?;
+            let place = || format!("{tplace} row {r}");
+            key_ok(row.key).map_err(|why| invalid(place(), why))?;
             if row.delay == 0 || row.delay > arch.tile.max_delay {
-                return Err(invalid(place, format!("delay {} is outside 1..={}", row.delay, arch.tile.max_delay)));
+                return Err(invalid(place(), format!("delay {} is outside 1..={}", row.delay, arch.tile.max_delay)));
             }
             match row.kind {
                 RowKind::NonVolatile if !arch.tile.nonvolatile_nodes => {
-                    return Err(invalid(place, "non-volatile row, but this architecture's nodes cannot be formed"));
+                    return Err(invalid(place(), "non-volatile row, but this architecture's nodes cannot be formed"));
                 }
                 RowKind::Volatile(_) | RowKind::Stdp(_) if !arch.tile.volatile_nodes => {
-                    return Err(invalid(place, "volatile row, but this architecture has no volatile nodes"));
+                    return Err(invalid(place(), "volatile row, but this architecture has no volatile nodes"));
                 }
                 RowKind::Volatile(i) if usize::from(i) >= tc.volatile.len() => {
                     return Err(invalid(
-                        place,
+                        place(),
                         format!("volatile profile {i}, but the tile has {}", tc.volatile.len()),
                     ));
                 }
                 RowKind::Stdp(i) if usize::from(i) >= tc.stdp.len() => {
-                    return Err(invalid(place, format!("STDP profile {i}, but the tile has {}", tc.stdp.len())));
+                    return Err(invalid(place(), format!("STDP profile {i}, but the tile has {}", tc.stdp.len())));
                 }
                 _ => {}
             }
         }
-        let mut nodes = tc.nodes.clone();
-        nodes.sort_by_key(|n| (n.row, n.col));
+        let mut nodes = std::borrow::Cow::Borrowed(&tc.nodes[..]);
+        if !nodes.is_sorted_by_key(|n| (n.row, n.col)) {
+            nodes.to_mut().sort_by_key(|n| (n.row, n.col));
+        }
         for (k, n) in nodes.iter().enumerate() {
-            let place = format!("{tplace} node (row {}, column {})", n.row, n.col);
+            let place = || format!("{tplace} node (row {}, column {})", n.row, n.col);
             if usize::from(n.row) >= tc.rows.len() || usize::from(n.col) >= tc.columns.len() {
                 return Err(invalid(
-                    place,
+                    place(),
                     format!("outside the {} used rows and {} used columns", tc.rows.len(), tc.columns.len()),
                 ));
             }
             if n.level >= levels {
-                return Err(invalid(place, format!("level {} but nodes have {levels} levels", n.level)));
+                return Err(invalid(place(), format!("level {} but nodes have {levels} levels", n.level)));
             }
             if k > 0 && (nodes[k - 1].row, nodes[k - 1].col) == (n.row, n.col) {
-                return Err(invalid(place, "programmed twice"));
+                return Err(invalid(place(), "programmed twice"));
             }
         }
 
@@ -345,7 +382,7 @@ pub(crate) fn build(bs: &Bitstream, opts: &EmuOptions) -> Result<Built, EmuError
             row_start[r + 1] += row_start[r];
         }
         let words = (tc.params.len() + tc.volatile.len() + tc.stdp.len() + tc.columns.len() + tc.rows.len()) as u64
-            + routers.get(&(tc.x, tc.y)).map_or(0, |e| e.len() as u64);
+            + routers.get(&(tc.x, tc.y)).map_or(0, |e| e.entries.len() as u64);
         cfg.table_words += words;
         config_cycles = config_cycles.max(words + pulses);
 
@@ -377,6 +414,7 @@ pub(crate) fn build(bs: &Bitstream, opts: &EmuOptions) -> Result<Built, EmuError
         let mut key_rows: Vec<(u32, u32)> = tc.rows.iter().enumerate().map(|(r, row)| (row.key, r as u32)).collect();
         key_rows.sort_unstable();
         let nstdp = tc.stdp.len();
+        let uniform = col_params.first().copied().filter(|p| col_params.iter().all(|q| q == p));
         tiles.push(Tile {
             x: tc.x,
             y: tc.y,
@@ -386,7 +424,8 @@ pub(crate) fn build(bs: &Bitstream, opts: &EmuOptions) -> Result<Built, EmuError
             col_params,
             state: tc.columns.iter().map(|c| NeuronState::with_v(c.v_init)).collect(),
             input: vec![0; ncol],
-            quiet: vec![false; ncol],
+            uniform,
+            quiet: false,
             row_delay: tc.rows.iter().map(|r| r.delay).collect(),
             row_kind: tc.rows.iter().map(|r| r.kind).collect(),
             row_start,
@@ -417,8 +456,8 @@ pub(crate) fn build(bs: &Bitstream, opts: &EmuOptions) -> Result<Built, EmuError
     }
     for (xy, e) in &routers {
         if !tile_at.contains_key(xy) {
-            cfg.table_words += e.len() as u64;
-            config_cycles = config_cycles.max(e.len() as u64);
+            cfg.table_words += e.entries.len() as u64;
+            config_cycles = config_cycles.max(e.entries.len() as u64);
         }
     }
     cfg.config_cycles = config_cycles;
@@ -497,7 +536,7 @@ pub(crate) fn build(bs: &Bitstream, opts: &EmuOptions) -> Result<Built, EmuError
         let base = tree.len();
         let mut at: Vec<(u16, u16)> = Vec::new();
         let mut visited: BTreeSet<(u16, u16)> = BTreeSet::new();
-        let root_out = routers.get(&(sx, sy)).and_then(|e| lookup(e, key));
+        let root_out = routers.get(&(sx, sy)).and_then(|e| e.lookup(key));
         if root_out.is_some() {
             tree.push(TreeNode { link: NONE, first_child: 0, n_children: 0, local: false });
             at.push((sx, sy));
@@ -506,7 +545,7 @@ pub(crate) fn build(bs: &Bitstream, opts: &EmuOptions) -> Result<Built, EmuError
         let mut i = 0;
         while base + i < tree.len() {
             let (x, y) = at[i];
-            let Some(out) = routers.get(&(x, y)).and_then(|e| lookup(e, key)) else {
+            let Some(out) = routers.get(&(x, y)).and_then(|e| e.lookup(key)) else {
                 faults.insert(RouteFault {
                     key,
                     at: (x, y),
@@ -654,5 +693,39 @@ impl Built {
         let (sum, n) = self.tiles[t].volatile_x_sum(c, step)?;
         let v = &self.arch.volatile;
         Some(n as f64 * v.g0_ns + (sum as f64 / f64::from(m::ONE)) * (v.gsat_ns - v.g0_ns))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The indexed table finds the same entry as a scan in table order,
+    /// with exact and partial masks mixed and repeated values.
+    #[test]
+    fn indexed_lookup_equals_first_match_scan() {
+        let mut h = 5u64;
+        let mut rnd = move || {
+            h = m::hash3(h, 1, 1);
+            h
+        };
+        for _ in 0..200 {
+            let n = (rnd() % 12) as usize;
+            let entries: Vec<RouteEntry> = (0..n)
+                .map(|_| {
+                    let mask = match rnd() % 3 {
+                        0 => u32::MAX,
+                        1 => (rnd() % 16) as u32,
+                        _ => u32::MAX << (rnd() % 5),
+                    };
+                    RouteEntry { value: (rnd() % 20) as u32 & mask, mask, out: (rnd() % 32) as u8 }
+                })
+                .collect();
+            let t = Table::new(&entries);
+            for key in 0..24 {
+                let scan = entries.iter().find(|e| key & e.mask == e.value).map(|e| e.out);
+                assert_eq!(t.lookup(key), scan, "key {key} in {entries:?}");
+            }
+        }
     }
 }

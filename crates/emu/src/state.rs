@@ -236,7 +236,7 @@ impl Built {
         }
         for (ts, t) in s.tiles.iter().zip(&mut self.tiles) {
             t.state.clone_from(&ts.neurons);
-            t.quiet.iter_mut().for_each(|q| *q = false);
+            t.quiet = false;
             t.input.iter_mut().for_each(|i| *i = 0);
             let plastic: Vec<usize> = (0..t.node_w.len())
                 .filter(|&n| t.row_kind[usize::from(t.node_row[n])] != RowKind::NonVolatile)

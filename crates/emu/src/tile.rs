@@ -38,8 +38,10 @@ pub(crate) struct Tile {
     pub col_params: Vec<NeuronParams>,
     pub state: Vec<NeuronState>,
     pub input: Vec<i64>,
-    /// The column's state is a fixed point of a step without input.
-    pub quiet: Vec<bool>,
+    /// The parameters of every column, when they are all the same.
+    pub uniform: Option<NeuronParams>,
+    /// Every column's state is a fixed point of a step without input.
+    pub quiet: bool,
     // Rows.
     pub row_delay: Vec<u8>,
     pub row_kind: Vec<RowKind>,
@@ -95,6 +97,31 @@ fn catch_up(mut x: i32, from: u64, to: u64, f: impl Fn(i32) -> i32) -> i32 {
         k += 1;
     }
     x
+}
+
+/// `neuron_step` of every column with its summed input (which is reset to
+/// 0); fired columns are appended to `fired`. Returns whether any state
+/// changed.
+#[inline(always)]
+fn update_columns<'a>(
+    state: &mut [NeuronState],
+    input: &mut [i64],
+    fired: &mut Vec<u16>,
+    params: impl Fn(usize) -> &'a NeuronParams,
+) -> bool {
+    let n = state.len().min(input.len());
+    let (state, input) = (&mut state[..n], &mut input[..n]);
+    let mut changed = false;
+    for c in 0..n {
+        let inp = std::mem::take(&mut input[c]);
+        let s = &mut state[c];
+        let before = *s;
+        if m::neuron_step(params(c), s, m::saturate(inp)) {
+            fired.push(c as u16);
+        }
+        changed |= (s.v ^ before.v) | (s.i ^ before.i) | i32::from(s.refr ^ before.refr) != 0;
+    }
+    changed
 }
 
 impl Tile {
@@ -194,20 +221,19 @@ impl Tile {
         due.clear();
         self.ring[slot] = due;
 
-        // (c) + (d): every neuron updates with the step's summed input.
+        // (c) + (d): every neuron updates with the step's summed input. A
+        // tile whose every column was a fixed point of the last step, which
+        // had no input, stays one while no row is read: it is skipped.
         self.fired.clear();
-        for c in 0..self.state.len() {
-            let inp = self.input[c];
-            if inp == 0 && self.quiet[c] {
-                continue;
-            }
-            self.input[c] = 0;
-            let before = self.state[c];
-            let f = m::neuron_step(&self.col_params[c], &mut self.state[c], m::saturate(inp));
-            if f {
-                self.fired.push(c as u16);
-            }
-            self.quiet[c] = !f && inp == 0 && self.state[c] == before;
+        if !(self.quiet && self.rows_read == 0) {
+            let changed = match self.uniform {
+                Some(p) => update_columns(&mut self.state, &mut self.input, &mut self.fired, |_| &p),
+                None => {
+                    let params = &self.col_params[..];
+                    update_columns(&mut self.state, &mut self.input, &mut self.fired, |c| &params[c])
+                }
+            };
+            self.quiet = !changed && self.rows_read == 0;
         }
 
         // (e): potentiation of the fired neurons' STDP inputs, post traces.
