@@ -1,6 +1,8 @@
 //! Emulator speed on synthetic bitstreams built by hand (no compiler):
 //!
-//!   cargo run --release -p fpnna-emu --example bench [steps]
+//!   cargo run --release -p fpnna-emu --example bench [steps] [cuba]
+//!
+//! (`cuba`: only the single-threaded CUBA measurement.)
 //!
 //! 1. CUBA-like: 4000 LIF neurons (80 % excitatory), random 2 % connectivity
 //!    (fan-in 80), dt = 0.1 ms, 16 tiles of 250 neurons on a 4x4 grid.
@@ -171,6 +173,10 @@ fn main() {
     let steps: u64 = std::env::args().nth(1).and_then(|s| s.parse().ok()).unwrap_or(10_000);
     let big = cuba(4000, 250, (4, 4), &|t| ((t % 4) as u16, (t / 4) as u16), 12345);
     measure("cuba-4000", &big, steps, 1);
+    if std::env::args().nth(2).as_deref() == Some("cuba") {
+        // Quick mode: the single-threaded CUBA run only.
+        return;
+    }
     measure("cuba-4000", &big, steps, 2);
     let corner = |t: u32| ((t % 2) as u16, (t / 2) as u16);
     let small4 = cuba(400, 100, (4, 4), &corner, 7);

@@ -5,7 +5,7 @@
 use crate::net::{Link, NONE, Net, TreeNode};
 use crate::noise;
 use crate::stats::{ConfigStats, TileActivity};
-use crate::tile::{RING, Tile};
+use crate::tile::{RING, RowInfo, Tile};
 use crate::{DeviceModel, EmuError, EmuOptions, RouteFault};
 use fpnna_arch::Arch;
 use fpnna_bitstream::{Bitstream, Port, PortKind, RouteEntry, RowKind, Symbol, dir};
@@ -390,6 +390,9 @@ pub(crate) fn build(bs: &Bitstream, opts: &EmuOptions) -> Result<Built, EmuError
         let ncol = tc.columns.len();
         let csr = |want: &dyn Fn(RowKind) -> bool| {
             let mut start = vec![0u32; ncol + 1];
+            if !tc.rows.iter().any(|r| want(r.kind)) {
+                return (start, Vec::new());
+            }
             for k in 0..nn {
                 if want(tc.rows[usize::from(node_row[k])].kind) {
                     start[usize::from(node_col[k]) + 1] += 1;
@@ -428,7 +431,11 @@ pub(crate) fn build(bs: &Bitstream, opts: &EmuOptions) -> Result<Built, EmuError
             quiet: false,
             row_delay: tc.rows.iter().map(|r| r.delay).collect(),
             row_kind: tc.rows.iter().map(|r| r.kind).collect(),
+            rowinfo: (0..tc.rows.len())
+                .map(|r| RowInfo { lo: row_start[r], hi: row_start[r + 1], kind: tc.rows[r].kind })
+                .collect(),
             row_start,
+            key_row_delay: key_rows.iter().map(|&(_, r)| (r, u32::from(tc.rows[r as usize].delay))).collect(),
             key_rows,
             node_row,
             node_col,
@@ -524,28 +531,49 @@ pub(crate) fn build(bs: &Bitstream, opts: &EmuOptions) -> Result<Built, EmuError
 
     // Multicast trees.
     let mut faults: BTreeSet<RouteFault> = BTreeSet::new();
-    let mut link_ids: BTreeMap<Link, u32> = BTreeMap::new();
+    // Dense indexes over the grid (at most 65536 positions).
+    let cells = usize::from(gw) * usize::from(gh);
+    let cell = |x: u16, y: u16| usize::from(y) * usize::from(gw) + usize::from(x);
+    let mut router_at: Vec<Option<&Table>> = vec![None; cells];
+    for (&(x, y), t) in &routers {
+        router_at[cell(x, y)] = Some(t);
+    }
+    let mut tile_index = vec![NONE; cells];
+    for (&(x, y), &ti) in &tile_at {
+        tile_index[cell(x, y)] = ti;
+    }
+    // Link id of each (router, direction), in order of discovery.
+    let mut link_id = vec![NONE; cells * 4];
     let mut links: Vec<Link> = Vec::new();
-    let mut inject_ids: BTreeMap<(u16, u16), u32> = BTreeMap::new();
+    let mut inject_id = vec![NONE; cells];
+    let mut n_inject = 0u32;
+    // visited[cell] == source index + 1: the router is on that source's tree.
+    let mut visited = vec![0u32; cells];
     let (mut tree_start, mut tree, mut inject) = (vec![0u32], Vec::new(), Vec::new());
     let (mut deliver_start, mut deliver) = (vec![0u32], Vec::new());
-    let mut reached: BTreeSet<(u32, u32)> = BTreeSet::new(); // (tile, key)
-    for &(key, _, sx, sy, _) in &sources {
-        let n_ids = inject_ids.len() as u32;
-        inject.push(*inject_ids.entry((sx, sy)).or_insert(n_ids));
+    // Whether some route delivers the key of tiles[t].key_rows[i] (first row of each key).
+    let mut reached: Vec<Vec<bool>> = tiles.iter().map(|t| vec![false; t.key_rows.len()]).collect();
+    let mut at: Vec<(u16, u16)> = Vec::new();
+    for (si, &(key, _, sx, sy, _)) in sources.iter().enumerate() {
+        let stamp = si as u32 + 1;
+        let ip = &mut inject_id[cell(sx, sy)];
+        if *ip == NONE {
+            *ip = n_inject;
+            n_inject += 1;
+        }
+        inject.push(*ip);
         let base = tree.len();
-        let mut at: Vec<(u16, u16)> = Vec::new();
-        let mut visited: BTreeSet<(u16, u16)> = BTreeSet::new();
-        let root_out = routers.get(&(sx, sy)).and_then(|e| e.lookup(key));
+        at.clear();
+        let root_out = router_at[cell(sx, sy)].and_then(|e| e.lookup(key));
         if root_out.is_some() {
             tree.push(TreeNode { link: NONE, first_child: 0, n_children: 0, local: false });
             at.push((sx, sy));
-            visited.insert((sx, sy));
+            visited[cell(sx, sy)] = stamp;
         }
         let mut i = 0;
         while base + i < tree.len() {
             let (x, y) = at[i];
-            let Some(out) = routers.get(&(x, y)).and_then(|e| e.lookup(key)) else {
+            let Some(out) = router_at[cell(x, y)].and_then(|e| e.lookup(key)) else {
                 faults.insert(RouteFault {
                     key,
                     at: (x, y),
@@ -556,7 +584,7 @@ pub(crate) fn build(bs: &Bitstream, opts: &EmuOptions) -> Result<Built, EmuError
             };
             let first = tree.len() as u32;
             let mut n_children = 0;
-            for &(bit, dx, dy, name) in &DIRS {
+            for (d, &(bit, dx, dy, name)) in DIRS.iter().enumerate() {
                 if out & bit == 0 {
                     continue;
                 }
@@ -570,7 +598,7 @@ pub(crate) fn build(bs: &Bitstream, opts: &EmuOptions) -> Result<Built, EmuError
                     continue;
                 }
                 let (nx, ny) = (nx as u16, ny as u16);
-                if !visited.insert((nx, ny)) {
+                if std::mem::replace(&mut visited[cell(nx, ny)], stamp) == stamp {
                     faults.insert(RouteFault {
                         key,
                         at: (nx, ny),
@@ -579,11 +607,12 @@ pub(crate) fn build(bs: &Bitstream, opts: &EmuOptions) -> Result<Built, EmuError
                     continue;
                 }
                 let link = Link { x, y, dir: bit };
-                let nl = link_ids.len() as u32;
-                let l = *link_ids.entry(link).or_insert_with(|| {
+                let l = &mut link_id[cell(x, y) * 4 + d];
+                if *l == NONE {
+                    *l = links.len() as u32;
                     links.push(link);
-                    nl
-                });
+                }
+                let l = *l;
                 tree.push(TreeNode { link: l, first_child: 0, n_children: 0, local: false });
                 at.push((nx, ny));
                 n_children += 1;
@@ -592,9 +621,8 @@ pub(crate) fn build(bs: &Bitstream, opts: &EmuOptions) -> Result<Built, EmuError
             node.first_child = first;
             node.n_children = n_children;
             node.local = out & dir::LOCAL != 0;
-            if node.local
-                && let Some(&ti) = tile_at.get(&(x, y))
-            {
+            let ti = tile_index[cell(x, y)];
+            if node.local && ti != NONE {
                 let kr = &tiles[ti as usize].key_rows;
                 let lo = kr.partition_point(|&(k, _)| k < key);
                 let hi = kr.partition_point(|&(k, _)| k <= key);
@@ -603,7 +631,7 @@ pub(crate) fn build(bs: &Bitstream, opts: &EmuOptions) -> Result<Built, EmuError
                     let nodes =
                         kr[lo..hi].iter().map(|&(_, r)| t.row_start[r as usize + 1] - t.row_start[r as usize]).sum();
                     deliver.push(Delivery { tile: ti, lo: lo as u32, hi: hi as u32, nodes });
-                    reached.insert((ti, key));
+                    reached[ti as usize][lo] = true;
                 }
             }
             i += 1;
@@ -613,14 +641,14 @@ pub(crate) fn build(bs: &Bitstream, opts: &EmuOptions) -> Result<Built, EmuError
     }
     for (ti, t) in tiles.iter().enumerate() {
         let mut last = None;
-        for &(key, _) in &t.key_rows {
+        for (i, &(key, _)) in t.key_rows.iter().enumerate() {
             if last == Some(key) {
                 continue;
             }
             last = Some(key);
             let what = if src_key.binary_search(&key).is_err() {
                 "the tile has rows for this key, which no neuron, input or generator drives"
-            } else if !reached.contains(&(ti as u32, key)) {
+            } else if !reached[ti][i] {
                 "the tile has rows for this key, but no route delivers it here"
             } else {
                 continue;
@@ -628,8 +656,7 @@ pub(crate) fn build(bs: &Bitstream, opts: &EmuOptions) -> Result<Built, EmuError
             faults.insert(RouteFault { key, at: (t.x, t.y), what: what.into() });
         }
     }
-    let n_inject = inject_ids.len();
-    let net = Net::new(links, tree_start, tree, inject, n_inject, arch);
+    let net = Net::new(links, tree_start, tree, inject, n_inject as usize, arch);
 
     let mut fp = m::hash3(arch.hash(), u64::from(key_count), tiles.len() as u64);
     for t in &tiles {

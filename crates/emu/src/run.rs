@@ -121,8 +121,8 @@ impl Built {
                     tile.act.packets_in += 1;
                     st.synaptic_events_sent += u64::from(d.nodes);
                     for i in d.lo as usize..d.hi as usize {
-                        let row = tile.key_rows[i].1;
-                        let due = t + u64::from(tile.row_delay[row as usize]);
+                        let (row, delay) = tile.key_row_delay[i];
+                        let due = t + u64::from(delay);
                         tile.ring[(due % RING) as usize].push(row);
                     }
                 }

@@ -27,6 +27,14 @@ pub(crate) struct Ctx {
     pub c2c: f64,
 }
 
+/// A row's nodes (`lo..hi`) and kind, in one place for the row read.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct RowInfo {
+    pub lo: u32,
+    pub hi: u32,
+    pub kind: RowKind,
+}
+
 pub(crate) struct Tile {
     pub x: u16,
     pub y: u16,
@@ -49,6 +57,10 @@ pub(crate) struct Tile {
     pub row_start: Vec<u32>,
     /// (key, row), sorted: the rows an arriving key selects.
     pub key_rows: Vec<(u32, u32)>,
+    /// (row, delay) of each entry of `key_rows`.
+    pub key_row_delay: Vec<(u32, u32)>,
+    /// Nodes and kind of each row.
+    pub rowinfo: Vec<RowInfo>,
     // Nodes, sorted by row.
     pub node_row: Vec<u16>,
     pub node_col: Vec<u16>,
@@ -99,11 +111,19 @@ fn catch_up(mut x: i32, from: u64, to: u64, f: impl Fn(i32) -> i32) -> i32 {
     x
 }
 
-/// `neuron_step` of every column with its summed input (which is reset to
-/// 0); fired columns are appended to `fired`. Returns whether any state
-/// changed.
+/// Adds a non-volatile row's weights into its columns' inputs.
 #[inline(always)]
-fn update_columns<'a>(
+fn add_row(input: &mut [i64], cols: &[u16], ws: &[i32]) {
+    for (&c, &w) in cols.iter().zip(ws) {
+        input[usize::from(c)] += i64::from(w);
+    }
+}
+
+/// `neuron_step` of every column with its summed input (which is reset to
+/// 0); fired columns are appended to `fired`. With `TRACK`, returns
+/// whether any state changed (without, false).
+#[inline(always)]
+fn update_columns<'a, const TRACK: bool>(
     state: &mut [NeuronState],
     input: &mut [i64],
     fired: &mut Vec<u16>,
@@ -119,7 +139,9 @@ fn update_columns<'a>(
         if m::neuron_step(params(c), s, m::saturate(inp)) {
             fired.push(c as u16);
         }
-        changed |= (s.v ^ before.v) | (s.i ^ before.i) | i32::from(s.refr ^ before.refr) != 0;
+        if TRACK {
+            changed |= (s.v ^ before.v) | (s.i ^ before.i) | i32::from(s.refr ^ before.refr) != 0;
+        }
     }
     changed
 }
@@ -164,20 +186,17 @@ impl Tile {
         self.syn = 0;
         self.writes = 0;
         for &r in &due {
-            let r = r as usize;
-            let (lo, hi) = (self.row_start[r] as usize, self.row_start[r + 1] as usize);
+            let RowInfo { lo, hi, kind } = self.rowinfo[r as usize];
+            let (lo, hi) = (lo as usize, hi as usize);
             self.syn += (hi - lo) as u64;
-            match self.row_kind[r] {
+            match kind {
+                RowKind::NonVolatile if !ctx.noisy_nv => {
+                    add_row(&mut self.input, &self.node_col[lo..hi], &self.node_w[lo..hi]);
+                }
                 RowKind::NonVolatile => {
-                    if ctx.noisy_nv {
-                        for n in lo..hi {
-                            let w = self.noisy(ctx, n, t, self.node_w[n], ctx.drift);
-                            self.input[self.node_col[n] as usize] += i64::from(w);
-                        }
-                    } else {
-                        for n in lo..hi {
-                            self.input[self.node_col[n] as usize] += i64::from(self.node_w[n]);
-                        }
+                    for n in lo..hi {
+                        let w = self.noisy(ctx, n, t, self.node_w[n], ctx.drift);
+                        self.input[self.node_col[n] as usize] += i64::from(w);
                     }
                 }
                 RowKind::Volatile(_) => {
@@ -226,14 +245,18 @@ impl Tile {
         // had no input, stays one while no row is read: it is skipped.
         self.fired.clear();
         if !(self.quiet && self.rows_read == 0) {
-            let changed = match self.uniform {
-                Some(p) => update_columns(&mut self.state, &mut self.input, &mut self.fired, |_| &p),
-                None => {
-                    let params = &self.col_params[..];
-                    update_columns(&mut self.state, &mut self.input, &mut self.fired, |c| &params[c])
-                }
+            // Quiescence can only follow a step without input: only then is
+            // it worth tracking changes.
+            let (state, input, fired) = (&mut self.state, &mut self.input, &mut self.fired);
+            let params = &self.col_params[..];
+            let track = self.rows_read == 0;
+            let changed = match (self.uniform, track) {
+                (Some(p), true) => update_columns::<true>(state, input, fired, |_| &p),
+                (Some(p), false) => update_columns::<false>(state, input, fired, |_| &p),
+                (None, true) => update_columns::<true>(state, input, fired, |c| &params[c]),
+                (None, false) => update_columns::<false>(state, input, fired, |c| &params[c]),
             };
-            self.quiet = !changed && self.rows_read == 0;
+            self.quiet = track && !changed;
         }
 
         // (e): potentiation of the fired neurons' STDP inputs, post traces.

@@ -279,3 +279,39 @@ fn golden_random_saved_state_continues() {
         }),
     );
 }
+
+/// The random network with damaged routing tables: partial-mask entries in
+/// front (which shadow exact ones), a dropped entry, a copy routed off the
+/// grid and a loop; the faults and the traffic that survives are pinned.
+#[test]
+fn golden_random_with_routing_faults() {
+    use fpnna_bitstream::{RouteEntry, dir};
+    let (mut bs, inp) = random_net();
+    for r in &mut bs.routers {
+        let (x, y) = (r.x, r.y);
+        // Keys 40..48 (mask !7, value 40) go east (or west at the east edge), and local.
+        let out = if x == 2 { dir::WEST } else { dir::EAST };
+        r.entries.insert(0, RouteEntry { value: 40, mask: !7, out: out | dir::LOCAL });
+        if (x + y) % 2 == 0 {
+            r.entries.retain(|e| e.value != 100 || e.mask != u32::MAX);
+        }
+        if x == 0 {
+            // Key 7 also leaves the grid westwards.
+            for e in &mut r.entries {
+                if e.value == 7 && e.mask == u32::MAX {
+                    e.out |= dir::WEST;
+                }
+            }
+        }
+        if y == 1 {
+            // Key 130 bounces between rows 1 and 2.
+            r.entries.insert(0, RouteEntry { value: 130, mask: u32::MAX, out: dir::NORTH | dir::LOCAL });
+        }
+        if y == 2 {
+            r.entries.insert(0, RouteEntry { value: 130, mask: u32::MAX, out: dir::SOUTH });
+        }
+    }
+    let v = record(&bs, EmuOptions::ideal(), &[(400, random_stim(inp, 400))], "n2[0..3]");
+    assert!(v["route_faults"].as_array().unwrap().len() > 5, "{}", v["route_faults"]);
+    check("random_route_faults", v);
+}
