@@ -417,6 +417,15 @@ pub(crate) fn build(bs: &Bitstream, opts: &EmuOptions) -> Result<Built, EmuError
         let mut key_rows: Vec<(u32, u32)> = tc.rows.iter().enumerate().map(|(r, row)| (row.key, r as u32)).collect();
         key_rows.sort_unstable();
         let nstdp = tc.stdp.len();
+        let rowinfo: Vec<RowInfo> = (0..tc.rows.len())
+            .map(|r| RowInfo {
+                row: r as u32,
+                lo: row_start[r],
+                hi: row_start[r + 1],
+                kind: tc.rows[r].kind,
+                delay: tc.rows[r].delay,
+            })
+            .collect();
         let uniform = col_params.first().copied().filter(|p| col_params.iter().all(|q| q == p));
         tiles.push(Tile {
             x: tc.x,
@@ -431,13 +440,12 @@ pub(crate) fn build(bs: &Bitstream, opts: &EmuOptions) -> Result<Built, EmuError
             quiet: false,
             row_delay: tc.rows.iter().map(|r| r.delay).collect(),
             row_kind: tc.rows.iter().map(|r| r.kind).collect(),
-            rowinfo: (0..tc.rows.len())
-                .map(|r| RowInfo { lo: row_start[r], hi: row_start[r + 1], kind: tc.rows[r].kind })
-                .collect(),
+            key_rowinfo: key_rows.iter().map(|&(_, r)| rowinfo[r as usize]).collect(),
+            rowinfo,
             row_start,
-            key_row_delay: key_rows.iter().map(|&(_, r)| (r, u32::from(tc.rows[r as usize].delay))).collect(),
             key_rows,
             node_row,
+            node_cw: node_col.iter().zip(&node_w).map(|(&c, &w)| (u32::from(c), w)).collect(),
             node_col,
             node_w,
             node_x: vec![0; nn],

@@ -121,8 +121,8 @@ impl Built {
                     tile.act.packets_in += 1;
                     st.synaptic_events_sent += u64::from(d.nodes);
                     for i in d.lo as usize..d.hi as usize {
-                        let (row, delay) = tile.key_row_delay[i];
-                        let due = t + u64::from(delay);
+                        let row = tile.key_rowinfo[i];
+                        let due = t + u64::from(row.delay);
                         tile.ring[(due % RING) as usize].push(row);
                     }
                 }

@@ -111,7 +111,7 @@ impl Built {
                     .collect();
                 let mut pending = Vec::new();
                 for due in self.now..self.now + RING {
-                    pending.extend(t.ring[(due % RING) as usize].iter().map(|&r| (due, r)));
+                    pending.extend(t.ring[(due % RING) as usize].iter().map(|r| (due, r.row)));
                 }
                 TileState {
                     x: t.x,
@@ -250,7 +250,7 @@ impl Built {
             t.post_t.clone_from(&ts.post_steps);
             t.ring.iter_mut().for_each(|r| r.clear());
             for &(due, row) in &ts.pending {
-                t.ring[(due % RING) as usize].push(row);
+                t.ring[(due % RING) as usize].push(t.rowinfo[row as usize]);
             }
         }
         self.now = s.step;

@@ -27,12 +27,15 @@ pub(crate) struct Ctx {
     pub c2c: f64,
 }
 
-/// A row's nodes (`lo..hi`) and kind, in one place for the row read.
+/// A row: its index, its nodes (`lo..hi`), kind and delay, all that its
+/// read needs in one place (what the arrival queue holds).
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct RowInfo {
+    pub row: u32,
     pub lo: u32,
     pub hi: u32,
     pub kind: RowKind,
+    pub delay: u8,
 }
 
 pub(crate) struct Tile {
@@ -57,13 +60,16 @@ pub(crate) struct Tile {
     pub row_start: Vec<u32>,
     /// (key, row), sorted: the rows an arriving key selects.
     pub key_rows: Vec<(u32, u32)>,
-    /// (row, delay) of each entry of `key_rows`.
-    pub key_row_delay: Vec<(u32, u32)>,
+    /// The row of each entry of `key_rows`.
+    pub key_rowinfo: Vec<RowInfo>,
     /// Nodes and kind of each row.
     pub rowinfo: Vec<RowInfo>,
     // Nodes, sorted by row.
     pub node_row: Vec<u16>,
     pub node_col: Vec<u16>,
+    /// (column, weight) of each node, together for the row read of
+    /// non-volatile rows (whose weights never change).
+    pub node_cw: Vec<(u32, i32)>,
     /// Effective weight (programmed, possibly perturbed); STDP: current weight.
     pub node_w: Vec<i32>,
     /// Volatile: normalised conductance x; STDP: presynaptic trace.
@@ -84,7 +90,7 @@ pub(crate) struct Tile {
     pub col_vol_start: Vec<u32>,
     pub col_vol: Vec<u32>,
     /// Rows due at each step, by step % RING.
-    pub ring: Vec<Vec<u32>>,
+    pub ring: Vec<Vec<RowInfo>>,
     // Outputs of the last step.
     pub fired: Vec<u16>,
     pub rows_read: u64,
@@ -113,9 +119,9 @@ fn catch_up(mut x: i32, from: u64, to: u64, f: impl Fn(i32) -> i32) -> i32 {
 
 /// Adds a non-volatile row's weights into its columns' inputs.
 #[inline(always)]
-fn add_row(input: &mut [i64], cols: &[u16], ws: &[i32]) {
-    for (&c, &w) in cols.iter().zip(ws) {
-        input[usize::from(c)] += i64::from(w);
+fn add_row(input: &mut [i64], nodes: &[(u32, i32)]) {
+    for &(c, w) in nodes {
+        input[c as usize] += i64::from(w);
     }
 }
 
@@ -185,13 +191,12 @@ impl Tile {
         self.rows_read = due.len() as u64;
         self.syn = 0;
         self.writes = 0;
-        for &r in &due {
-            let RowInfo { lo, hi, kind } = self.rowinfo[r as usize];
+        for &RowInfo { lo, hi, kind, .. } in &due {
             let (lo, hi) = (lo as usize, hi as usize);
             self.syn += (hi - lo) as u64;
             match kind {
                 RowKind::NonVolatile if !ctx.noisy_nv => {
-                    add_row(&mut self.input, &self.node_col[lo..hi], &self.node_w[lo..hi]);
+                    add_row(&mut self.input, &self.node_cw[lo..hi]);
                 }
                 RowKind::NonVolatile => {
                     for n in lo..hi {
