@@ -236,7 +236,7 @@ impl Built {
         }
         for (ts, t) in s.tiles.iter().zip(&mut self.tiles) {
             t.state.clone_from(&ts.neurons);
-            t.quiet = false;
+            t.quiet_valid = false;
             t.input.iter_mut().for_each(|i| *i = 0);
             let plastic: Vec<usize> = (0..t.node_w.len())
                 .filter(|&n| t.row_kind[usize::from(t.node_row[n])] != RowKind::NonVolatile)

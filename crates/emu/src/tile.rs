@@ -51,8 +51,12 @@ pub(crate) struct Tile {
     pub input: Vec<i64>,
     /// The parameters of every column, when they are all the same.
     pub uniform: Option<NeuronParams>,
-    /// Every column's state is a fixed point of a step without input.
-    pub quiet: bool,
+    /// Column c's state is a fixed point of a step without input (valid
+    /// when `quiet_valid`).
+    pub quiet: Vec<bool>,
+    /// Number of quiet columns.
+    pub n_quiet: usize,
+    pub quiet_valid: bool,
     // Rows.
     pub row_delay: Vec<u8>,
     pub row_kind: Vec<RowKind>,
@@ -126,31 +130,63 @@ fn add_row(input: &mut [i64], nodes: &[(u32, i32)]) {
 }
 
 /// `neuron_step` of every column with its summed input (which is reset to
-/// 0); fired columns are appended to `fired`. With `TRACK`, returns
-/// whether any state changed (without, false).
+/// 0); fired columns are appended to `fired`.
 #[inline(always)]
-fn update_columns<'a, const TRACK: bool>(
+fn update_straight<'a>(
     state: &mut [NeuronState],
     input: &mut [i64],
     fired: &mut Vec<u16>,
     params: impl Fn(usize) -> &'a NeuronParams,
-) -> bool {
+) {
     let n = state.len().min(input.len());
     let (state, input) = (&mut state[..n], &mut input[..n]);
-    let mut changed = false;
     for c in 0..n {
         let inp = std::mem::take(&mut input[c]);
-        let s = &mut state[c];
-        let before = *s;
-        if m::neuron_step(params(c), s, m::saturate(inp)) {
+        if m::neuron_step(params(c), &mut state[c], m::saturate(inp)) {
             fired.push(c as u16);
         }
-        if TRACK {
-            changed |= (s.v ^ before.v) | (s.i ^ before.i) | i32::from(s.refr ^ before.refr) != 0;
-        }
     }
-    changed
 }
+
+/// The same, recording in `quiet` which columns are fixed points of a
+/// step without input (their state did not change under zero input: it
+/// will not change while no input arrives). With `SKIP`, `quiet` is valid
+/// on entry and such columns without input are skipped. Returns the number
+/// of quiet columns.
+#[inline(always)]
+fn update_tracking<'a, const SKIP: bool>(
+    state: &mut [NeuronState],
+    input: &mut [i64],
+    quiet: &mut [bool],
+    fired: &mut Vec<u16>,
+    params: impl Fn(usize) -> &'a NeuronParams,
+) -> usize {
+    let n = state.len().min(input.len()).min(quiet.len());
+    let (state, input, quiet) = (&mut state[..n], &mut input[..n], &mut quiet[..n]);
+    let mut n_quiet = 0;
+    for c in 0..n {
+        let inp = input[c];
+        if SKIP && inp == 0 && quiet[c] {
+            n_quiet += 1;
+            continue;
+        }
+        input[c] = 0;
+        let s = &mut state[c];
+        let before = *s;
+        let f = m::neuron_step(params(c), s, m::saturate(inp));
+        if f {
+            fired.push(c as u16);
+        }
+        let q = !f && inp == 0 && *s == before;
+        quiet[c] = q;
+        n_quiet += usize::from(q);
+    }
+    n_quiet
+}
+
+/// Steps between two recordings of the quiet columns of a tile that is
+/// updated with the straight loop.
+const QUIET_SURVEY: u64 = 32;
 
 impl Tile {
     #[inline]
@@ -245,23 +281,35 @@ impl Tile {
         due.clear();
         self.ring[slot] = due;
 
-        // (c) + (d): every neuron updates with the step's summed input. A
-        // tile whose every column was a fixed point of the last step, which
-        // had no input, stays one while no row is read: it is skipped.
+        // (c) + (d): every neuron updates with the step's summed input.
+        // Columns at a fixed point of a step without input are skipped while
+        // no input arrives, but only in tiles where at least a quarter of
+        // the columns are such (elsewhere the straight loop is cheaper, and
+        // the quiet columns are surveyed every QUIET_SURVEY steps); a tile
+        // whose columns are all quiet and that reads no row is skipped.
         self.fired.clear();
-        if !(self.quiet && self.rows_read == 0) {
-            // Quiescence can only follow a step without input: only then is
-            // it worth tracking changes.
-            let (state, input, fired) = (&mut self.state, &mut self.input, &mut self.fired);
+        let ncol = self.state.len();
+        if !(self.quiet_valid && self.n_quiet == ncol && self.rows_read == 0) {
+            let (state, input, fired, quiet) = (&mut self.state, &mut self.input, &mut self.fired, &mut self.quiet);
             let params = &self.col_params[..];
-            let track = self.rows_read == 0;
-            let changed = match (self.uniform, track) {
-                (Some(p), true) => update_columns::<true>(state, input, fired, |_| &p),
-                (Some(p), false) => update_columns::<false>(state, input, fired, |_| &p),
-                (None, true) => update_columns::<true>(state, input, fired, |c| &params[c]),
-                (None, false) => update_columns::<false>(state, input, fired, |c| &params[c]),
+            let skip = self.quiet_valid && self.n_quiet * 4 >= ncol;
+            let survey = skip || t.is_multiple_of(QUIET_SURVEY);
+            let n_quiet = match (self.uniform, skip, survey) {
+                (Some(p), true, _) => update_tracking::<true>(state, input, quiet, fired, |_| &p),
+                (Some(p), false, true) => update_tracking::<false>(state, input, quiet, fired, |_| &p),
+                (Some(p), false, false) => {
+                    update_straight(state, input, fired, |_| &p);
+                    0
+                }
+                (None, true, _) => update_tracking::<true>(state, input, quiet, fired, |c| &params[c]),
+                (None, false, true) => update_tracking::<false>(state, input, quiet, fired, |c| &params[c]),
+                (None, false, false) => {
+                    update_straight(state, input, fired, |c| &params[c]);
+                    0
+                }
             };
-            self.quiet = track && !changed;
+            self.quiet_valid = survey;
+            self.n_quiet = n_quiet;
         }
 
         // (e): potentiation of the fired neurons' STDP inputs, post traces.
