@@ -427,6 +427,13 @@ pub(crate) fn build(bs: &Bitstream, opts: &EmuOptions) -> Result<Built, EmuError
             })
             .collect();
         let uniform = col_params.first().copied().filter(|p| col_params.iter().all(|q| q == p));
+        let narrow = !dev.noisy_reads() && tc.rows.iter().all(|r| r.kind == RowKind::NonVolatile) && {
+            let mut sum = vec![0i64; ncol];
+            for (&c, &w) in node_col.iter().zip(&node_w) {
+                sum[usize::from(c)] += i64::from(w).abs();
+            }
+            sum.iter().all(|&s| s <= i64::from(i32::MAX))
+        };
         tiles.push(Tile {
             x: tc.x,
             y: tc.y,
@@ -436,6 +443,7 @@ pub(crate) fn build(bs: &Bitstream, opts: &EmuOptions) -> Result<Built, EmuError
             col_params,
             state: tc.columns.iter().map(|c| NeuronState::with_v(c.v_init)).collect(),
             input: vec![0; ncol],
+            narrow,
             uniform,
             quiet: vec![false; ncol],
             n_quiet: 0,

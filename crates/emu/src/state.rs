@@ -249,6 +249,16 @@ impl Built {
             t.post.clone_from(&ts.post_traces);
             t.post_t.clone_from(&ts.post_steps);
             t.ring.iter_mut().for_each(|r| r.clear());
+            // A row listed twice for one step, or due later than a spike sent
+            // before the state's step could make it (so that a new spike may
+            // queue it again for the same step), breaks the bound of `narrow`.
+            let mut pending = ts.pending.clone();
+            pending.sort_unstable();
+            if pending.windows(2).any(|w| w[0] == w[1])
+                || pending.iter().any(|&(due, row)| due >= s.step + u64::from(t.row_delay[row as usize]))
+            {
+                t.narrow = false;
+            }
             for &(due, row) in &ts.pending {
                 t.ring[(due % RING) as usize].push(t.rowinfo[row as usize]);
             }

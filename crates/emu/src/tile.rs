@@ -49,6 +49,11 @@ pub(crate) struct Tile {
     pub col_params: Vec<NeuronParams>,
     pub state: Vec<NeuronState>,
     pub input: Vec<i64>,
+    /// A step's summed input to any column fits in `i32`: the tile has only
+    /// non-volatile rows, read without noise, each column's weights add up
+    /// to at most `i32::MAX` in magnitude, and each row arrives at most once
+    /// per step (always so, unless a loaded state listed a row twice).
+    pub narrow: bool,
     /// The parameters of every column, when they are all the same.
     pub uniform: Option<NeuronParams>,
     /// Column c's state is a fixed point of a step without input (valid
@@ -130,9 +135,10 @@ fn add_row(input: &mut [i64], nodes: &[(u32, i32)]) {
 }
 
 /// `neuron_step` of every column with its summed input (which is reset to
-/// 0); fired columns are appended to `fired`.
+/// 0); fired columns are appended to `fired`. `NARROW`: every sum is known
+/// to lie within `i32`, where `saturate` is the identity.
 #[inline(always)]
-fn update_straight<'a>(
+fn update_straight<'a, const NARROW: bool>(
     state: &mut [NeuronState],
     input: &mut [i64],
     fired: &mut Vec<u16>,
@@ -142,7 +148,8 @@ fn update_straight<'a>(
     let (state, input) = (&mut state[..n], &mut input[..n]);
     for c in 0..n {
         let inp = std::mem::take(&mut input[c]);
-        if m::neuron_step(params(c), &mut state[c], m::saturate(inp)) {
+        let inp = if NARROW { inp as i32 } else { m::saturate(inp) };
+        if m::neuron_step(params(c), &mut state[c], inp) {
             fired.push(c as u16);
         }
     }
@@ -298,13 +305,21 @@ impl Tile {
                 (Some(p), true, _) => update_tracking::<true>(state, input, quiet, fired, |_| &p),
                 (Some(p), false, true) => update_tracking::<false>(state, input, quiet, fired, |_| &p),
                 (Some(p), false, false) => {
-                    update_straight(state, input, fired, |_| &p);
+                    if self.narrow {
+                        update_straight::<true>(state, input, fired, |_| &p);
+                    } else {
+                        update_straight::<false>(state, input, fired, |_| &p);
+                    }
                     0
                 }
                 (None, true, _) => update_tracking::<true>(state, input, quiet, fired, |c| &params[c]),
                 (None, false, true) => update_tracking::<false>(state, input, quiet, fired, |c| &params[c]),
                 (None, false, false) => {
-                    update_straight(state, input, fired, |c| &params[c]);
+                    if self.narrow {
+                        update_straight::<true>(state, input, fired, |c| &params[c]);
+                    } else {
+                        update_straight::<false>(state, input, fired, |c| &params[c]);
+                    }
                     0
                 }
             };
