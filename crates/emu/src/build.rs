@@ -24,7 +24,8 @@ pub(crate) enum SrcKind {
 }
 
 /// Rows of tile `tile` that a source's packet selects:
-/// `tiles[tile].key_rows[lo..hi]`.
+/// `Built::deliver_rows[lo..hi]` (a copy of `tiles[tile].key_rows`' rows of
+/// the key, so that a source's rows of all tiles lie side by side).
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Delivery {
     pub tile: u32,
@@ -53,6 +54,7 @@ pub(crate) struct Built {
     /// Deliveries of source s: deliver[deliver_start[s]..deliver_start[s + 1]].
     pub deliver_start: Vec<u32>,
     pub deliver: Vec<Delivery>,
+    pub deliver_rows: Vec<RowInfo>,
     pub net: Net,
     pub faults: Vec<RouteFault>,
     pub config: ConfigStats,
@@ -450,7 +452,6 @@ pub(crate) fn build(bs: &Bitstream, opts: &EmuOptions) -> Result<Built, EmuError
             quiet_valid: false,
             row_delay: tc.rows.iter().map(|r| r.delay).collect(),
             row_kind: tc.rows.iter().map(|r| r.kind).collect(),
-            key_rowinfo: key_rows.iter().map(|&(_, r)| rowinfo[r as usize]).collect(),
             rowinfo,
             row_start,
             key_rows,
@@ -568,7 +569,7 @@ pub(crate) fn build(bs: &Bitstream, opts: &EmuOptions) -> Result<Built, EmuError
     // visited[cell] == source index + 1: the router is on that source's tree.
     let mut visited = vec![0u32; cells];
     let (mut tree_start, mut tree, mut inject) = (vec![0u32], Vec::new(), Vec::new());
-    let (mut deliver_start, mut deliver) = (vec![0u32], Vec::new());
+    let (mut deliver_start, mut deliver, mut deliver_rows) = (vec![0u32], Vec::new(), Vec::new());
     // Whether some route delivers the key of tiles[t].key_rows[i] (first row of each key).
     let mut reached: Vec<Vec<bool>> = tiles.iter().map(|t| vec![false; t.key_rows.len()]).collect();
     let mut at: Vec<(u16, u16)> = Vec::new();
@@ -648,7 +649,9 @@ pub(crate) fn build(bs: &Bitstream, opts: &EmuOptions) -> Result<Built, EmuError
                     let t = &tiles[ti as usize];
                     let nodes =
                         kr[lo..hi].iter().map(|&(_, r)| t.row_start[r as usize + 1] - t.row_start[r as usize]).sum();
-                    deliver.push(Delivery { tile: ti, lo: lo as u32, hi: hi as u32, nodes });
+                    let first = deliver_rows.len() as u32;
+                    deliver_rows.extend(kr[lo..hi].iter().map(|&(_, r)| t.rowinfo[r as usize]));
+                    deliver.push(Delivery { tile: ti, lo: first, hi: deliver_rows.len() as u32, nodes });
                     reached[ti as usize][lo] = true;
                 }
             }
@@ -696,6 +699,7 @@ pub(crate) fn build(bs: &Bitstream, opts: &EmuOptions) -> Result<Built, EmuError
         tiles,
         deliver_start,
         deliver,
+        deliver_rows,
         net,
         faults: faults.into_iter().collect(),
         config: cfg,

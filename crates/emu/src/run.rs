@@ -121,7 +121,7 @@ impl Built {
                     tile.act.packets_in += 1;
                     st.synaptic_events_sent += u64::from(d.nodes);
                     for i in d.lo as usize..d.hi as usize {
-                        let row = tile.key_rowinfo[i];
+                        let row = self.deliver_rows[i];
                         let due = t + u64::from(row.delay);
                         tile.ring[(due % RING) as usize].push(row);
                     }

@@ -69,8 +69,6 @@ pub(crate) struct Tile {
     pub row_start: Vec<u32>,
     /// (key, row), sorted: the rows an arriving key selects.
     pub key_rows: Vec<(u32, u32)>,
-    /// The row of each entry of `key_rows`.
-    pub key_rowinfo: Vec<RowInfo>,
     /// Nodes and kind of each row.
     pub rowinfo: Vec<RowInfo>,
     // Nodes, sorted by row.
