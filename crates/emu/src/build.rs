@@ -55,6 +55,10 @@ pub(crate) struct Built {
     pub deliver_start: Vec<u32>,
     pub deliver: Vec<Delivery>,
     pub deliver_rows: Vec<RowInfo>,
+    /// Nodes (column, weight) of deliver_rows[i], when it is non-volatile and
+    /// its tile reads directly: deliver_nodes[deliver_node_start[i]..deliver_node_start[i + 1]].
+    pub deliver_node_start: Vec<u32>,
+    pub deliver_nodes: Vec<(u32, i32)>,
     pub net: Net,
     pub faults: Vec<RouteFault>,
     pub config: ConfigStats,
@@ -471,6 +475,8 @@ pub(crate) fn build(bs: &Bitstream, opts: &EmuOptions) -> Result<Built, EmuError
             col_vol_start,
             col_vol,
             ring: vec![Vec::new(); RING as usize],
+            ring_w: vec![Vec::new(); RING as usize],
+            direct_nv: !dev.noisy_reads(),
             fired: Vec::new(),
             rows_read: 0,
             syn: 0,
@@ -570,6 +576,7 @@ pub(crate) fn build(bs: &Bitstream, opts: &EmuOptions) -> Result<Built, EmuError
     let mut visited = vec![0u32; cells];
     let (mut tree_start, mut tree, mut inject) = (vec![0u32], Vec::new(), Vec::new());
     let (mut deliver_start, mut deliver, mut deliver_rows) = (vec![0u32], Vec::new(), Vec::new());
+    let (mut deliver_node_start, mut deliver_nodes) = (vec![0u32], Vec::new());
     // Whether some route delivers the key of tiles[t].key_rows[i] (first row of each key).
     let mut reached: Vec<Vec<bool>> = tiles.iter().map(|t| vec![false; t.key_rows.len()]).collect();
     let mut at: Vec<(u16, u16)> = Vec::new();
@@ -650,7 +657,14 @@ pub(crate) fn build(bs: &Bitstream, opts: &EmuOptions) -> Result<Built, EmuError
                     let nodes =
                         kr[lo..hi].iter().map(|&(_, r)| t.row_start[r as usize + 1] - t.row_start[r as usize]).sum();
                     let first = deliver_rows.len() as u32;
-                    deliver_rows.extend(kr[lo..hi].iter().map(|&(_, r)| t.rowinfo[r as usize]));
+                    for &(_, r) in &kr[lo..hi] {
+                        let row = t.rowinfo[r as usize];
+                        deliver_rows.push(row);
+                        if t.direct_nv && row.kind == RowKind::NonVolatile {
+                            deliver_nodes.extend_from_slice(&t.node_cw[row.lo as usize..row.hi as usize]);
+                        }
+                        deliver_node_start.push(deliver_nodes.len() as u32);
+                    }
                     deliver.push(Delivery { tile: ti, lo: first, hi: deliver_rows.len() as u32, nodes });
                     reached[ti as usize][lo] = true;
                 }
@@ -700,6 +714,8 @@ pub(crate) fn build(bs: &Bitstream, opts: &EmuOptions) -> Result<Built, EmuError
         deliver_start,
         deliver,
         deliver_rows,
+        deliver_node_start,
+        deliver_nodes,
         net,
         faults: faults.into_iter().collect(),
         config: cfg,

@@ -122,8 +122,12 @@ impl Built {
                     st.synaptic_events_sent += u64::from(d.nodes);
                     for i in d.lo as usize..d.hi as usize {
                         let row = self.deliver_rows[i];
-                        let due = t + u64::from(row.delay);
-                        tile.ring[(due % RING) as usize].push(row);
+                        let slot = ((t + u64::from(row.delay)) % RING) as usize;
+                        tile.ring[slot].push(row);
+                        let (a, b) = (self.deliver_node_start[i] as usize, self.deliver_node_start[i + 1] as usize);
+                        if a < b {
+                            tile.ring_w[slot].extend_from_slice(&self.deliver_nodes[a..b]);
+                        }
                     }
                 }
             }

@@ -249,6 +249,7 @@ impl Built {
             t.post.clone_from(&ts.post_traces);
             t.post_t.clone_from(&ts.post_steps);
             t.ring.iter_mut().for_each(|r| r.clear());
+            t.ring_w.iter_mut().for_each(|r| r.clear());
             // A row listed twice for one step, or due later than a spike sent
             // before the state's step could make it (so that a new spike may
             // queue it again for the same step), breaks the bound of `narrow`.
@@ -260,7 +261,12 @@ impl Built {
                 t.narrow = false;
             }
             for &(due, row) in &ts.pending {
-                t.ring[(due % RING) as usize].push(t.rowinfo[row as usize]);
+                let (slot, info) = ((due % RING) as usize, t.rowinfo[row as usize]);
+                t.ring[slot].push(info);
+                if t.direct_nv && info.kind == RowKind::NonVolatile {
+                    let nodes = &t.node_cw[info.lo as usize..info.hi as usize];
+                    t.ring_w[slot].extend_from_slice(nodes);
+                }
             }
         }
         self.now = s.step;

@@ -98,6 +98,14 @@ pub(crate) struct Tile {
     pub col_vol: Vec<u32>,
     /// Rows due at each step, by step % RING.
     pub ring: Vec<Vec<RowInfo>>,
+    /// With `direct_nv`: the (column, weight) pairs of the non-volatile rows
+    /// due at each step, copied in when the spike is sent (from its
+    /// source's list, where they lie side by side), so that the row read
+    /// streams through them instead of fetching each row's nodes.
+    pub ring_w: Vec<Vec<(u32, i32)>>,
+    /// Non-volatile reads are exact (no read noise or drift): their
+    /// (column, weight) pairs travel in `ring_w`.
+    pub direct_nv: bool,
     // Outputs of the last step.
     pub fired: Vec<u16>,
     pub rows_read: u64,
@@ -236,6 +244,8 @@ impl Tile {
             let (lo, hi) = (lo as usize, hi as usize);
             self.syn += (hi - lo) as u64;
             match kind {
+                // Their nodes are in ring_w.
+                RowKind::NonVolatile if self.direct_nv => {}
                 RowKind::NonVolatile if !ctx.noisy_nv => {
                     add_row(&mut self.input, &self.node_cw[lo..hi]);
                 }
@@ -285,6 +295,10 @@ impl Tile {
         let mut due = due;
         due.clear();
         self.ring[slot] = due;
+        if self.direct_nv {
+            add_row(&mut self.input, &self.ring_w[slot]);
+            self.ring_w[slot].clear();
+        }
 
         // (c) + (d): every neuron updates with the step's summed input.
         // Columns at a fixed point of a step without input are skipped while
