@@ -126,7 +126,7 @@ impl Built {
                         tile.ring[slot].push(row);
                         let (a, b) = (self.deliver_node_start[i] as usize, self.deliver_node_start[i + 1] as usize);
                         if a < b {
-                            tile.ring_w[slot].extend_from_slice(&self.deliver_nodes[a..b]);
+                            tile.ring_w[slot].extend(self.deliver_nodes[a..b].iter().copied());
                         }
                     }
                 }
