@@ -20,3 +20,45 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), CliError> {
 pub fn read(path: &Path) -> Result<Vec<u8>, CliError> {
     std::fs::read(path).map_err(|e| CliError::Input(format!("{}: cannot read: {e}", path.display())))
 }
+
+/// An output file written through a temporary file beside it and renamed
+/// into place by [`AtomicFile::commit`]; dropped uncommitted, it vanishes.
+pub struct AtomicFile {
+    tmp: std::path::PathBuf,
+    path: std::path::PathBuf,
+    file: Option<std::io::BufWriter<std::fs::File>>,
+}
+
+impl AtomicFile {
+    /// Creates the temporary file for `path`.
+    pub fn create(path: &Path) -> Result<Self, CliError> {
+        let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+        let name = path.file_name().ok_or_else(|| CliError::Input(format!("{}: not a file name", path.display())))?;
+        let tmp = dir.join(format!(".{}.tmp{}", name.to_string_lossy(), std::process::id()));
+        let file = std::fs::File::create(&tmp)
+            .map_err(|e| CliError::Input(format!("{}: cannot write: {e}", path.display())))?;
+        Ok(AtomicFile { tmp, path: path.to_path_buf(), file: Some(std::io::BufWriter::new(file)) })
+    }
+
+    /// The writer.
+    pub fn writer(&mut self) -> &mut std::io::BufWriter<std::fs::File> {
+        self.file.as_mut().expect("not committed yet")
+    }
+
+    /// Flushes and renames the file into place.
+    pub fn commit(mut self) -> Result<(), CliError> {
+        let file = self.file.take().expect("committed once");
+        let err = |e: std::io::Error| CliError::Input(format!("{}: cannot write: {e}", self.path.display()));
+        file.into_inner().map_err(|e| err(e.into_error()))?.sync_all().map_err(err)?;
+        std::fs::rename(&self.tmp, &self.path).map_err(err)
+    }
+}
+
+impl Drop for AtomicFile {
+    fn drop(&mut self) {
+        if self.file.is_some() {
+            self.file = None;
+            let _ = std::fs::remove_file(&self.tmp);
+        }
+    }
+}

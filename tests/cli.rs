@@ -96,3 +96,139 @@ fn same_seed_same_spikes_other_seed_other_network() {
     assert_eq!(run("5"), run("5"));
     assert_ne!(run("5"), run("6"));
 }
+
+fn compiled_gate(dir: &std::path::Path) -> std::path::PathBuf {
+    let fpb = dir.join("gate.fpb");
+    fpnna_ok(&["compile".into(), GATE.into(), "-o".into(), fpb.display().to_string()]);
+    fpb
+}
+
+fn run_fpb(fpb: &std::path::Path, extra: &[&str], spikes: &std::path::Path) -> std::process::Output {
+    let mut args = vec!["run", fpb.to_str().unwrap(), "--steps", "60", "--ideal", "--spikes", spikes.to_str().unwrap()];
+    args.extend(extra);
+    fpnna(&args)
+}
+
+#[test]
+fn corrupt_bitstreams_are_refused_with_the_place() {
+    let tmp = tempdir();
+    let fpb = compiled_gate(tmp.path());
+    let good = std::fs::read(&fpb).unwrap();
+    let spikes = tmp.path().join("out.csv");
+    let bad = tmp.path().join("bad.fpb");
+    let mut flipped = good.clone();
+    flipped[good.len() / 2] ^= 0x10;
+    let mut magic = good.clone();
+    magic[0] = b'X';
+    let cases: Vec<(Vec<u8>, &str)> = vec![
+        (flipped, "byte"),
+        (good[..good.len() - 7].to_vec(), "truncated"),
+        (magic, "not an fpnna bitstream"),
+        (Vec::new(), "truncated"),
+    ];
+    for (bytes, msg) in cases {
+        std::fs::write(&bad, &bytes).unwrap();
+        let out = run_fpb(&bad, &[], &spikes);
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(1), "{err}");
+        assert!(err.contains("bad.fpb") && err.contains(msg), "expected `{msg}` in: {err}");
+        assert!(!err.contains("panicked"), "{err}");
+        assert!(!spikes.exists());
+        for cmd in ["inspect", "disasm"] {
+            let out = fpnna(&[cmd, bad.to_str().unwrap()]);
+            assert_eq!(out.status.code(), Some(1), "{cmd}: {}", stderr(&out));
+        }
+    }
+}
+
+#[test]
+fn a_bitstream_for_another_architecture_is_named() {
+    let tmp = tempdir();
+    let fpb = compiled_gate(tmp.path());
+    let small = tmp.path().join("small.toml");
+    std::fs::write(&small, fpnna(&["arch", "--preset", "small"]).stdout).unwrap();
+    let spikes = tmp.path().join("out.csv");
+    let out = run_fpb(&fpb, &["--arch", small.to_str().unwrap()], &spikes);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("default") && err.contains("small"), "{err}");
+    assert!(!spikes.exists());
+}
+
+#[test]
+fn run_refuses_a_bad_stimulus_with_file_and_line() {
+    let tmp = tempdir();
+    let fpb = compiled_gate(tmp.path());
+    let stim = tmp.path().join("stim.csv");
+    let spikes = tmp.path().join("out.csv");
+    for (text, msg) in [
+        ("step,population,index\n1,a,0\n2,y,0\n", "stim.csv:3: `y` is not an input port"),
+        ("step,population,index\n1,b,3\n", "stim.csv:2: index 3 is out of range"),
+        ("step,population,index\n60,a,0\n", "stim.csv:2: step 60 is beyond the run"),
+        ("step,population,index\n1;a;0\n", "stim.csv:2: expected 3 fields"),
+    ] {
+        std::fs::write(&stim, text).unwrap();
+        let out = run_fpb(&fpb, &["--stimulus", stim.to_str().unwrap()], &spikes);
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(1), "{err}");
+        assert!(err.contains(msg), "expected `{msg}` in: {err}");
+        assert!(!spikes.exists());
+    }
+}
+
+#[test]
+fn designs_that_do_not_fit_say_what_and_by_how_much() {
+    let tmp = tempdir();
+    let big = tmp.path().join("big.fpn");
+    std::fs::write(&big, "network big { population huge[100000] : lif; }\n").unwrap();
+    let out = fpnna(&["compile", big.to_str().unwrap(), "--preset", "small"]);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("big.fpn") && err.contains("tiles") && err.contains("preset"), "{err}");
+
+    // A delay beyond the architecture's maximum names the projection.
+    let arch = tmp.path().join("short.toml");
+    let text = String::from_utf8(fpnna(&["arch"]).stdout).unwrap().replace("max_delay = 64", "max_delay = 4");
+    std::fs::write(&arch, text).unwrap();
+    let out = fpnna(&["compile", "examples/synfire/synfire.fpn", "--arch", arch.to_str().unwrap()]);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("g6 -> g7") && err.contains("delay 5") && err.contains("max_delay 4"), "{err}");
+}
+
+#[test]
+fn run_prints_a_summary_and_writes_stats_and_a_vcd() {
+    let tmp = tempdir();
+    let fpb = compiled_gate(tmp.path());
+    let (stats, vcd, spikes) = (tmp.path().join("s.json"), tmp.path().join("w.vcd"), tmp.path().join("o.csv"));
+    let out = run_fpb(
+        &fpb,
+        &[
+            "--stimulus",
+            "examples/and_gate/stimulus.csv",
+            "--stats",
+            stats.to_str().unwrap(),
+            "--vcd",
+            vcd.to_str().unwrap(),
+            "--trace",
+            "y[0]",
+        ],
+        &spikes,
+    );
+    let err = stderr(&out);
+    assert!(out.status.success(), "{err}");
+    for word in ["60 steps", "cycles", "ms at 100 MHz", "pJ per synaptic event", "wall", "events/s"] {
+        assert!(err.contains(word), "summary lacks `{word}`: {err}");
+    }
+    let s: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(stats).unwrap()).unwrap();
+    for key in ["steps", "cycles_total", "cycles_per_step", "spikes", "synaptic_events", "packets", "hops", "row_reads"]
+    {
+        assert!(s.get(key).is_some(), "stats lack `{key}`");
+    }
+    assert_eq!(s["steps"], 60);
+    assert_eq!(s["synaptic_events"], 8, "8 input spikes, one synapse each");
+    assert!(s["energy_pj"]["items"].as_array().unwrap().iter().all(|i| i["assumption"].is_string()));
+    assert!(s.get("config_cycles").is_some() && s.get("config_energy_pj").is_some());
+    let vcd = std::fs::read_to_string(vcd).unwrap();
+    assert!(vcd.contains("$timescale") && vcd.contains("$enddefinitions") && vcd.contains("y_0"), "{vcd}");
+}

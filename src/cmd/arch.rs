@@ -42,7 +42,6 @@ pub fn load(path: &std::path::Path) -> Result<Arch, CliError> {
 
 /// The architecture chosen by `--arch FILE` or `--preset NAME` (default:
 /// the embedded default).
-#[allow(dead_code)] // used by compile and sim once they take --arch
 pub fn choose(arch: Option<&std::path::Path>, preset: Option<&str>) -> Result<Arch, CliError> {
     match (arch, preset) {
         (Some(p), _) => load(p),

@@ -1,7 +1,10 @@
 //! One module per subcommand.
 
 mod arch;
+mod bits;
 mod check;
+mod compile;
+mod run;
 mod sim;
 
 use crate::error::CliError;
@@ -17,6 +20,18 @@ pub enum Command {
     Sim(sim::Args),
     /// Print a built-in architecture as TOML, or validate an architecture file.
     Arch(arch::Args),
+    /// Compile a network for an architecture: report and bitstream.
+    Compile(compile::Args),
+    /// Recover, from a bitstream alone, a network source that computes the same.
+    Decompile(compile::DecompileArgs),
+    /// Print a bitstream as line-oriented assembly text.
+    Disasm(bits::DisasmArgs),
+    /// Assemble text back into a bitstream (identical bytes).
+    Asm(bits::AsmArgs),
+    /// Show a bitstream's header, architecture and utilisation.
+    Inspect(bits::InspectArgs),
+    /// Run a bitstream on the cycle-level array emulator.
+    Run(Box<run::Args>),
 }
 
 /// Runs a subcommand.
@@ -25,6 +40,12 @@ pub fn run(c: Command) -> Result<(), CliError> {
         Command::Check(a) => check::run(a),
         Command::Sim(a) => sim::run(a),
         Command::Arch(a) => arch::run(a),
+        Command::Compile(a) => compile::run(a),
+        Command::Decompile(a) => compile::decompile(a),
+        Command::Disasm(a) => bits::disasm(a),
+        Command::Asm(a) => bits::asm(a),
+        Command::Inspect(a) => bits::inspect(a),
+        Command::Run(a) => run::run(*a),
     }
 }
 

@@ -24,10 +24,24 @@ pub struct Args {
     /// Seed of random choices the source leaves unseeded.
     #[arg(long, default_value_t = 1)]
     seed: u64,
+    /// The architecture whose quantization to simulate (default: the embedded default).
+    #[command(flatten)]
+    arch: super::compile::ArchArgs,
+    /// Simulate the exact weights (Q16), without quantizing to device levels.
+    #[arg(long, conflicts_with_all = ["arch", "preset"])]
+    exact: bool,
 }
 
 pub fn run(a: Args) -> Result<(), CliError> {
     let net = load_network(&a.file, a.seed)?;
+    // The hardware computes the quantized network: that is what the
+    // emulator is held to, so it is what `sim` simulates unless told not to.
+    let net = if a.exact {
+        net
+    } else {
+        let arch = a.arch.load()?;
+        fpnna_compiler::quantize(&net, &arch).map_err(|e| CliError::Input(format!("{}: {e}", a.file.display())))?.0
+    };
     let stimulus = match &a.stimulus {
         Some(p) => read_stimulus(&net, p, a.steps)?,
         None => Vec::new(),

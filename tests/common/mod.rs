@@ -9,6 +9,14 @@ pub fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
+/// Runs `fpnna` with owned arguments; panics with its stderr unless it succeeds.
+pub fn fpnna_ok(args: &[String]) -> Output {
+    let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+    let out = fpnna(&refs);
+    assert!(out.status.success(), "fpnna {}: {}", args.join(" "), stderr(&out));
+    out
+}
+
 /// Runs the `fpnna` binary with `args` from the repository root.
 pub fn fpnna(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_fpnna")).args(args).current_dir(root()).output().expect("run fpnna")
@@ -53,6 +61,19 @@ pub struct Example {
     pub source: PathBuf,
     pub steps: u64,
     pub stimulus: Option<PathBuf>,
+    /// Architecture preset it is compiled and simulated for.
+    pub preset: String,
+}
+
+impl Example {
+    /// `--steps N [--stimulus FILE] --preset P` as arguments.
+    pub fn run_args(&self) -> Vec<String> {
+        let mut v = vec!["--steps".to_string(), self.steps.to_string()];
+        if let Some(s) = &self.stimulus {
+            v.extend(["--stimulus".to_string(), s.display().to_string()]);
+        }
+        v
+    }
 }
 
 /// Every example, sorted by name.
@@ -68,6 +89,7 @@ pub fn examples() -> Vec<Example> {
             source: rel.join(format!("{name}.fpn")),
             steps: t["steps"].as_integer().unwrap() as u64,
             stimulus: t.get("stimulus").map(|s| rel.join(s.as_str().unwrap())),
+            preset: t.get("preset").map_or("default", |p| p.as_str().unwrap()).to_string(),
             dir: rel,
             name,
         });

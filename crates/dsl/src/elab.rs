@@ -31,6 +31,9 @@ impl Default for Options {
     }
 }
 
+/// Largest seed: seeds stay exact as the language's 64-bit float numbers.
+pub const MAX_SEED: u64 = (1 << 53) - 1;
+
 /// Deepest module instantiation.
 const MAX_INST_DEPTH: usize = 32;
 
@@ -214,9 +217,25 @@ impl<'a> Elab<'a> {
         ok
     }
 
+    /// The seed of an unseeded random choice: from `--seed` and the
+    /// choice's name, kept below 2^53 so that it prints as an exact number.
     fn derive_seed(&self, what: &str) -> u64 {
         let h = what.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3));
-        m::hash3(self.seed, h, 0x5EED_5EED)
+        m::hash3(self.seed, h, 0x5EED_5EED) & MAX_SEED
+    }
+
+    /// An explicit seed (`seed = s`), or a derived one when `v` is absent.
+    fn seed_arg(&mut self, v: &Value, what: &str, span: Span) -> Option<u64> {
+        match v {
+            Value::Num(s) if s.fract() == 0.0 && *s >= 0.0 && *s <= MAX_SEED as f64 => Some(*s as u64),
+            Value::Num(s) => {
+                self.err(
+                    Diag::new(span, format!("a seed is a whole number in 0..=2^53-1, found {s}")).label("bad seed"),
+                );
+                None
+            }
+            _ => Some(self.derive_seed(what)),
+        }
     }
 
     fn data_path(&self, span: Span, file: &str) -> PathBuf {
@@ -716,10 +735,7 @@ impl<'a> Elab<'a> {
                     self.err(Diag::new(span, "uniform(lo, hi) takes numbers").label("here"));
                     return None;
                 };
-                let seed = match &a[2] {
-                    Value::Num(s) => *s as u64,
-                    _ => self.derive_seed(what),
-                };
+                let seed = self.seed_arg(&a[2], what, span)?;
                 if lo > hi {
                     self.err(Diag::new(span, format!("uniform({lo}, {hi}): lo is above hi")).label("empty range"));
                     return None;
@@ -865,7 +881,7 @@ impl<'a> Elab<'a> {
                     return None;
                 }
                 let seed = match p.get("seed") {
-                    Some(_) => self.get_num(&p, "seed", 0.0, scope)? as u64,
+                    Some((v, span)) => self.seed_arg(v, full, *span)?,
                     None => self.derive_seed(full),
                 };
                 Some(Generator::Poisson { p: Generator::poisson_p(rate, self.net.dt_ms), seed })
@@ -1070,7 +1086,7 @@ impl<'a> Elab<'a> {
                         if expected > budget {
                             return too_many(self, expected);
                         }
-                        let seed = self.seed_arg(&a[1], &name);
+                        let Some(seed) = self.seed_arg(&a[1], &name, cspan) else { return };
                         let mut rng = ChaCha8Rng::seed_from_u64(seed);
                         // Geometric skipping: cost is proportional to the
                         // synapses made, not to the pairs considered.
@@ -1119,7 +1135,7 @@ impl<'a> Elab<'a> {
                         if count > budget {
                             return too_many(self, count);
                         }
-                        let seed = self.seed_arg(&a[1], &name);
+                        let Some(seed) = self.seed_arg(&a[1], &name, cspan) else { return };
                         let mut rng = ChaCha8Rng::seed_from_u64(seed);
                         let mut mark = vec![u32::MAX; n_pre as usize];
                         let mut chosen = Vec::with_capacity(k as usize);
@@ -1304,13 +1320,6 @@ impl<'a> Elab<'a> {
             k += 1;
         }
         self.net.add_projection(from, to, Projection { name: unique, kind, syn });
-    }
-
-    fn seed_arg(&self, v: &Value, what: &str) -> u64 {
-        match v {
-            Value::Num(s) => *s as u64,
-            _ => self.derive_seed(what),
-        }
     }
 
     fn synapse_kind(&mut self, k: &Ident, kvs: &[KeyValue], scope: &Scope) -> Option<SynapseKind> {

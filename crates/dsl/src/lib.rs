@@ -8,10 +8,12 @@
 
 pub mod ast;
 mod elab;
+mod emit;
 mod parser;
 mod printer;
 
-pub use elab::{Options, elaborate};
+pub use elab::{MAX_SEED, Options, elaborate};
+pub use emit::{EmitError, emit};
 pub use parser::KEYWORDS;
 pub use printer::print;
 

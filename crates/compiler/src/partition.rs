@@ -1,0 +1,278 @@
+//! Stage 2: neurons into tiles.
+//!
+//! A tile row is driven by one (source key, delay, sign, projection) — and
+//! a duplicate synapse (same pre, post, delay, sign and projection) gets a
+//! row of its own, since each node holds one synapse's state. So a neuron
+//! needs exactly as many rows as it has incoming synapses, and a tile needs
+//! the union of its neurons' rows. Neurons are taken in key order (which
+//! keeps the neighbours of layered and convolutional networks together) and
+//! packed greedily: a tile is closed when the next neuron would overflow its
+//! columns or rows.
+
+use crate::CompileError;
+use fpnna_arch::Arch;
+use fpnna_ir::{Network, PopKind, SynapseKind};
+use std::collections::HashSet;
+use std::hash::{BuildHasherDefault, Hasher};
+
+/// A fast multiplicative hasher for row keys (membership only: the set is
+/// never iterated into output unsorted).
+#[derive(Default)]
+struct RowHasher(u64);
+
+impl Hasher for RowHasher {
+    fn finish(&self) -> u64 {
+        // Fold the high bits down: hashbrown indexes buckets by the low bits,
+        // and row keys differ mostly in their high bits.
+        let z = (self.0 ^ (self.0 >> 31)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 29)
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.write_u64(u64::from(b));
+        }
+    }
+    fn write_u64(&mut self, x: u64) {
+        self.0 = (self.0.rotate_left(5) ^ x).wrapping_mul(0x517c_c1b7_2722_0a95);
+    }
+}
+
+type RowSet = HashSet<u64, BuildHasherDefault<RowHasher>>;
+
+/// Bits of a row key: source key (24) | class (28) | duplicate index (12).
+const CLASS_SHIFT: u32 = 12;
+const KEY_SHIFT: u32 = 40;
+const DUP_MASK: u64 = (1 << CLASS_SHIFT) - 1;
+const CLASS_MASK: u64 = (1 << (KEY_SHIFT - CLASS_SHIFT)) - 1;
+
+/// A row class: what a row is, apart from its source key.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub(crate) struct Class {
+    /// Projection index.
+    pub proj: u32,
+    /// Delay, timesteps.
+    pub delay: u8,
+    /// Negative line of the differential pair.
+    pub negative: bool,
+}
+
+/// Packs a row key.
+pub(crate) fn row_key(src: u32, class: u32, dup: u32) -> u64 {
+    (u64::from(src) << KEY_SHIFT) | (u64::from(class) << CLASS_SHIFT) | u64::from(dup)
+}
+
+/// Unpacks a row key into (source key, class, duplicate index).
+pub(crate) fn unpack(r: u64) -> (u32, u32, u32) {
+    ((r >> KEY_SHIFT) as u32, ((r >> CLASS_SHIFT) & CLASS_MASK) as u32, (r & DUP_MASK) as u32)
+}
+
+/// The incoming synapses of every neuron, as row keys with their levels.
+pub(crate) struct Netlist {
+    /// Number of keys (all populations).
+    pub key_count: u32,
+    /// Row classes, indexed by the class field of a row key.
+    pub classes: Vec<Class>,
+    /// Keys of the neurons to place, in order.
+    pub neurons: Vec<u32>,
+    /// CSR over `neurons`: incoming (row key, level) of neuron `i` are
+    /// `incoming[start[i]..start[i + 1]]`, sorted by row key.
+    pub start: Vec<usize>,
+    /// See `start`.
+    pub incoming: Vec<(u64, u16)>,
+}
+
+/// Builds the netlist of the quantized network, checking what no placement
+/// can fix: delays beyond the tile's, node modes the tile lacks, and a
+/// neuron whose fan-in alone needs more rows than a tile has.
+pub(crate) fn netlist(net: &Network, arch: &Arch, scales: &[i32]) -> Result<Netlist, CompileError> {
+    let (offsets, key_count) = net.offsets();
+    // Index of each neuron key among the neurons to place.
+    let mut slot = vec![u32::MAX; key_count as usize];
+    let mut neurons = Vec::new();
+    for (id, p) in net.pops() {
+        if let Some(n) = p.neurons() {
+            let refractory = n.params.iter().map(|q| q.refractory).max().unwrap_or(0);
+            if refractory > arch.neuron.max_refractory {
+                return Err(CompileError::RefractoryTooLong {
+                    pop: p.name.clone(),
+                    refractory,
+                    max: arch.neuron.max_refractory,
+                });
+            }
+            let o = offsets[id.0 as usize];
+            for k in o..o + p.size {
+                slot[k as usize] = neurons.len() as u32;
+                neurons.push(k);
+            }
+        }
+    }
+    let mut classes: Vec<Class> = Vec::new();
+    let mut counts = vec![0usize; neurons.len() + 1];
+    for (id, pr) in net.projs() {
+        let max = pr.syn.delay.iter().copied().max().unwrap_or(1);
+        if max > arch.tile.max_delay {
+            return Err(CompileError::DelayTooLong { proj: pr.name.clone(), delay: max, max: arch.tile.max_delay });
+        }
+        let needs_volatile = pr.kind != SynapseKind::NonVolatile;
+        if !pr.syn.is_empty() && needs_volatile && !arch.tile.volatile_nodes {
+            return Err(CompileError::NodeMode { proj: pr.name.clone(), kind: pr.kind.label(), mode: "volatile" });
+        }
+        if !pr.syn.is_empty() && !needs_volatile && !arch.tile.nonvolatile_nodes {
+            return Err(CompileError::NodeMode { proj: pr.name.clone(), kind: pr.kind.label(), mode: "nonvolatile" });
+        }
+        let ob = offsets[net.endpoints(id).1.0 as usize];
+        for &post in &pr.syn.post {
+            counts[slot[(ob + post) as usize] as usize + 1] += 1;
+        }
+    }
+    for i in 0..neurons.len() {
+        counts[i + 1] += counts[i];
+    }
+    let start = counts.clone();
+    let mut fill = counts;
+    let mut incoming = vec![(0u64, 0u16); start[neurons.len()]];
+    let lmax = i64::from(arch.nonvolatile.levels) - 1;
+    for (id, pr) in net.projs() {
+        let (a, b) = net.endpoints(id);
+        let (oa, ob) = (offsets[a.0 as usize], offsets[b.0 as usize]);
+        // Class index per (delay, sign) of this projection, in first-use order.
+        let mut local = [[u32::MAX; 2]; 256];
+        let scale = i64::from(scales[id.0 as usize]);
+        for k in 0..pr.syn.len() {
+            let w = pr.syn.weight[k];
+            let (d, neg) = (pr.syn.delay[k], w < 0);
+            let c = &mut local[d as usize][usize::from(neg)];
+            if *c == u32::MAX {
+                *c = classes.len() as u32;
+                classes.push(Class { proj: id.0, delay: d, negative: neg });
+            }
+            let level = crate::quantize::level_of(i64::from(w).abs(), scale, lmax) as u16;
+            let n = slot[(ob + pr.syn.post[k]) as usize] as usize;
+            incoming[fill[n]] = (row_key(oa + pr.syn.pre[k], *c, 0), level);
+            fill[n] += 1;
+        }
+    }
+    if classes.len() as u64 > CLASS_MASK {
+        return Err(CompileError::Unsupported(format!(
+            "{} distinct (projection, delay, sign) row classes; at most {CLASS_MASK} are supported",
+            classes.len()
+        )));
+    }
+    // Sort each neuron's synapses and number duplicates.
+    let rows_limit = usize::from(arch.tile.rows);
+    for i in 0..neurons.len() {
+        let seg = &mut incoming[start[i]..start[i + 1]];
+        if seg.len() > rows_limit {
+            return Err(fan_in_error(net, &offsets, &classes, neurons[i], seg, rows_limit));
+        }
+        seg.sort_unstable();
+        let mut dup = 0u64;
+        for j in 1..seg.len() {
+            if seg[j].0 & !DUP_MASK == seg[j - 1].0 & !DUP_MASK {
+                dup += 1;
+                seg[j].0 |= dup;
+            } else {
+                dup = 0;
+            }
+        }
+        // Duplicates got higher indices: restore the order by row key.
+        seg.sort_unstable();
+    }
+    Ok(Netlist { key_count, classes, neurons, start, incoming })
+}
+
+fn fan_in_error(
+    net: &Network,
+    offsets: &[u32],
+    classes: &[Class],
+    key: u32,
+    seg: &[(u64, u16)],
+    limit: usize,
+) -> CompileError {
+    let pop = offsets.partition_point(|&o| o <= key) - 1;
+    let p = net.pop(fpnna_ir::PopId(pop as u32));
+    let mut per_proj = std::collections::BTreeMap::new();
+    for &(r, _) in seg {
+        *per_proj.entry(classes[unpack(r).1 as usize].proj).or_insert(0usize) += 1;
+    }
+    let (&proj, &n) = per_proj.iter().max_by_key(|(p, n)| (**n, std::cmp::Reverse(**p))).expect("non-empty");
+    CompileError::FanInTooLarge {
+        pop: p.name.clone(),
+        index: key - offsets[pop],
+        rows: seg.len(),
+        limit,
+        proj: net.proj(fpnna_ir::ProjId(proj)).name.clone(),
+        proj_rows: n,
+    }
+}
+
+/// Neurons grouped into tiles.
+pub(crate) struct Partition {
+    /// Per cluster: range into `Netlist::neurons`.
+    pub members: Vec<std::ops::Range<usize>>,
+    /// Per cluster: its distinct row keys, sorted.
+    pub rows: Vec<Vec<u64>>,
+}
+
+/// Greedy packing in key order (see the module doc).
+pub(crate) fn partition(nl: &Netlist, arch: &Arch) -> Result<Partition, CompileError> {
+    let (cols, rows_cap) = (usize::from(arch.tile.cols), usize::from(arch.tile.rows));
+    let mut members = Vec::new();
+    let mut rows = Vec::new();
+    let mut set = RowSet::default();
+    let mut first = 0usize;
+    for i in 0..nl.neurons.len() {
+        let seg = &nl.incoming[nl.start[i]..nl.start[i + 1]];
+        let new = seg.iter().filter(|(r, _)| !set.contains(r)).count();
+        if i > first && (i - first >= cols || set.len() + new > rows_cap) {
+            members.push(first..i);
+            rows.push(take_sorted(&mut set));
+            first = i;
+        }
+        set.extend(seg.iter().map(|&(r, _)| r));
+    }
+    if nl.neurons.len() > first {
+        members.push(first..nl.neurons.len());
+        rows.push(take_sorted(&mut set));
+    }
+    let available = arch.tiles() as usize;
+    if members.len() > available {
+        return Err(CompileError::TooManyTiles {
+            needed: members.len(),
+            available,
+            neurons: nl.neurons.len(),
+            cols,
+            rows: rows_cap,
+            hint: if available < 1024 {
+                "use a larger preset (e.g. `large`) or a larger grid"
+            } else {
+                "use an architecture with a larger grid, or more rows per tile if the fan-in of the neurons limits how many share a tile"
+            },
+        });
+    }
+    Ok(Partition { members, rows })
+}
+
+fn take_sorted(set: &mut RowSet) -> Vec<u64> {
+    let mut v: Vec<u64> = set.drain().collect();
+    v.sort_unstable();
+    v
+}
+
+/// Whether a population is a spike source injected at a port.
+pub(crate) fn is_port_source(kind: &PopKind) -> bool {
+    !matches!(kind, PopKind::Neurons(_))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn row_keys_round_trip_and_sort_by_key_first() {
+        let a = row_key(5, 7, 1);
+        assert_eq!(unpack(a), (5, 7, 1));
+        assert!(row_key(5, 9, 0) < row_key(6, 0, 0));
+        assert!(row_key(5, 7, 0) < a);
+    }
+}

@@ -1,0 +1,80 @@
+//! `fpnna disasm`, `fpnna asm`, `fpnna inspect`: the bitstream tools.
+
+use crate::error::CliError;
+use crate::io::{read, write_atomic};
+use fpnna_bitstream::Bitstream;
+use std::path::{Path, PathBuf};
+
+/// Reads and decodes a bitstream, naming the file in any error.
+pub fn load(path: &Path) -> Result<Bitstream, CliError> {
+    let bytes = read(path)?;
+    fpnna_bitstream::decode(&bytes).map_err(|e| CliError::Input(format!("{}: {e}", path.display())))
+}
+
+/// Arguments of `disasm`.
+#[derive(clap::Args)]
+pub struct DisasmArgs {
+    /// The bitstream.
+    input: PathBuf,
+    /// Write the assembly here (default: standard output).
+    #[arg(short, long)]
+    output: Option<PathBuf>,
+}
+
+pub fn disasm(a: DisasmArgs) -> Result<(), CliError> {
+    let text = fpnna_bitstream::disassemble(&load(&a.input)?);
+    match &a.output {
+        Some(p) => write_atomic(p, text.as_bytes()),
+        None => {
+            print!("{text}");
+            Ok(())
+        }
+    }
+}
+
+/// Arguments of `asm`.
+#[derive(clap::Args)]
+pub struct AsmArgs {
+    /// The assembly text.
+    input: PathBuf,
+    /// The bitstream to write.
+    #[arg(short, long)]
+    output: PathBuf,
+}
+
+pub fn asm(a: AsmArgs) -> Result<(), CliError> {
+    let bytes = read(&a.input)?;
+    let text = String::from_utf8(bytes).map_err(|e| {
+        CliError::Input(format!("{}: not UTF-8 text (byte {})", a.input.display(), e.utf8_error().valid_up_to()))
+    })?;
+    let b = fpnna_bitstream::assemble(&text)
+        .map_err(|e| CliError::Input(format!("{}:{}:{}: {}", a.input.display(), e.line, e.col, e.msg)))?;
+    fpnna_bitstream::validate(&b).map_err(|e| CliError::Input(format!("{}: {e}", a.input.display())))?;
+    let out = fpnna_bitstream::encode(&b);
+    write_atomic(&a.output, &out)?;
+    eprintln!("{} bytes written to {}", out.len(), a.output.display());
+    Ok(())
+}
+
+/// Arguments of `inspect`.
+#[derive(clap::Args)]
+pub struct InspectArgs {
+    /// The bitstream.
+    input: PathBuf,
+    /// Print JSON for machines.
+    #[arg(long)]
+    json: bool,
+}
+
+pub fn inspect(a: InspectArgs) -> Result<(), CliError> {
+    let b = load(&a.input)?;
+    let i = fpnna_bitstream::inspect(&b);
+    let sizes = fpnna_bitstream::size_stats(&b);
+    if a.json {
+        let v = serde_json::json!({ "inspection": i, "size": sizes });
+        println!("{}", serde_json::to_string_pretty(&v).map_err(|e| CliError::Bug(e.to_string()))?);
+    } else {
+        print!("{i}{sizes}");
+    }
+    Ok(())
+}

@@ -1,0 +1,109 @@
+//! `fpnna compile FILE.fpn [--arch ARCH.toml | --preset NAME] [--seed S]
+//! [--report REPORT.json] [-o OUT.fpb]` and `fpnna decompile`.
+
+use super::{FileArg, load_network};
+use crate::error::CliError;
+use crate::io::write_atomic;
+use std::io::IsTerminal;
+use std::path::PathBuf;
+
+/// Architecture choice shared by `compile` and `sim`.
+#[derive(clap::Args)]
+pub struct ArchArgs {
+    /// Architecture file (TOML).
+    #[arg(long, conflicts_with = "preset")]
+    pub arch: Option<PathBuf>,
+    /// Built-in architecture: small, default or large.
+    #[arg(long)]
+    pub preset: Option<String>,
+}
+
+impl ArchArgs {
+    /// The chosen architecture (the embedded default when none is given).
+    pub fn load(&self) -> Result<fpnna_arch::Arch, CliError> {
+        super::arch::choose(self.arch.as_deref(), self.preset.as_deref())
+    }
+}
+
+/// Arguments of `compile`.
+#[derive(clap::Args)]
+pub struct Args {
+    /// The network source.
+    file: FileArg,
+    #[command(flatten)]
+    arch: ArchArgs,
+    /// Seed of placement and of random choices the source leaves unseeded.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Write the compile report (JSON, docs/compiler.md).
+    #[arg(long)]
+    report: Option<PathBuf>,
+    /// Write the bitstream.
+    #[arg(short, long)]
+    output: Option<PathBuf>,
+}
+
+pub fn run(a: Args) -> Result<(), CliError> {
+    let arch = a.arch.load()?;
+    let net = load_network(&a.file, a.seed)?;
+    let verbose = std::io::stderr().is_terminal();
+    let progress = |stage: &str| {
+        if verbose {
+            eprintln!("  {stage}...");
+        }
+    };
+    let c = fpnna_compiler::compile(&net, &arch, a.seed, Some(&progress))
+        .map_err(|e| CliError::Input(format!("{}: {e}", a.file.display())))?;
+    print!("{}", c.report);
+    println!();
+    if let Some(p) = &a.report {
+        let json = serde_json::to_string_pretty(&c.report).map_err(|e| CliError::Bug(e.to_string()))?;
+        write_atomic(p, json.as_bytes())?;
+    }
+    if let Some(p) = &a.output {
+        fpnna_bitstream::validate(&c.bitstream)
+            .map_err(|e| CliError::Bug(format!("the compiler wrote an invalid bitstream: {e}")))?;
+        let bytes = fpnna_bitstream::encode(&c.bitstream);
+        write_atomic(p, &bytes)?;
+        let nodes: usize = c.bitstream.tiles.iter().map(|t| t.nodes.len()).sum();
+        println!(
+            "bitstream: {} bytes written to {} ({} programmed nodes, {:.2} bytes per node)",
+            bytes.len(),
+            p.display(),
+            nodes,
+            bytes.len() as f64 / nodes.max(1) as f64
+        );
+    }
+    Ok(())
+}
+
+/// Arguments of `decompile`.
+#[derive(clap::Args)]
+pub struct DecompileArgs {
+    /// The bitstream.
+    input: PathBuf,
+    /// The network source to write.
+    #[arg(short, long)]
+    output: PathBuf,
+}
+
+pub fn decompile(a: DecompileArgs) -> Result<(), CliError> {
+    let b = super::bits::load(&a.input)?;
+    let net = fpnna_compiler::recover(&b).map_err(|e| CliError::Input(format!("{}: {e}", a.input.display())))?;
+    let note = format!(
+        "Recovered by `fpnna decompile` from {} (architecture `{}`).\n\
+         Weights are the quantized ones: simulate with `fpnna sim --exact`.",
+        a.input.display(),
+        b.arch.name
+    );
+    let text = fpnna_dsl::emit(&net, &note).map_err(|e| CliError::Input(format!("{}: {e}", a.input.display())))?;
+    write_atomic(&a.output, text.as_bytes())?;
+    eprintln!(
+        "{}: {} populations, {} projections, {} synapses",
+        a.output.display(),
+        net.pop_count(),
+        net.proj_count(),
+        net.synapse_count()
+    );
+    Ok(())
+}

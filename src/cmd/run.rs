@@ -1,0 +1,208 @@
+//! `fpnna run OUT.fpb --steps N ...`: the cycle-level emulator.
+
+use super::bits::load;
+use crate::error::CliError;
+use crate::io::{AtomicFile, read, write_atomic};
+use crate::spikes;
+use fpnna_bitstream::PortKind;
+use fpnna_emu::{DeviceOptions, EmuOptions, EmuState, Emulator, Timescale, VcdObserver, VcdOptions};
+use std::path::PathBuf;
+
+/// Arguments of `run`.
+#[derive(clap::Args)]
+pub struct Args {
+    /// The bitstream.
+    input: PathBuf,
+    /// Timesteps to run.
+    #[arg(long)]
+    steps: u64,
+    /// Spikes on input ports (CSV `step,population,index`).
+    #[arg(long)]
+    stimulus: Option<PathBuf>,
+    /// Write the recorded output spikes here (CSV).
+    #[arg(long)]
+    spikes: Option<PathBuf>,
+    /// Write a Value Change Dump (GTKWave, Surfer).
+    #[arg(long)]
+    vcd: Option<PathBuf>,
+    /// VCD time axis in cycles instead of steps.
+    #[arg(long, requires = "vcd")]
+    vcd_cycles: bool,
+    /// Neurons whose potential, current and volatile conductance go into the
+    /// VCD: `pop`, `pop[3]` or `pop[0..8]`; repeatable.
+    #[arg(long, requires = "vcd")]
+    trace: Vec<String>,
+    /// Write statistics (JSON, docs/emulator.md).
+    #[arg(long)]
+    stats: Option<PathBuf>,
+    /// Ideal devices: every non-ideality off (equals `fpnna sim` spike for spike).
+    #[arg(long)]
+    ideal: bool,
+    /// Seed of every device non-ideality.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Worker threads for the tile phases (output is identical for any count).
+    #[arg(long, default_value_t = 1)]
+    threads: usize,
+    /// Check the bitstream was compiled for this architecture file.
+    #[arg(long)]
+    arch: Option<PathBuf>,
+    /// Start from a saved state (learned weights, volatile state).
+    #[arg(long)]
+    load_state: Option<PathBuf>,
+    /// Save the state after the run.
+    #[arg(long)]
+    save_state: Option<PathBuf>,
+    /// Programming error, fraction of the level range (overrides the arch).
+    #[arg(long)]
+    program_error: Option<f64>,
+    /// Write-verify iterations at most.
+    #[arg(long)]
+    write_verify: Option<u16>,
+    /// Read noise, fraction of G per read.
+    #[arg(long)]
+    read_noise: Option<f64>,
+    /// Drift exponent nu.
+    #[arg(long)]
+    drift_nu: Option<f64>,
+    /// Fraction of non-volatile nodes stuck at G_min.
+    #[arg(long)]
+    stuck_at_min: Option<f64>,
+    /// Fraction of non-volatile nodes stuck at G_max.
+    #[arg(long)]
+    stuck_at_max: Option<f64>,
+    /// Forming yield (failures are stuck at G_min).
+    #[arg(long)]
+    forming_yield: Option<f64>,
+    /// Cycle-to-cycle noise of volatile increments.
+    #[arg(long)]
+    c2c_noise: Option<f64>,
+    /// Device-to-device spread of volatile tau.
+    #[arg(long)]
+    tau_spread: Option<f64>,
+    /// Device-to-device spread of volatile G0.
+    #[arg(long)]
+    g0_spread: Option<f64>,
+}
+
+pub fn run(a: Args) -> Result<(), CliError> {
+    let t_load = std::time::Instant::now();
+    let b = load(&a.input)?;
+    if let Some(path) = &a.arch {
+        let arch = super::arch::load(path)?;
+        fpnna_bitstream::check_arch(&b, &arch).map_err(|e| CliError::Input(format!("{}: {e}", a.input.display())))?;
+    }
+    let opts = EmuOptions {
+        ideal: a.ideal,
+        seed: a.seed,
+        threads: a.threads,
+        devices: DeviceOptions {
+            program_error: a.program_error,
+            write_verify_max: a.write_verify,
+            read_noise: a.read_noise,
+            drift_nu: a.drift_nu,
+            stuck_at_min: a.stuck_at_min,
+            stuck_at_max: a.stuck_at_max,
+            forming_yield: a.forming_yield,
+            c2c_noise: a.c2c_noise,
+            d2d_tau_spread: a.tau_spread,
+            d2d_g0_spread: a.g0_spread,
+        },
+    };
+    let mut emu = Emulator::new(&b, opts).map_err(|e| CliError::Input(format!("{}: {e}", a.input.display())))?;
+    if let Some(p) = &a.load_state {
+        let text =
+            String::from_utf8(read(p)?).map_err(|_| CliError::Input(format!("{}: not UTF-8 text", p.display())))?;
+        let state = EmuState::from_json(&text).map_err(|e| CliError::Input(format!("{}: {e}", p.display())))?;
+        emu.load_state(&state).map_err(|e| CliError::Input(format!("{}: {e}", p.display())))?;
+    }
+    let load_s = t_load.elapsed().as_secs_f64();
+
+    let stimulus = match &a.stimulus {
+        Some(p) => {
+            let ports: Vec<(String, u32)> =
+                emu.ports().iter().filter(|p| p.kind == PortKind::Input).map(|p| (p.name.clone(), p.size)).collect();
+            spikes::read_stimulus(p, a.steps, &ports)?
+                .into_iter()
+                .map(|r| (r.step, emu.port(&r.population).expect("checked port").key_base + r.index))
+                .collect()
+        }
+        None => Vec::new(),
+    };
+
+    let t_run = std::time::Instant::now();
+    let result = match &a.vcd {
+        Some(path) => {
+            let trace = a
+                .trace
+                .iter()
+                .map(|s| emu.select(s).map_err(|e| CliError::Input(format!("--trace: {e}"))))
+                .collect::<Result<Vec<_>, _>>()?;
+            let timescale = if a.vcd_cycles { Timescale::Cycles } else { Timescale::Steps };
+            let mut file = AtomicFile::create(path)?;
+            let io_err = |e: std::io::Error| CliError::Input(format!("{}: {e}", path.display()));
+            let mut obs = VcdObserver::new(file.writer(), &emu, &VcdOptions { timescale, trace }).map_err(io_err)?;
+            let r = emu.run(a.steps, &stimulus, &mut obs).map_err(|e| run_error(&a, e))?;
+            obs.finish().map_err(io_err)?;
+            file.commit()?;
+            r
+        }
+        None => emu.run(a.steps, &stimulus, &mut fpnna_emu::NullObserver).map_err(|e| run_error(&a, e))?,
+    };
+    let wall = t_run.elapsed().as_secs_f64();
+
+    if let Some(p) = &a.spikes {
+        let mut rows: Vec<(u64, String, u32)> = result
+            .spikes
+            .iter()
+            .map(|&(step, key)| {
+                let (name, index) =
+                    emu.name_of(key).map_or_else(|| (format!("key{key}"), 0), |(n, i)| (n.to_string(), i));
+                (step, name, index)
+            })
+            .collect();
+        rows.sort();
+        write_atomic(p, spikes::format(rows.into_iter()).as_bytes())?;
+    }
+    let s = &result.stats;
+    if let Some(p) = &a.stats {
+        let json = serde_json::to_string_pretty(s).map_err(|e| CliError::Bug(e.to_string()))?;
+        write_atomic(p, json.as_bytes())?;
+    }
+    if let Some(p) = &a.save_state {
+        write_atomic(p, emu.save_state().to_json().as_bytes())?;
+    }
+    eprintln!(
+        "{} steps, {} cycles ({:.1} per step, {} to {}), {:.3} ms at {} MHz; {} spikes, {} synaptic events; \
+         energy {:.3} nJ ({:.2} pJ per synaptic event, {} devices); configuration {} cycles, {:.3} nJ; \
+         wall {:.3} s run + {:.3} s load, {:.3e} events/s",
+        s.steps,
+        s.cycles_total,
+        s.cycles_per_step.mean,
+        s.cycles_per_step.min,
+        s.cycles_per_step.max,
+        s.time_us / 1000.0,
+        b.arch.timing.clock_mhz,
+        s.spikes,
+        s.synaptic_events,
+        s.energy_pj.total_pj / 1000.0,
+        s.energy_pj.per_synaptic_event_pj,
+        if a.ideal { "ideal" } else { "non-ideal" },
+        s.config_cycles,
+        s.config_energy_pj / 1000.0,
+        wall,
+        load_s,
+        s.synaptic_events as f64 / wall.max(1e-9),
+    );
+    Ok(())
+}
+
+fn run_error(a: &Args, e: fpnna_emu::EmuError) -> CliError {
+    match e {
+        fpnna_emu::EmuError::Stimulus { .. } => CliError::Input(format!(
+            "{}: {e}",
+            a.stimulus.as_ref().map_or_else(String::new, |p| p.display().to_string())
+        )),
+        other => CliError::Input(format!("{}: {other}", a.input.display())),
+    }
+}
