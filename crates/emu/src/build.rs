@@ -86,47 +86,47 @@ fn check_decay(place: &str, field: &str, d: u16) -> Result<(), EmuError> {
     Ok(())
 }
 
-/// A router's table, indexed for tracing: exact-key entries (mask all
-/// ones) by key, the other entries in table order.
+/// A router's table, indexed for tracing: its entries grouped by mask, each
+/// group sorted by value (with the index of the first entry of each value),
+/// so that the first matching entry is the earliest of one binary search per
+/// distinct mask (compressed tables use few masks).
 struct Table<'a> {
     entries: &'a [RouteEntry],
-    /// (value, index of its first exact entry), sorted by value.
-    exact: Vec<(u32, u32)>,
-    /// Indexes of the entries with a partial mask, ascending.
-    masked: Vec<u32>,
+    /// (mask, [(value, index of its first entry)] sorted by value).
+    groups: Vec<(u32, Vec<(u32, u32)>)>,
 }
 
 impl<'a> Table<'a> {
     fn new(entries: &'a [RouteEntry]) -> Table<'a> {
-        let (mut exact, mut masked) = (Vec::new(), Vec::new());
-        for (i, e) in entries.iter().enumerate() {
-            if e.mask == u32::MAX {
-                exact.push((e.value, i as u32));
-            } else {
-                masked.push(i as u32);
+        // (mask, value, index); entries with value bits outside the mask match no key.
+        let mut all: Vec<(u32, u32, u32)> = (entries.iter().enumerate())
+            .filter(|(_, e)| e.value & !e.mask == 0)
+            .map(|(i, e)| (e.mask, e.value, i as u32))
+            .collect();
+        all.sort_unstable();
+        let mut groups: Vec<(u32, Vec<(u32, u32)>)> = Vec::new();
+        for (mask, value, i) in all {
+            match groups.last_mut() {
+                Some((m, values)) if *m == mask => {
+                    if values.last().is_none_or(|v| v.0 != value) {
+                        values.push((value, i));
+                    }
+                }
+                _ => groups.push((mask, vec![(value, i)])),
             }
         }
-        exact.sort_unstable();
-        exact.dedup_by_key(|e| e.0);
-        Table { entries, exact, masked }
+        Table { entries, groups }
     }
 
     /// The outputs of the first entry whose `key & mask == value`.
     fn lookup(&self, key: u32) -> Option<u8> {
-        let first_exact = match self.exact.binary_search_by_key(&key, |e| e.0) {
-            Ok(i) => self.exact[i].1,
-            Err(_) => u32::MAX,
-        };
-        for &i in &self.masked {
-            if i > first_exact {
-                break;
-            }
-            let e = &self.entries[i as usize];
-            if key & e.mask == e.value {
-                return Some(e.out);
+        let mut first = u32::MAX;
+        for (mask, values) in &self.groups {
+            if let Ok(i) = values.binary_search_by_key(&(key & mask), |e| e.0) {
+                first = first.min(values[i].1);
             }
         }
-        self.entries.get(first_exact as usize).map(|e| e.out)
+        self.entries.get(first as usize).map(|e| e.out)
     }
 }
 
@@ -774,7 +774,7 @@ mod tests {
             h = m::hash3(h, 1, 1);
             h
         };
-        for _ in 0..200 {
+        for _ in 0..500 {
             let n = (rnd() % 12) as usize;
             let entries: Vec<RouteEntry> = (0..n)
                 .map(|_| {
@@ -783,7 +783,9 @@ mod tests {
                         1 => (rnd() % 16) as u32,
                         _ => u32::MAX << (rnd() % 5),
                     };
-                    RouteEntry { value: (rnd() % 20) as u32 & mask, mask, out: (rnd() % 32) as u8 }
+                    // Now and then a value with bits outside its mask (it matches nothing).
+                    let value = if rnd() % 8 == 0 { (rnd() % 20) as u32 } else { (rnd() % 20) as u32 & mask };
+                    RouteEntry { value, mask, out: (rnd() % 32) as u8 }
                 })
                 .collect();
             let t = Table::new(&entries);
