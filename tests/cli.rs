@@ -232,3 +232,53 @@ fn run_prints_a_summary_and_writes_stats_and_a_vcd() {
     let vcd = std::fs::read_to_string(vcd).unwrap();
     assert!(vcd.contains("$timescale") && vcd.contains("$enddefinitions") && vcd.contains("y_0"), "{vcd}");
 }
+
+#[test]
+fn a_malformed_architecture_file_is_located() {
+    let tmp = tempdir();
+    let bad = tmp.path().join("bad.toml");
+    let text = String::from_utf8(fpnna(&["arch"]).stdout).unwrap().replacen("rows = 512", "rows = \"many\"", 1);
+    std::fs::write(&bad, &text).unwrap();
+    let line = text.lines().position(|l| l.contains("\"many\"")).unwrap() + 1;
+    for args in [vec!["arch", "--check"], vec!["compile", GATE, "--arch"], vec!["sim", GATE, "--steps", "5", "--arch"]]
+    {
+        let mut args = args.clone();
+        args.push(bad.to_str().unwrap());
+        let out = fpnna(&args);
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(1), "{err}");
+        assert!(err.contains(&format!("bad.toml:{line}:")), "{args:?}: {err}");
+    }
+}
+
+#[test]
+fn learned_state_is_saved_and_reloaded() {
+    let tmp = tempdir();
+    let p = |x: &str| tmp.path().join(x).display().to_string();
+    fpnna_ok(&["compile".into(), "examples/stdp/stdp.fpn".into(), "-o".into(), p("s.fpb")]);
+    let stim = "examples/stdp/stimulus.csv".to_string();
+    let run = |extra: &[String], spikes: &str| {
+        let mut args = vec!["run".into(), p("s.fpb"), "--ideal".into(), "--steps".into(), "1220".into()];
+        args.extend(["--stimulus".into(), stim.clone(), "--spikes".into(), p(spikes)]);
+        args.extend(extra.iter().cloned());
+        fpnna(&args.iter().map(String::as_str).collect::<Vec<_>>())
+    };
+    let out = run(&["--save-state".into(), p("learned.json")], "first.csv");
+    assert!(out.status.success(), "{}", stderr(&out));
+    let state = std::fs::read_to_string(p("learned.json")).unwrap();
+    // A second session from the learned state fires earlier in the pattern
+    // than the first did: the learned weights were kept.
+    let out = run(&["--load-state".into(), p("learned.json")], "second.csv");
+    assert!(out.status.success(), "{}", stderr(&out));
+    let first_spike = |f: &str| -> u64 {
+        let text = std::fs::read_to_string(p(f)).unwrap();
+        text.lines().nth(1).expect("a spike").split(',').next().unwrap().parse().unwrap()
+    };
+    assert!(first_spike("second.csv") < first_spike("first.csv"));
+    // A damaged state file is refused with its name.
+    std::fs::write(p("broken.json"), &state[..state.len() / 2]).unwrap();
+    let out = run(&["--load-state".into(), p("broken.json")], "third.csv");
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("broken.json"), "{}", stderr(&out));
+    assert!(!tmp.path().join("third.csv").exists());
+}

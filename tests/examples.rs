@@ -51,6 +51,12 @@ fn examples_through_the_whole_flow() {
         assert_eq!(bytes, std::fs::read(t("again.fpb")).unwrap(), "{}: bitstream not reproducible", ex.name);
         let report = std::fs::read_to_string(t("report.json")).unwrap();
         assert_eq!(report, std::fs::read_to_string(t("again.json")).unwrap(), "{}: report not reproducible", ex.name);
+        let r: serde_json::Value = serde_json::from_str(&report).unwrap();
+        let (fin, rnd) = (r["placement_cost_final"].as_f64().unwrap(), r["placement_cost_random"].as_f64().unwrap());
+        assert!(fin <= rnd, "{}: annealed cost {fin} above a random placement's {rnd}", ex.name);
+        if r["tiles_used"].as_u64().unwrap() > 1 {
+            assert!(fin < rnd, "{}: annealed cost {fin} not below a random placement's {rnd}", ex.name);
+        }
         if ["and_gate", "facilitation", "classifier"].contains(&ex.name.as_str()) {
             check_golden(&Path::new("tests/golden").join(format!("{}.report.json", ex.name)), &report);
         }
@@ -61,6 +67,17 @@ fn examples_through_the_whole_flow() {
         fpnna_ok(&args);
         let run = std::fs::read_to_string(t("run.csv")).unwrap();
         assert!(run == sim, "{}: emulator spikes differ from the reference simulator", ex.name);
+        // Two threads: the same bytes out, spikes and statistics alike.
+        let mut stats = Vec::new();
+        for threads in ["1", "2"] {
+            let (csv, json) = (t(&format!("t{threads}.csv")), t(&format!("t{threads}.json")));
+            let mut args = vec!["run".to_string(), s(&t("fpb")), "--threads".into(), threads.into()];
+            args.extend(["--seed".into(), "7".into(), "--spikes".into(), s(&csv), "--stats".into(), s(&json)]);
+            args.extend(ex.run_args());
+            fpnna_ok(&args);
+            stats.push((std::fs::read(csv).unwrap(), std::fs::read(json).unwrap()));
+        }
+        assert!(stats[0] == stats[1], "{}: --threads 2 changed the output", ex.name);
 
         // Assembly round trip.
         fpnna_ok(&["disasm".into(), s(&t("fpb")), "-o".into(), s(&t("fpa"))]);
