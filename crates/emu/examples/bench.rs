@@ -1,6 +1,8 @@
 //! Emulator speed on synthetic bitstreams built by hand (no compiler):
 //!
-//!   cargo run --release -p fpnna-emu --example bench [steps]
+//!   cargo run --release -p fpnna-emu --example bench [steps] [cuba]
+//!
+//! (`cuba`: only the single-threaded CUBA measurement.)
 //!
 //! 1. CUBA-like: 4000 LIF neurons (80 % excitatory), random 2 % connectivity
 //!    (fan-in 80), dt = 0.1 ms, 16 tiles of 250 neurons on a 4x4 grid.
@@ -144,12 +146,18 @@ fn measure(label: &str, bs: &Bitstream, steps: u64, threads: usize) -> f64 {
     let r = emu.run(steps, &[], &mut NullObserver).unwrap();
     let wall = t1.elapsed().as_secs_f64();
     let s = &r.stats;
+    // Fingerprint of the outputs (FNV-1a of the spikes' and the stats' JSON):
+    // an optimisation must leave it unchanged.
+    let mut h = 0xcbf2_9ce4_8422_2325u64;
+    for b in serde_json::to_string(&r.spikes).unwrap().bytes().chain(serde_json::to_string(s).unwrap().bytes()) {
+        h = (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3);
+    }
     let neurons: u64 = bs.tiles.iter().map(|t| t.columns.len() as u64).sum();
     let secs = steps as f64 * bs.global.dt_ms / 1000.0;
     println!(
         "{{\"bench\":\"{label}\",\"threads\":{threads},\"steps\":{steps},\"neurons\":{neurons},\"load_s\":{load:.3},\
          \"wall_s\":{wall:.3},\"rate_hz\":{:.2},\"synaptic_events\":{},\"events_per_s\":{:.3e},\"steps_per_s\":{:.0},\
-         \"hops\":{},\"cycles_per_step_mean\":{:.1},\"energy_uj\":{:.3}}}",
+         \"hops\":{},\"cycles_per_step_mean\":{:.1},\"energy_uj\":{:.3},\"fingerprint\":\"{h:016x}\"}}",
         s.neuron_spikes as f64 / neurons as f64 / secs,
         s.synaptic_events,
         s.synaptic_events as f64 / wall,
@@ -165,6 +173,10 @@ fn main() {
     let steps: u64 = std::env::args().nth(1).and_then(|s| s.parse().ok()).unwrap_or(10_000);
     let big = cuba(4000, 250, (4, 4), &|t| ((t % 4) as u16, (t / 4) as u16), 12345);
     measure("cuba-4000", &big, steps, 1);
+    if std::env::args().nth(2).as_deref() == Some("cuba") {
+        // Quick mode: the single-threaded CUBA run only.
+        return;
+    }
     measure("cuba-4000", &big, steps, 2);
     let corner = |t: u32| ((t % 2) as u16, (t / 2) as u16);
     let small4 = cuba(400, 100, (4, 4), &corner, 7);

@@ -5,7 +5,7 @@
 use crate::net::{Link, NONE, Net, TreeNode};
 use crate::noise;
 use crate::stats::{ConfigStats, TileActivity};
-use crate::tile::{RING, Tile};
+use crate::tile::{RING, RowInfo, Tile};
 use crate::{DeviceModel, EmuError, EmuOptions, RouteFault};
 use fpnna_arch::Arch;
 use fpnna_bitstream::{Bitstream, Port, PortKind, RouteEntry, RowKind, Symbol, dir};
@@ -24,7 +24,8 @@ pub(crate) enum SrcKind {
 }
 
 /// Rows of tile `tile` that a source's packet selects:
-/// `tiles[tile].key_rows[lo..hi]`.
+/// `Built::deliver_rows[lo..hi]` (a copy of `tiles[tile].key_rows`' rows of
+/// the key, so that a source's rows of all tiles lie side by side).
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Delivery {
     pub tile: u32,
@@ -53,6 +54,11 @@ pub(crate) struct Built {
     /// Deliveries of source s: deliver[deliver_start[s]..deliver_start[s + 1]].
     pub deliver_start: Vec<u32>,
     pub deliver: Vec<Delivery>,
+    pub deliver_rows: Vec<RowInfo>,
+    /// Nodes (column, weight) of deliver_rows[i], when it is non-volatile and
+    /// its tile reads directly: deliver_nodes[deliver_node_start[i]..deliver_node_start[i + 1]].
+    pub deliver_node_start: Vec<u32>,
+    pub deliver_nodes: Vec<(u32, i32)>,
     pub net: Net,
     pub faults: Vec<RouteFault>,
     pub config: ConfigStats,
@@ -80,9 +86,48 @@ fn check_decay(place: &str, field: &str, d: u16) -> Result<(), EmuError> {
     Ok(())
 }
 
-/// First entry of `entries` whose `key & mask == value`.
-fn lookup(entries: &[RouteEntry], key: u32) -> Option<u8> {
-    entries.iter().find(|e| key & e.mask == e.value).map(|e| e.out)
+/// A router's table, indexed for tracing: its entries grouped by mask, each
+/// group sorted by value (with the index of the first entry of each value),
+/// so that the first matching entry is the earliest of one binary search per
+/// distinct mask (compressed tables use few masks).
+struct Table<'a> {
+    entries: &'a [RouteEntry],
+    /// (mask, [(value, index of its first entry)] sorted by value).
+    groups: Vec<(u32, Vec<(u32, u32)>)>,
+}
+
+impl<'a> Table<'a> {
+    fn new(entries: &'a [RouteEntry]) -> Table<'a> {
+        // (mask, value, index); entries with value bits outside the mask match no key.
+        let mut all: Vec<(u32, u32, u32)> = (entries.iter().enumerate())
+            .filter(|(_, e)| e.value & !e.mask == 0)
+            .map(|(i, e)| (e.mask, e.value, i as u32))
+            .collect();
+        all.sort_unstable();
+        let mut groups: Vec<(u32, Vec<(u32, u32)>)> = Vec::new();
+        for (mask, value, i) in all {
+            match groups.last_mut() {
+                Some((m, values)) if *m == mask => {
+                    if values.last().is_none_or(|v| v.0 != value) {
+                        values.push((value, i));
+                    }
+                }
+                _ => groups.push((mask, vec![(value, i)])),
+            }
+        }
+        Table { entries, groups }
+    }
+
+    /// The outputs of the first entry whose `key & mask == value`.
+    fn lookup(&self, key: u32) -> Option<u8> {
+        let mut first = u32::MAX;
+        for (mask, values) in &self.groups {
+            if let Ok(i) = values.binary_search_by_key(&(key & mask), |e| e.0) {
+                first = first.min(values[i].1);
+            }
+        }
+        self.entries.get(first as usize).map(|e| e.out)
+    }
 }
 
 const DIRS: [(u8, i32, i32, &str); 4] =
@@ -117,22 +162,18 @@ pub(crate) fn build(bs: &Bitstream, opts: &EmuOptions) -> Result<Built, EmuError
         return Err(invalid("global.dt_ms", format!("{} is not a positive timestep", bs.global.dt_ms)));
     }
     let key_count = bs.global.key_count;
-    let key_ok = |place: &str, key: u32| {
-        if key >= key_count {
-            Err(invalid(place, format!("key {key} is not below global.key_count = {key_count}")))
-        } else {
-            Ok(())
-        }
+    let key_ok = |key: u32| {
+        if key >= key_count { Err(format!("key {key} is not below global.key_count = {key_count}")) } else { Ok(()) }
     };
 
     // Routers.
-    let mut routers: BTreeMap<(u16, u16), &[RouteEntry]> = BTreeMap::new();
+    let mut routers: BTreeMap<(u16, u16), Table> = BTreeMap::new();
     for r in &bs.routers {
         let place = format!("router ({}, {})", r.x, r.y);
         if r.x >= gw || r.y >= gh {
             return Err(invalid(place, format!("outside the {gw}x{gh} grid")));
         }
-        if routers.insert((r.x, r.y), &r.entries).is_some() {
+        if routers.insert((r.x, r.y), Table::new(&r.entries)).is_some() {
             return Err(invalid(place, "listed twice"));
         }
         if r.entries.len() > arch.router.table_entries as usize {
@@ -206,53 +247,55 @@ pub(crate) fn build(bs: &Bitstream, opts: &EmuOptions) -> Result<Built, EmuError
         }
         let mut col_params = Vec::with_capacity(tc.columns.len());
         for (c, col) in tc.columns.iter().enumerate() {
-            let place = format!("{tplace} column {c}");
-            key_ok(&place, col.key)?;
+            let place = || format!("{tplace} column {c}");
+            key_ok(col.key).map_err(|why| invalid(place(), why))?;
             let p = tc.params.get(usize::from(col.params)).ok_or_else(|| {
-                invalid(&place, format!("parameter index {} but the tile has {} entries", col.params, tc.params.len()))
+                invalid(place(), format!("parameter index {} but the tile has {} entries", col.params, tc.params.len()))
             })?;
             col_params.push(*p);
         }
         for (r, row) in tc.rows.iter().enumerate() {
-            let place = format!("{tplace} row {r}");
-            key_ok(&place, row.key)?;
+            let place = || format!("{tplace} row {r}");
+            key_ok(row.key).map_err(|why| invalid(place(), why))?;
             if row.delay == 0 || row.delay > arch.tile.max_delay {
-                return Err(invalid(place, format!("delay {} is outside 1..={}", row.delay, arch.tile.max_delay)));
+                return Err(invalid(place(), format!("delay {} is outside 1..={}", row.delay, arch.tile.max_delay)));
             }
             match row.kind {
                 RowKind::NonVolatile if !arch.tile.nonvolatile_nodes => {
-                    return Err(invalid(place, "non-volatile row, but this architecture's nodes cannot be formed"));
+                    return Err(invalid(place(), "non-volatile row, but this architecture's nodes cannot be formed"));
                 }
                 RowKind::Volatile(_) | RowKind::Stdp(_) if !arch.tile.volatile_nodes => {
-                    return Err(invalid(place, "volatile row, but this architecture has no volatile nodes"));
+                    return Err(invalid(place(), "volatile row, but this architecture has no volatile nodes"));
                 }
                 RowKind::Volatile(i) if usize::from(i) >= tc.volatile.len() => {
                     return Err(invalid(
-                        place,
+                        place(),
                         format!("volatile profile {i}, but the tile has {}", tc.volatile.len()),
                     ));
                 }
                 RowKind::Stdp(i) if usize::from(i) >= tc.stdp.len() => {
-                    return Err(invalid(place, format!("STDP profile {i}, but the tile has {}", tc.stdp.len())));
+                    return Err(invalid(place(), format!("STDP profile {i}, but the tile has {}", tc.stdp.len())));
                 }
                 _ => {}
             }
         }
-        let mut nodes = tc.nodes.clone();
-        nodes.sort_by_key(|n| (n.row, n.col));
+        let mut nodes = std::borrow::Cow::Borrowed(&tc.nodes[..]);
+        if !nodes.is_sorted_by_key(|n| (n.row, n.col)) {
+            nodes.to_mut().sort_by_key(|n| (n.row, n.col));
+        }
         for (k, n) in nodes.iter().enumerate() {
-            let place = format!("{tplace} node (row {}, column {})", n.row, n.col);
+            let place = || format!("{tplace} node (row {}, column {})", n.row, n.col);
             if usize::from(n.row) >= tc.rows.len() || usize::from(n.col) >= tc.columns.len() {
                 return Err(invalid(
-                    place,
+                    place(),
                     format!("outside the {} used rows and {} used columns", tc.rows.len(), tc.columns.len()),
                 ));
             }
             if n.level >= levels {
-                return Err(invalid(place, format!("level {} but nodes have {levels} levels", n.level)));
+                return Err(invalid(place(), format!("level {} but nodes have {levels} levels", n.level)));
             }
             if k > 0 && (nodes[k - 1].row, nodes[k - 1].col) == (n.row, n.col) {
-                return Err(invalid(place, "programmed twice"));
+                return Err(invalid(place(), "programmed twice"));
             }
         }
 
@@ -345,7 +388,7 @@ pub(crate) fn build(bs: &Bitstream, opts: &EmuOptions) -> Result<Built, EmuError
             row_start[r + 1] += row_start[r];
         }
         let words = (tc.params.len() + tc.volatile.len() + tc.stdp.len() + tc.columns.len() + tc.rows.len()) as u64
-            + routers.get(&(tc.x, tc.y)).map_or(0, |e| e.len() as u64);
+            + routers.get(&(tc.x, tc.y)).map_or(0, |e| e.entries.len() as u64);
         cfg.table_words += words;
         config_cycles = config_cycles.max(words + pulses);
 
@@ -353,6 +396,9 @@ pub(crate) fn build(bs: &Bitstream, opts: &EmuOptions) -> Result<Built, EmuError
         let ncol = tc.columns.len();
         let csr = |want: &dyn Fn(RowKind) -> bool| {
             let mut start = vec![0u32; ncol + 1];
+            if !tc.rows.iter().any(|r| want(r.kind)) {
+                return (start, Vec::new());
+            }
             for k in 0..nn {
                 if want(tc.rows[usize::from(node_row[k])].kind) {
                     start[usize::from(node_col[k]) + 1] += 1;
@@ -377,6 +423,23 @@ pub(crate) fn build(bs: &Bitstream, opts: &EmuOptions) -> Result<Built, EmuError
         let mut key_rows: Vec<(u32, u32)> = tc.rows.iter().enumerate().map(|(r, row)| (row.key, r as u32)).collect();
         key_rows.sort_unstable();
         let nstdp = tc.stdp.len();
+        let rowinfo: Vec<RowInfo> = (0..tc.rows.len())
+            .map(|r| RowInfo {
+                row: r as u32,
+                lo: row_start[r],
+                hi: row_start[r + 1],
+                kind: tc.rows[r].kind,
+                delay: tc.rows[r].delay,
+            })
+            .collect();
+        let uniform = col_params.first().copied().filter(|p| col_params.iter().all(|q| q == p));
+        let narrow = !dev.noisy_reads() && tc.rows.iter().all(|r| r.kind == RowKind::NonVolatile) && {
+            let mut sum = vec![0i64; ncol];
+            for (&c, &w) in node_col.iter().zip(&node_w) {
+                sum[usize::from(c)] += i64::from(w).abs();
+            }
+            sum.iter().all(|&s| s <= i64::from(i32::MAX))
+        };
         tiles.push(Tile {
             x: tc.x,
             y: tc.y,
@@ -386,12 +449,18 @@ pub(crate) fn build(bs: &Bitstream, opts: &EmuOptions) -> Result<Built, EmuError
             col_params,
             state: tc.columns.iter().map(|c| NeuronState::with_v(c.v_init)).collect(),
             input: vec![0; ncol],
+            narrow,
+            uniform,
             quiet: vec![false; ncol],
+            n_quiet: 0,
+            quiet_valid: false,
             row_delay: tc.rows.iter().map(|r| r.delay).collect(),
             row_kind: tc.rows.iter().map(|r| r.kind).collect(),
+            rowinfo,
             row_start,
             key_rows,
             node_row,
+            node_cw: node_col.iter().zip(&node_w).map(|(&c, &w)| (u32::from(c), w)).collect(),
             node_col,
             node_w,
             node_x: vec![0; nn],
@@ -406,6 +475,8 @@ pub(crate) fn build(bs: &Bitstream, opts: &EmuOptions) -> Result<Built, EmuError
             col_vol_start,
             col_vol,
             ring: vec![Vec::new(); RING as usize],
+            ring_w: vec![Vec::new(); RING as usize],
+            direct_nv: !dev.noisy_reads(),
             fired: Vec::new(),
             rows_read: 0,
             syn: 0,
@@ -417,8 +488,8 @@ pub(crate) fn build(bs: &Bitstream, opts: &EmuOptions) -> Result<Built, EmuError
     }
     for (xy, e) in &routers {
         if !tile_at.contains_key(xy) {
-            cfg.table_words += e.len() as u64;
-            config_cycles = config_cycles.max(e.len() as u64);
+            cfg.table_words += e.entries.len() as u64;
+            config_cycles = config_cycles.max(e.entries.len() as u64);
         }
     }
     cfg.config_cycles = config_cycles;
@@ -485,28 +556,50 @@ pub(crate) fn build(bs: &Bitstream, opts: &EmuOptions) -> Result<Built, EmuError
 
     // Multicast trees.
     let mut faults: BTreeSet<RouteFault> = BTreeSet::new();
-    let mut link_ids: BTreeMap<Link, u32> = BTreeMap::new();
+    // Dense indexes over the grid (at most 65536 positions).
+    let cells = usize::from(gw) * usize::from(gh);
+    let cell = |x: u16, y: u16| usize::from(y) * usize::from(gw) + usize::from(x);
+    let mut router_at: Vec<Option<&Table>> = vec![None; cells];
+    for (&(x, y), t) in &routers {
+        router_at[cell(x, y)] = Some(t);
+    }
+    let mut tile_index = vec![NONE; cells];
+    for (&(x, y), &ti) in &tile_at {
+        tile_index[cell(x, y)] = ti;
+    }
+    // Link id of each (router, direction), in order of discovery.
+    let mut link_id = vec![NONE; cells * 4];
     let mut links: Vec<Link> = Vec::new();
-    let mut inject_ids: BTreeMap<(u16, u16), u32> = BTreeMap::new();
+    let mut inject_id = vec![NONE; cells];
+    let mut n_inject = 0u32;
+    // visited[cell] == source index + 1: the router is on that source's tree.
+    let mut visited = vec![0u32; cells];
     let (mut tree_start, mut tree, mut inject) = (vec![0u32], Vec::new(), Vec::new());
-    let (mut deliver_start, mut deliver) = (vec![0u32], Vec::new());
-    let mut reached: BTreeSet<(u32, u32)> = BTreeSet::new(); // (tile, key)
-    for &(key, _, sx, sy, _) in &sources {
-        let n_ids = inject_ids.len() as u32;
-        inject.push(*inject_ids.entry((sx, sy)).or_insert(n_ids));
+    let (mut deliver_start, mut deliver, mut deliver_rows) = (vec![0u32], Vec::new(), Vec::new());
+    let (mut deliver_node_start, mut deliver_nodes) = (vec![0u32], Vec::new());
+    // Whether some route delivers the key of tiles[t].key_rows[i] (first row of each key).
+    let mut reached: Vec<Vec<bool>> = tiles.iter().map(|t| vec![false; t.key_rows.len()]).collect();
+    let mut at: Vec<(u16, u16)> = Vec::new();
+    for (si, &(key, _, sx, sy, _)) in sources.iter().enumerate() {
+        let stamp = si as u32 + 1;
+        let ip = &mut inject_id[cell(sx, sy)];
+        if *ip == NONE {
+            *ip = n_inject;
+            n_inject += 1;
+        }
+        inject.push(*ip);
         let base = tree.len();
-        let mut at: Vec<(u16, u16)> = Vec::new();
-        let mut visited: BTreeSet<(u16, u16)> = BTreeSet::new();
-        let root_out = routers.get(&(sx, sy)).and_then(|e| lookup(e, key));
+        at.clear();
+        let root_out = router_at[cell(sx, sy)].and_then(|e| e.lookup(key));
         if root_out.is_some() {
             tree.push(TreeNode { link: NONE, first_child: 0, n_children: 0, local: false });
             at.push((sx, sy));
-            visited.insert((sx, sy));
+            visited[cell(sx, sy)] = stamp;
         }
         let mut i = 0;
         while base + i < tree.len() {
             let (x, y) = at[i];
-            let Some(out) = routers.get(&(x, y)).and_then(|e| lookup(e, key)) else {
+            let Some(out) = router_at[cell(x, y)].and_then(|e| e.lookup(key)) else {
                 faults.insert(RouteFault {
                     key,
                     at: (x, y),
@@ -517,7 +610,7 @@ pub(crate) fn build(bs: &Bitstream, opts: &EmuOptions) -> Result<Built, EmuError
             };
             let first = tree.len() as u32;
             let mut n_children = 0;
-            for &(bit, dx, dy, name) in &DIRS {
+            for (d, &(bit, dx, dy, name)) in DIRS.iter().enumerate() {
                 if out & bit == 0 {
                     continue;
                 }
@@ -531,7 +624,7 @@ pub(crate) fn build(bs: &Bitstream, opts: &EmuOptions) -> Result<Built, EmuError
                     continue;
                 }
                 let (nx, ny) = (nx as u16, ny as u16);
-                if !visited.insert((nx, ny)) {
+                if std::mem::replace(&mut visited[cell(nx, ny)], stamp) == stamp {
                     faults.insert(RouteFault {
                         key,
                         at: (nx, ny),
@@ -540,11 +633,12 @@ pub(crate) fn build(bs: &Bitstream, opts: &EmuOptions) -> Result<Built, EmuError
                     continue;
                 }
                 let link = Link { x, y, dir: bit };
-                let nl = link_ids.len() as u32;
-                let l = *link_ids.entry(link).or_insert_with(|| {
+                let l = &mut link_id[cell(x, y) * 4 + d];
+                if *l == NONE {
+                    *l = links.len() as u32;
                     links.push(link);
-                    nl
-                });
+                }
+                let l = *l;
                 tree.push(TreeNode { link: l, first_child: 0, n_children: 0, local: false });
                 at.push((nx, ny));
                 n_children += 1;
@@ -553,9 +647,8 @@ pub(crate) fn build(bs: &Bitstream, opts: &EmuOptions) -> Result<Built, EmuError
             node.first_child = first;
             node.n_children = n_children;
             node.local = out & dir::LOCAL != 0;
-            if node.local
-                && let Some(&ti) = tile_at.get(&(x, y))
-            {
+            let ti = tile_index[cell(x, y)];
+            if node.local && ti != NONE {
                 let kr = &tiles[ti as usize].key_rows;
                 let lo = kr.partition_point(|&(k, _)| k < key);
                 let hi = kr.partition_point(|&(k, _)| k <= key);
@@ -563,8 +656,17 @@ pub(crate) fn build(bs: &Bitstream, opts: &EmuOptions) -> Result<Built, EmuError
                     let t = &tiles[ti as usize];
                     let nodes =
                         kr[lo..hi].iter().map(|&(_, r)| t.row_start[r as usize + 1] - t.row_start[r as usize]).sum();
-                    deliver.push(Delivery { tile: ti, lo: lo as u32, hi: hi as u32, nodes });
-                    reached.insert((ti, key));
+                    let first = deliver_rows.len() as u32;
+                    for &(_, r) in &kr[lo..hi] {
+                        let row = t.rowinfo[r as usize];
+                        deliver_rows.push(row);
+                        if t.direct_nv && row.kind == RowKind::NonVolatile {
+                            deliver_nodes.extend_from_slice(&t.node_cw[row.lo as usize..row.hi as usize]);
+                        }
+                        deliver_node_start.push(deliver_nodes.len() as u32);
+                    }
+                    deliver.push(Delivery { tile: ti, lo: first, hi: deliver_rows.len() as u32, nodes });
+                    reached[ti as usize][lo] = true;
                 }
             }
             i += 1;
@@ -574,14 +676,14 @@ pub(crate) fn build(bs: &Bitstream, opts: &EmuOptions) -> Result<Built, EmuError
     }
     for (ti, t) in tiles.iter().enumerate() {
         let mut last = None;
-        for &(key, _) in &t.key_rows {
+        for (i, &(key, _)) in t.key_rows.iter().enumerate() {
             if last == Some(key) {
                 continue;
             }
             last = Some(key);
             let what = if src_key.binary_search(&key).is_err() {
                 "the tile has rows for this key, which no neuron, input or generator drives"
-            } else if !reached.contains(&(ti as u32, key)) {
+            } else if !reached[ti][i] {
                 "the tile has rows for this key, but no route delivers it here"
             } else {
                 continue;
@@ -589,8 +691,7 @@ pub(crate) fn build(bs: &Bitstream, opts: &EmuOptions) -> Result<Built, EmuError
             faults.insert(RouteFault { key, at: (t.x, t.y), what: what.into() });
         }
     }
-    let n_inject = inject_ids.len();
-    let net = Net::new(links, tree_start, tree, inject, n_inject, arch);
+    let net = Net::new(links, tree_start, tree, inject, n_inject as usize, arch);
 
     let mut fp = m::hash3(arch.hash(), u64::from(key_count), tiles.len() as u64);
     for t in &tiles {
@@ -612,6 +713,9 @@ pub(crate) fn build(bs: &Bitstream, opts: &EmuOptions) -> Result<Built, EmuError
         tiles,
         deliver_start,
         deliver,
+        deliver_rows,
+        deliver_node_start,
+        deliver_nodes,
         net,
         faults: faults.into_iter().collect(),
         config: cfg,
@@ -654,5 +758,41 @@ impl Built {
         let (sum, n) = self.tiles[t].volatile_x_sum(c, step)?;
         let v = &self.arch.volatile;
         Some(n as f64 * v.g0_ns + (sum as f64 / f64::from(m::ONE)) * (v.gsat_ns - v.g0_ns))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The indexed table finds the same entry as a scan in table order,
+    /// with exact and partial masks mixed and repeated values.
+    #[test]
+    fn indexed_lookup_equals_first_match_scan() {
+        let mut h = 5u64;
+        let mut rnd = move || {
+            h = m::hash3(h, 1, 1);
+            h
+        };
+        for _ in 0..500 {
+            let n = (rnd() % 12) as usize;
+            let entries: Vec<RouteEntry> = (0..n)
+                .map(|_| {
+                    let mask = match rnd() % 3 {
+                        0 => u32::MAX,
+                        1 => (rnd() % 16) as u32,
+                        _ => u32::MAX << (rnd() % 5),
+                    };
+                    // Now and then a value with bits outside its mask (it matches nothing).
+                    let value = if rnd() % 8 == 0 { (rnd() % 20) as u32 } else { (rnd() % 20) as u32 & mask };
+                    RouteEntry { value, mask, out: (rnd() % 32) as u8 }
+                })
+                .collect();
+            let t = Table::new(&entries);
+            for key in 0..24 {
+                let scan = entries.iter().find(|e| key & e.mask == e.value).map(|e| e.out);
+                assert_eq!(t.lookup(key), scan, "key {key} in {entries:?}");
+            }
+        }
     }
 }

@@ -2,9 +2,6 @@
 //! tables when the array is configured) and the cycle model of one step's
 //! traffic (links of limited bandwidth, hop latency, queueing).
 
-use std::cmp::Reverse;
-use std::collections::BinaryHeap;
-
 /// No link / no node.
 pub(crate) const NONE: u32 = u32::MAX;
 
@@ -57,7 +54,8 @@ pub(crate) struct Net {
     link_count: Vec<u32>,
     inj_stamp: Vec<u64>,
     inj_count: Vec<u32>,
-    heap: BinaryHeap<Reverse<(u64, u32, u32)>>,
+    /// Tree nodes reached at each cycle of the step, in arrival order.
+    buckets: Vec<Vec<u32>>,
     touched: Vec<u32>,
     /// (link, packets) of the last step, sorted by link.
     pub load: Vec<(u32, u32)>,
@@ -68,6 +66,16 @@ pub(crate) struct Net {
 }
 
 impl Net {
+    /// Files tree node `node` as reached at cycle `c` of the step.
+    #[inline]
+    fn file(&mut self, c: u64, node: u32) {
+        let c = c as usize;
+        if c >= self.buckets.len() {
+            self.buckets.resize_with(c + 1, Vec::new);
+        }
+        self.buckets[c].push(node);
+    }
+
     pub fn new(
         links: Vec<Link>,
         tree_start: Vec<u32>,
@@ -91,7 +99,7 @@ impl Net {
             link_count: vec![0; nl],
             inj_stamp: vec![0; n_inject],
             inj_count: vec![0; n_inject],
-            heap: BinaryHeap::new(),
+            buckets: Vec::new(),
             touched: Vec::new(),
             load: Vec::new(),
             max_load: 0,
@@ -100,13 +108,16 @@ impl Net {
     }
 
     /// Routes the packets of one step's spikes (`sources`, in key order)
-    /// and returns how long it took. Processing is in (cycle, sequence)
-    /// order, so every link serves its packets first come, first served.
+    /// and returns how long it took. Events are processed in (cycle,
+    /// sequence) order, so every link serves its packets first come, first
+    /// served: an event is filed in the bucket of its cycle, and since every
+    /// new event lies at least one cycle ahead (`hop_cycles >= 1`) and is
+    /// appended after all earlier ones, each bucket is in sequence order.
     pub fn step(&mut self, step: u64, sources: &[u32]) -> NetStep {
         let stamp = step + 1;
         let mut out = NetStep::default();
-        let mut seq = 0u32;
         self.touched.clear();
+        let mut pending = 0usize;
         for &s in sources {
             let root = self.tree_start[s as usize];
             if root == self.tree_start[s as usize + 1] {
@@ -121,39 +132,50 @@ impl Net {
             self.inj_count[ip] += 1;
             out.stall += c;
             out.packets += 1;
-            self.heap.push(Reverse((c, seq, root)));
-            seq = seq.wrapping_add(1);
+            self.file(c, root);
+            pending += 1;
         }
         let mut last = None;
-        while let Some(Reverse((c, _, node))) = self.heap.pop() {
-            last = Some(c);
-            let tn = self.tree[node as usize];
-            out.deliveries += u64::from(tn.local);
-            for child in tn.first_child..tn.first_child + tn.n_children {
-                let l = self.tree[child as usize].link as usize;
-                if self.link_stamp[l] != stamp {
-                    self.link_stamp[l] = stamp;
-                    self.link_cycle[l] = c;
-                    self.link_used[l] = 0;
-                    self.link_count[l] = 0;
-                    self.touched.push(l as u32);
-                }
-                if self.link_cycle[l] < c {
-                    self.link_cycle[l] = c;
-                    self.link_used[l] = 0;
-                }
-                if self.link_used[l] >= self.bandwidth {
-                    self.link_cycle[l] += 1;
-                    self.link_used[l] = 0;
-                }
-                self.link_used[l] += 1;
-                self.link_count[l] += 1;
-                let depart = self.link_cycle[l];
-                out.stall += depart - c;
-                out.hops += 1;
-                self.heap.push(Reverse((depart + self.hop_cycles, seq, child)));
-                seq = seq.wrapping_add(1);
+        let mut c = 0u64;
+        while pending > 0 {
+            let bucket = std::mem::take(&mut self.buckets[c as usize]);
+            pending -= bucket.len();
+            if !bucket.is_empty() {
+                last = Some(c);
             }
+            for &node in &bucket {
+                let tn = self.tree[node as usize];
+                out.deliveries += u64::from(tn.local);
+                for child in tn.first_child..tn.first_child + tn.n_children {
+                    let l = self.tree[child as usize].link as usize;
+                    if self.link_stamp[l] != stamp {
+                        self.link_stamp[l] = stamp;
+                        self.link_cycle[l] = c;
+                        self.link_used[l] = 0;
+                        self.link_count[l] = 0;
+                        self.touched.push(l as u32);
+                    }
+                    if self.link_cycle[l] < c {
+                        self.link_cycle[l] = c;
+                        self.link_used[l] = 0;
+                    }
+                    if self.link_used[l] >= self.bandwidth {
+                        self.link_cycle[l] += 1;
+                        self.link_used[l] = 0;
+                    }
+                    self.link_used[l] += 1;
+                    self.link_count[l] += 1;
+                    let depart = self.link_cycle[l];
+                    out.stall += depart - c;
+                    out.hops += 1;
+                    self.file(depart + self.hop_cycles, child);
+                    pending += 1;
+                }
+            }
+            let mut bucket = bucket;
+            bucket.clear();
+            self.buckets[c as usize] = bucket;
+            c += 1;
         }
         out.cycles = last.map_or(0, |c| c + 1);
         self.touched.sort_unstable();

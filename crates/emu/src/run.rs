@@ -121,9 +121,13 @@ impl Built {
                     tile.act.packets_in += 1;
                     st.synaptic_events_sent += u64::from(d.nodes);
                     for i in d.lo as usize..d.hi as usize {
-                        let row = tile.key_rows[i].1;
-                        let due = t + u64::from(tile.row_delay[row as usize]);
-                        tile.ring[(due % RING) as usize].push(row);
+                        let row = self.deliver_rows[i];
+                        let slot = ((t + u64::from(row.delay)) % RING) as usize;
+                        tile.ring[slot].push(row);
+                        let (a, b) = (self.deliver_node_start[i] as usize, self.deliver_node_start[i + 1] as usize);
+                        if a < b {
+                            tile.ring_w[slot].extend(self.deliver_nodes[a..b].iter().copied());
+                        }
                     }
                 }
             }

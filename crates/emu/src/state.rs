@@ -111,7 +111,7 @@ impl Built {
                     .collect();
                 let mut pending = Vec::new();
                 for due in self.now..self.now + RING {
-                    pending.extend(t.ring[(due % RING) as usize].iter().map(|&r| (due, r)));
+                    pending.extend(t.ring[(due % RING) as usize].iter().map(|r| (due, r.row)));
                 }
                 TileState {
                     x: t.x,
@@ -236,7 +236,7 @@ impl Built {
         }
         for (ts, t) in s.tiles.iter().zip(&mut self.tiles) {
             t.state.clone_from(&ts.neurons);
-            t.quiet.iter_mut().for_each(|q| *q = false);
+            t.quiet_valid = false;
             t.input.iter_mut().for_each(|i| *i = 0);
             let plastic: Vec<usize> = (0..t.node_w.len())
                 .filter(|&n| t.row_kind[usize::from(t.node_row[n])] != RowKind::NonVolatile)
@@ -249,8 +249,24 @@ impl Built {
             t.post.clone_from(&ts.post_traces);
             t.post_t.clone_from(&ts.post_steps);
             t.ring.iter_mut().for_each(|r| r.clear());
+            t.ring_w.iter_mut().for_each(|r| r.clear());
+            // A row listed twice for one step, or due later than a spike sent
+            // before the state's step could make it (so that a new spike may
+            // queue it again for the same step), breaks the bound of `narrow`.
+            let mut pending = ts.pending.clone();
+            pending.sort_unstable();
+            if pending.windows(2).any(|w| w[0] == w[1])
+                || pending.iter().any(|&(due, row)| due >= s.step + u64::from(t.row_delay[row as usize]))
+            {
+                t.narrow = false;
+            }
             for &(due, row) in &ts.pending {
-                t.ring[(due % RING) as usize].push(row);
+                let (slot, info) = ((due % RING) as usize, t.rowinfo[row as usize]);
+                t.ring[slot].push(info);
+                if t.direct_nv && info.kind == RowKind::NonVolatile {
+                    let nodes = &t.node_cw[info.lo as usize..info.hi as usize];
+                    t.ring_w[slot].extend_from_slice(nodes);
+                }
             }
         }
         self.now = s.step;

@@ -27,6 +27,17 @@ pub(crate) struct Ctx {
     pub c2c: f64,
 }
 
+/// A row: its index, its nodes (`lo..hi`), kind and delay, all that its
+/// read needs in one place (what the arrival queue holds).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct RowInfo {
+    pub row: u32,
+    pub lo: u32,
+    pub hi: u32,
+    pub kind: RowKind,
+    pub delay: u8,
+}
+
 pub(crate) struct Tile {
     pub x: u16,
     pub y: u16,
@@ -38,8 +49,19 @@ pub(crate) struct Tile {
     pub col_params: Vec<NeuronParams>,
     pub state: Vec<NeuronState>,
     pub input: Vec<i64>,
-    /// The column's state is a fixed point of a step without input.
+    /// A step's summed input to any column fits in `i32`: the tile has only
+    /// non-volatile rows, read without noise, each column's weights add up
+    /// to at most `i32::MAX` in magnitude, and each row arrives at most once
+    /// per step (always so, unless a loaded state listed a row twice).
+    pub narrow: bool,
+    /// The parameters of every column, when they are all the same.
+    pub uniform: Option<NeuronParams>,
+    /// Column c's state is a fixed point of a step without input (valid
+    /// when `quiet_valid`).
     pub quiet: Vec<bool>,
+    /// Number of quiet columns.
+    pub n_quiet: usize,
+    pub quiet_valid: bool,
     // Rows.
     pub row_delay: Vec<u8>,
     pub row_kind: Vec<RowKind>,
@@ -47,9 +69,14 @@ pub(crate) struct Tile {
     pub row_start: Vec<u32>,
     /// (key, row), sorted: the rows an arriving key selects.
     pub key_rows: Vec<(u32, u32)>,
+    /// Nodes and kind of each row.
+    pub rowinfo: Vec<RowInfo>,
     // Nodes, sorted by row.
     pub node_row: Vec<u16>,
     pub node_col: Vec<u16>,
+    /// (column, weight) of each node, together for the row read of
+    /// non-volatile rows (whose weights never change).
+    pub node_cw: Vec<(u32, i32)>,
     /// Effective weight (programmed, possibly perturbed); STDP: current weight.
     pub node_w: Vec<i32>,
     /// Volatile: normalised conductance x; STDP: presynaptic trace.
@@ -70,7 +97,15 @@ pub(crate) struct Tile {
     pub col_vol_start: Vec<u32>,
     pub col_vol: Vec<u32>,
     /// Rows due at each step, by step % RING.
-    pub ring: Vec<Vec<u32>>,
+    pub ring: Vec<Vec<RowInfo>>,
+    /// With `direct_nv`: the (column, weight) pairs of the non-volatile rows
+    /// due at each step, copied in when the spike is sent (from its
+    /// source's list, where they lie side by side), so that the row read
+    /// streams through them instead of fetching each row's nodes.
+    pub ring_w: Vec<Vec<(u32, i32)>>,
+    /// Non-volatile reads are exact (no read noise or drift): their
+    /// (column, weight) pairs travel in `ring_w`.
+    pub direct_nv: bool,
     // Outputs of the last step.
     pub fired: Vec<u16>,
     pub rows_read: u64,
@@ -96,6 +131,75 @@ fn catch_up(mut x: i32, from: u64, to: u64, f: impl Fn(i32) -> i32) -> i32 {
     }
     x
 }
+
+/// Adds a non-volatile row's weights into its columns' inputs.
+#[inline(always)]
+fn add_row(input: &mut [i64], nodes: &[(u32, i32)]) {
+    for &(c, w) in nodes {
+        input[c as usize] += i64::from(w);
+    }
+}
+
+/// `neuron_step` of every column with its summed input (which is reset to
+/// 0); fired columns are appended to `fired`. `NARROW`: every sum is known
+/// to lie within `i32`, where `saturate` is the identity.
+#[inline(always)]
+fn update_straight<'a, const NARROW: bool>(
+    state: &mut [NeuronState],
+    input: &mut [i64],
+    fired: &mut Vec<u16>,
+    params: impl Fn(usize) -> &'a NeuronParams,
+) {
+    let n = state.len().min(input.len());
+    let (state, input) = (&mut state[..n], &mut input[..n]);
+    for c in 0..n {
+        let inp = std::mem::take(&mut input[c]);
+        let inp = if NARROW { inp as i32 } else { m::saturate(inp) };
+        if m::neuron_step(params(c), &mut state[c], inp) {
+            fired.push(c as u16);
+        }
+    }
+}
+
+/// The same, recording in `quiet` which columns are fixed points of a
+/// step without input (their state did not change under zero input: it
+/// will not change while no input arrives). With `SKIP`, `quiet` is valid
+/// on entry and such columns without input are skipped. Returns the number
+/// of quiet columns.
+#[inline(always)]
+fn update_tracking<'a, const SKIP: bool>(
+    state: &mut [NeuronState],
+    input: &mut [i64],
+    quiet: &mut [bool],
+    fired: &mut Vec<u16>,
+    params: impl Fn(usize) -> &'a NeuronParams,
+) -> usize {
+    let n = state.len().min(input.len()).min(quiet.len());
+    let (state, input, quiet) = (&mut state[..n], &mut input[..n], &mut quiet[..n]);
+    let mut n_quiet = 0;
+    for c in 0..n {
+        let inp = input[c];
+        if SKIP && inp == 0 && quiet[c] {
+            n_quiet += 1;
+            continue;
+        }
+        input[c] = 0;
+        let s = &mut state[c];
+        let before = *s;
+        let f = m::neuron_step(params(c), s, m::saturate(inp));
+        if f {
+            fired.push(c as u16);
+        }
+        let q = !f && inp == 0 && *s == before;
+        quiet[c] = q;
+        n_quiet += usize::from(q);
+    }
+    n_quiet
+}
+
+/// Steps between two recordings of the quiet columns of a tile that is
+/// updated with the straight loop.
+const QUIET_SURVEY: u64 = 32;
 
 impl Tile {
     #[inline]
@@ -136,21 +240,19 @@ impl Tile {
         self.rows_read = due.len() as u64;
         self.syn = 0;
         self.writes = 0;
-        for &r in &due {
-            let r = r as usize;
-            let (lo, hi) = (self.row_start[r] as usize, self.row_start[r + 1] as usize);
+        for &RowInfo { lo, hi, kind, .. } in &due {
+            let (lo, hi) = (lo as usize, hi as usize);
             self.syn += (hi - lo) as u64;
-            match self.row_kind[r] {
+            match kind {
+                // Their nodes are in ring_w.
+                RowKind::NonVolatile if self.direct_nv => {}
+                RowKind::NonVolatile if !ctx.noisy_nv => {
+                    add_row(&mut self.input, &self.node_cw[lo..hi]);
+                }
                 RowKind::NonVolatile => {
-                    if ctx.noisy_nv {
-                        for n in lo..hi {
-                            let w = self.noisy(ctx, n, t, self.node_w[n], ctx.drift);
-                            self.input[self.node_col[n] as usize] += i64::from(w);
-                        }
-                    } else {
-                        for n in lo..hi {
-                            self.input[self.node_col[n] as usize] += i64::from(self.node_w[n]);
-                        }
+                    for n in lo..hi {
+                        let w = self.noisy(ctx, n, t, self.node_w[n], ctx.drift);
+                        self.input[self.node_col[n] as usize] += i64::from(w);
                     }
                 }
                 RowKind::Volatile(_) => {
@@ -193,21 +295,48 @@ impl Tile {
         let mut due = due;
         due.clear();
         self.ring[slot] = due;
+        if self.direct_nv {
+            add_row(&mut self.input, &self.ring_w[slot]);
+            self.ring_w[slot].clear();
+        }
 
         // (c) + (d): every neuron updates with the step's summed input.
+        // Columns at a fixed point of a step without input are skipped while
+        // no input arrives, but only in tiles where at least a quarter of
+        // the columns are such (elsewhere the straight loop is cheaper, and
+        // the quiet columns are surveyed every QUIET_SURVEY steps); a tile
+        // whose columns are all quiet and that reads no row is skipped.
         self.fired.clear();
-        for c in 0..self.state.len() {
-            let inp = self.input[c];
-            if inp == 0 && self.quiet[c] {
-                continue;
-            }
-            self.input[c] = 0;
-            let before = self.state[c];
-            let f = m::neuron_step(&self.col_params[c], &mut self.state[c], m::saturate(inp));
-            if f {
-                self.fired.push(c as u16);
-            }
-            self.quiet[c] = !f && inp == 0 && self.state[c] == before;
+        let ncol = self.state.len();
+        if !(self.quiet_valid && self.n_quiet == ncol && self.rows_read == 0) {
+            let (state, input, fired, quiet) = (&mut self.state, &mut self.input, &mut self.fired, &mut self.quiet);
+            let params = &self.col_params[..];
+            let skip = self.quiet_valid && self.n_quiet * 4 >= ncol;
+            let survey = skip || t.is_multiple_of(QUIET_SURVEY);
+            let n_quiet = match (self.uniform, skip, survey) {
+                (Some(p), true, _) => update_tracking::<true>(state, input, quiet, fired, |_| &p),
+                (Some(p), false, true) => update_tracking::<false>(state, input, quiet, fired, |_| &p),
+                (Some(p), false, false) => {
+                    if self.narrow {
+                        update_straight::<true>(state, input, fired, |_| &p);
+                    } else {
+                        update_straight::<false>(state, input, fired, |_| &p);
+                    }
+                    0
+                }
+                (None, true, _) => update_tracking::<true>(state, input, quiet, fired, |c| &params[c]),
+                (None, false, true) => update_tracking::<false>(state, input, quiet, fired, |c| &params[c]),
+                (None, false, false) => {
+                    if self.narrow {
+                        update_straight::<true>(state, input, fired, |c| &params[c]);
+                    } else {
+                        update_straight::<false>(state, input, fired, |c| &params[c]);
+                    }
+                    0
+                }
+            };
+            self.quiet_valid = survey;
+            self.n_quiet = n_quiet;
         }
 
         // (e): potentiation of the fired neurons' STDP inputs, post traces.

@@ -630,3 +630,22 @@ fn vcd_spike_pulses_last_one_step() {
     assert_eq!(v_at_2, Some(0.0));
     assert_eq!(east_at_2.as_deref(), Some("1"));
 }
+
+/// Two rows of weight i32::MAX arriving together with a third of weight 1
+/// (a generator firing every step, which keeps the neuron busy): the sum
+/// (2^32 - 1) is saturated once, so the memoryless neuron fires (a sum
+/// wrapped to 32 bits would be -1).
+#[test]
+fn summed_input_beyond_i32_saturates() {
+    let mut b = Builder::new(1, 1);
+    let inp = b.input("in", 2, 0, 0);
+    let g = b.generator("tick", 1, 0, 0, Generator::Regular { period: 1, phase: 0 });
+    let n = b.neurons("n", 1, 0, 0, memoryless(ONE));
+    b.syn(inp, n, 1, 1, i32::MAX, Kind::Static);
+    b.syn(inp + 1, n, 1, 1, i32::MAX, Kind::Static);
+    b.syn(g, n, 1, 1, 1, Kind::Static);
+    b.output("out", n, 1);
+    let bs = b.build();
+    let r = run(&bs, EmuOptions::ideal(), 4, &[(0, inp), (0, inp + 1), (2, inp)]);
+    assert_eq!(r.spikes, vec![(1, n), (3, n)]);
+}
