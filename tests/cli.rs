@@ -282,3 +282,16 @@ fn learned_state_is_saved_and_reloaded() {
     assert!(stderr(&out).contains("broken.json"), "{}", stderr(&out));
     assert!(!tmp.path().join("third.csv").exists());
 }
+
+#[test]
+fn parameters_wider_than_the_neuron_registers_are_refused() {
+    let tmp = tempdir();
+    let arch = tmp.path().join("narrow.toml");
+    let text = String::from_utf8(fpnna(&["arch"]).stdout).unwrap().replace("state_bits = 32", "state_bits = 16");
+    std::fs::write(&arch, text).unwrap();
+    // Threshold 10 is 655360 in Q16: beyond a 16-bit register.
+    let out = fpnna(&["compile", "examples/cuba/cuba.fpn", "--arch", arch.to_str().unwrap()]);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("population `exc`: threshold 10") && err.contains("16-bit"), "{err}");
+}

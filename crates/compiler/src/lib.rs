@@ -60,6 +60,22 @@ pub enum CompileError {
         /// `arch.neuron.max_refractory`.
         max: u16,
     },
+    /// A neuron parameter does not fit the neuron circuit's registers.
+    #[error(
+        "population `{pop}`: {what} {value} does not fit the neuron circuit's {bits}-bit registers (|x| < {limit}); scale the network down or use an architecture with a wider neuron.state_bits"
+    )]
+    TooWide {
+        /// Population name.
+        pop: String,
+        /// Which parameter.
+        what: &'static str,
+        /// Its value (real units).
+        value: f64,
+        /// `arch.neuron.state_bits`.
+        bits: u8,
+        /// The largest magnitude, real units.
+        limit: f64,
+    },
     /// A projection needs a node mode the tiles do not offer.
     #[error(
         "projection `{proj}` is {kind} and needs {mode} nodes, but this architecture's tiles have none; enable tile.{mode}_nodes or change the synapse kind"

@@ -81,9 +81,32 @@ pub(crate) struct Netlist {
     pub incoming: Vec<(u64, u16)>,
 }
 
+/// Refuses neuron parameters that a `bits`-wide register cannot hold (the
+/// model computes in 32 bits; narrower circuits must never see more).
+fn check_width(pop: &str, n: &fpnna_ir::Neurons, bits: u8) -> Result<(), CompileError> {
+    let limit = 1i64 << (bits.clamp(8, 32) - 1);
+    let fits = |x: i32| i64::from(x) > -limit && i64::from(x) < limit;
+    let values = n.params.iter().flat_map(|q| {
+        let floor = (q.v_min != i32::MIN).then_some(("v_min", q.v_min));
+        [("threshold", q.threshold), ("bias", q.bias)].into_iter().chain(floor)
+    });
+    for (what, x) in values.chain(n.v_init.iter().map(|&v| ("v_init", v))) {
+        if !fits(x) {
+            return Err(CompileError::TooWide {
+                pop: pop.to_string(),
+                what,
+                value: fpnna_model::from_fixed(x),
+                bits,
+                limit: limit as f64 / f64::from(fpnna_model::ONE),
+            });
+        }
+    }
+    Ok(())
+}
+
 /// Builds the netlist of the quantized network, checking what no placement
-/// can fix: delays beyond the tile's, node modes the tile lacks, and a
-/// neuron whose fan-in alone needs more rows than a tile has.
+/// can fix: register widths, delays beyond the tile's, node modes the tile
+/// lacks, and a neuron whose fan-in alone needs more rows than a tile has.
 pub(crate) fn netlist(net: &Network, arch: &Arch, scales: &[i32]) -> Result<Netlist, CompileError> {
     let (offsets, key_count) = net.offsets();
     // Index of each neuron key among the neurons to place.
@@ -99,6 +122,7 @@ pub(crate) fn netlist(net: &Network, arch: &Arch, scales: &[i32]) -> Result<Netl
                     max: arch.neuron.max_refractory,
                 });
             }
+            check_width(&p.name, n, arch.neuron.state_bits)?;
             let o = offsets[id.0 as usize];
             for k in o..o + p.size {
                 slot[k as usize] = neurons.len() as u32;
