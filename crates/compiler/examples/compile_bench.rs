@@ -1,6 +1,6 @@
 //! Compile-time benchmark on synthetic networks.
 //!
-//! `cargo run --release -p fpnna-compiler --example bench -- N FAN_IN WINDOW PRESET [SEED] [INPUTS] [DELAYS]`
+//! `cargo run --release -p fpnna-compiler --example compile_bench -- N FAN_IN WINDOW PRESET [SEED] [INPUTS] [DELAYS]`
 //!
 //! N LIF neurons, each with FAN_IN random presynaptic neurons (positive
 //! and negative weights, delay 1..=DELAYS, default 3) drawn from the whole population
