@@ -154,6 +154,38 @@ impl Table {
         Table { entries: entries.len(), groups, cursor }
     }
 
+    /// `best[key]` = (index, outputs) of the first entry that matches `key`,
+    /// for every key below `key_count` (`(u32::MAX, NO_OUT)`: none). A
+    /// group whose mask is a prefix (ones, then zeros) matches a range of
+    /// keys with each value; those ranges are filled, other masks are
+    /// looked up key by key.
+    fn outputs(&mut self, key_count: u32, best: &mut Vec<(u32, u8)>) {
+        best.clear();
+        best.resize(key_count as usize, (u32::MAX, NO_OUT));
+        for (g, (mask, values)) in self.groups.iter().enumerate() {
+            if mask.leading_ones() + mask.trailing_zeros() == 32 {
+                for &(value, i, out) in values {
+                    let lo = u64::from(value).min(u64::from(key_count)) as usize;
+                    let hi = (u64::from(value) + u64::from(!mask) + 1).min(u64::from(key_count)) as usize;
+                    for b in &mut best[lo..hi] {
+                        if i < b.0 {
+                            *b = (i, out);
+                        }
+                    }
+                }
+            } else {
+                let cur = &mut self.cursor[g];
+                for (key, b) in best.iter_mut().enumerate() {
+                    let v = key as u32 & mask;
+                    if let Some(e) = values.get(seek(values, cur, v)).filter(|e| e.0 == v && e.1 < b.0) {
+                        *b = (e.1, e.2);
+                    }
+                }
+                *cur = 0;
+            }
+        }
+    }
+
     /// The outputs of the first entry whose `key & mask == value`.
     fn lookup(&mut self, key: u32) -> Option<u8> {
         let mut first = (u32::MAX, None);
@@ -167,6 +199,12 @@ impl Table {
         first.1
     }
 }
+
+/// No entry matches (in a table of outputs, which use bits 0..5).
+const NO_OUT: u8 = 0xFF;
+
+/// Most bytes of the key-major table of every router's outputs.
+const DENSE_MAX: usize = 1 << 25;
 
 const DIRS: [(u8, i32, i32, &str); 4] =
     [(dir::EAST, 1, 0, "east"), (dir::NORTH, 0, 1, "north"), (dir::WEST, -1, 0, "west"), (dir::SOUTH, 0, -1, "south")];
@@ -607,8 +645,25 @@ pub(crate) fn build(bs: &Bitstream, opts: &EmuOptions) -> Result<Built, EmuError
         router_at[cell(x, y)] = tables.len() as u32;
         tables.push(t);
     }
+    // Every router's outputs for every key, key-major (the routers a tree
+    // visits lie side by side), when that is not too large.
+    let (nr, kc) = (tables.len(), key_count as usize);
+    let dense: Vec<u8> = if nr * kc <= DENSE_MAX {
+        let mut dense = vec![NO_OUT; nr * kc];
+        let mut best = Vec::new();
+        for (r, t) in tables.iter_mut().enumerate() {
+            t.outputs(key_count, &mut best);
+            for (key, &(_, out)) in best.iter().enumerate() {
+                dense[key * nr + r] = out;
+            }
+        }
+        dense
+    } else {
+        Vec::new()
+    };
     let mut lookup = |x: u16, y: u16, key: u32| match router_at[cell(x, y)] {
         NONE => None,
+        r if !dense.is_empty() => Some(dense[key as usize * nr + r as usize]).filter(|&o| o != NO_OUT),
         r => tables[r as usize].lookup(key),
     };
     let mut tile_index = vec![NONE; cells];
@@ -738,12 +793,17 @@ pub(crate) fn build(bs: &Bitstream, opts: &EmuOptions) -> Result<Built, EmuError
     }
     for (ti, t) in tiles.iter().enumerate() {
         let mut last = None;
+        // Both key_rows and src_key are sorted: walk them together.
+        let mut j = 0;
         for (i, &(key, _)) in t.key_rows.iter().enumerate() {
             if last == Some(key) {
                 continue;
             }
             last = Some(key);
-            let what = if src_key.binary_search(&key).is_err() {
+            while j < src_key.len() && src_key[j] < key {
+                j += 1;
+            }
+            let what = if src_key.get(j) != Some(&key) {
                 "the tile has rows for this key, which no neuron, input or generator drives"
             } else if !reached[ti][i] {
                 "the tile has rows for this key, but no route delivers it here"
@@ -827,8 +887,9 @@ impl Built {
 mod tests {
     use super::*;
 
-    /// The indexed table finds the same entry as a scan in table order,
-    /// with exact and partial masks mixed and repeated values.
+    /// The indexed table (looked up, or as a table of all keys) finds the
+    /// same entry as a scan in table order, with exact, prefix and other
+    /// masks mixed and repeated values.
     #[test]
     fn indexed_lookup_equals_first_match_scan() {
         let mut h = 5u64;
@@ -857,6 +918,13 @@ mod tests {
             for key in (0..24).chain(any) {
                 let scan = entries.iter().find(|e| key & e.mask == e.value).map(|e| e.out);
                 assert_eq!(t.lookup(key), scan, "key {key} in {entries:?}");
+            }
+            // The table of every key's outputs.
+            let mut best = Vec::new();
+            t.outputs(24, &mut best);
+            for (key, &(_, out)) in best.iter().enumerate() {
+                let scan = entries.iter().find(|e| key as u32 & e.mask == e.value).map_or(NO_OUT, |e| e.out);
+                assert_eq!(out, scan, "key {key} in {entries:?}");
             }
         }
     }
