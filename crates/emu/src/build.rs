@@ -86,6 +86,9 @@ fn check_decay(place: &str, field: &str, d: u16) -> Result<(), EmuError> {
     Ok(())
 }
 
+/// A value of a group: (value, index of its first entry, that entry's outputs).
+type Value = (u32, u32, u8);
+
 /// A router's table, indexed for tracing: its entries grouped by mask, each
 /// group sorted by value (with the index of the first entry of each value),
 /// so that the first matching entry is the earliest of one search per
@@ -96,7 +99,7 @@ struct Table {
     /// Number of entries.
     entries: usize,
     /// (mask, [(value, index and outputs of its first entry)] sorted by value).
-    groups: Vec<(u32, Vec<(u32, u32, u8)>)>,
+    groups: Vec<(u32, Vec<Value>)>,
     /// Per group: every value before it is below the last value looked up.
     cursor: Vec<usize>,
 }
@@ -105,7 +108,7 @@ struct Table {
 /// not below `v`, given that every element before `*cur` is below the
 /// previous `v` (or `*cur == 0`); `*cur` becomes that index.
 #[inline]
-fn seek(values: &[(u32, u32, u8)], cur: &mut usize, v: u32) -> usize {
+fn seek(values: &[Value], cur: &mut usize, v: u32) -> usize {
     let mut c = *cur;
     if c > 0 && values[c - 1].0 >= v {
         // The key went back (or down, under a mask): search from the start.
@@ -125,7 +128,7 @@ impl Table {
     fn new(entries: &[RouteEntry]) -> Table {
         // Group the entries by mask, in table order; entries with value bits
         // outside the mask match no key.
-        let mut groups: Vec<(u32, Vec<(u32, u32, u8)>)> = Vec::new();
+        let mut groups: Vec<(u32, Vec<Value>)> = Vec::new();
         let mut g = 0;
         for (i, e) in entries.iter().enumerate() {
             if e.value & !e.mask != 0 {
