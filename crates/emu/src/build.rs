@@ -86,49 +86,128 @@ fn check_decay(place: &str, field: &str, d: u16) -> Result<(), EmuError> {
     Ok(())
 }
 
+/// A value of a group: (value, index of its first entry, that entry's outputs).
+type Value = (u32, u32, u8);
+
 /// A router's table, indexed for tracing: its entries grouped by mask, each
 /// group sorted by value (with the index of the first entry of each value),
-/// so that the first matching entry is the earliest of one binary search per
-/// distinct mask (compressed tables use few masks).
-struct Table<'a> {
-    entries: &'a [RouteEntry],
-    /// (mask, [(value, index of its first entry)] sorted by value).
-    groups: Vec<(u32, Vec<(u32, u32)>)>,
+/// so that the first matching entry is the earliest of one search per
+/// distinct mask (compressed tables use few masks). Trees are traced in
+/// increasing key order, so each group keeps a cursor: the search usually
+/// moves it forward by a step or two instead of bisecting the whole group.
+struct Table {
+    /// Number of entries.
+    entries: usize,
+    /// (mask, [(value, index and outputs of its first entry)] sorted by value).
+    groups: Vec<(u32, Vec<Value>)>,
+    /// Per group: every value before it is below the last value looked up.
+    cursor: Vec<usize>,
 }
 
-impl<'a> Table<'a> {
-    fn new(entries: &'a [RouteEntry]) -> Table<'a> {
-        // (mask, value, index); entries with value bits outside the mask match no key.
-        let mut all: Vec<(u32, u32, u32)> = (entries.iter().enumerate())
-            .filter(|(_, e)| e.value & !e.mask == 0)
-            .map(|(i, e)| (e.mask, e.value, i as u32))
-            .collect();
-        all.sort_unstable();
-        let mut groups: Vec<(u32, Vec<(u32, u32)>)> = Vec::new();
-        for (mask, value, i) in all {
-            match groups.last_mut() {
-                Some((m, values)) if *m == mask => {
-                    if values.last().is_none_or(|v| v.0 != value) {
-                        values.push((value, i));
+/// Index of the first element of `values` (sorted by `.0`) whose value is
+/// not below `v`, given that every element before `*cur` is below the
+/// previous `v` (or `*cur == 0`); `*cur` becomes that index.
+#[inline]
+fn seek(values: &[Value], cur: &mut usize, v: u32) -> usize {
+    let mut c = *cur;
+    if c > 0 && values[c - 1].0 >= v {
+        // The key went back (or down, under a mask): search from the start.
+        c = 0;
+    }
+    let rest = &values[c..];
+    let near = rest.len().min(4);
+    c += match rest[..near].iter().position(|e| e.0 >= v) {
+        Some(k) => k,
+        None => near + rest[near..].partition_point(|e| e.0 < v),
+    };
+    *cur = c;
+    c
+}
+
+impl Table {
+    fn new(entries: &[RouteEntry]) -> Table {
+        // Group the entries by mask, in table order; entries with value bits
+        // outside the mask match no key.
+        let mut groups: Vec<(u32, Vec<Value>)> = Vec::new();
+        let mut g = 0;
+        for (i, e) in entries.iter().enumerate() {
+            if e.value & !e.mask != 0 {
+                continue;
+            }
+            if groups.get(g).is_none_or(|x| x.0 != e.mask) {
+                g = match groups.iter().position(|x| x.0 == e.mask) {
+                    Some(g) => g,
+                    None => {
+                        groups.push((e.mask, Vec::new()));
+                        groups.len() - 1
+                    }
+                };
+            }
+            groups[g].1.push((e.value, i as u32, e.out));
+        }
+        for (_, values) in &mut groups {
+            // Stable: equal values stay in table order, the first is kept.
+            // (Compiled tables list their entries in value order already.)
+            if !values.is_sorted_by_key(|e| e.0) {
+                values.sort_by_key(|e| e.0);
+            }
+            values.dedup_by_key(|e| e.0);
+        }
+        let cursor = vec![0; groups.len()];
+        Table { entries: entries.len(), groups, cursor }
+    }
+
+    /// `best[key]` = (index, outputs) of the first entry that matches `key`,
+    /// for every key below `key_count` (`(u32::MAX, NO_OUT)`: none). A
+    /// group whose mask is a prefix (ones, then zeros) matches a range of
+    /// keys with each value; those ranges are filled, other masks are
+    /// looked up key by key.
+    fn outputs(&mut self, key_count: u32, best: &mut Vec<(u32, u8)>) {
+        best.clear();
+        best.resize(key_count as usize, (u32::MAX, NO_OUT));
+        for (g, (mask, values)) in self.groups.iter().enumerate() {
+            if mask.leading_ones() + mask.trailing_zeros() == 32 {
+                for &(value, i, out) in values {
+                    let lo = u64::from(value).min(u64::from(key_count)) as usize;
+                    let hi = (u64::from(value) + u64::from(!mask) + 1).min(u64::from(key_count)) as usize;
+                    for b in &mut best[lo..hi] {
+                        if i < b.0 {
+                            *b = (i, out);
+                        }
                     }
                 }
-                _ => groups.push((mask, vec![(value, i)])),
+            } else {
+                let cur = &mut self.cursor[g];
+                for (key, b) in best.iter_mut().enumerate() {
+                    let v = key as u32 & mask;
+                    if let Some(e) = values.get(seek(values, cur, v)).filter(|e| e.0 == v && e.1 < b.0) {
+                        *b = (e.1, e.2);
+                    }
+                }
+                *cur = 0;
             }
         }
-        Table { entries, groups }
     }
 
     /// The outputs of the first entry whose `key & mask == value`.
-    fn lookup(&self, key: u32) -> Option<u8> {
-        let mut first = u32::MAX;
-        for (mask, values) in &self.groups {
-            if let Ok(i) = values.binary_search_by_key(&(key & mask), |e| e.0) {
-                first = first.min(values[i].1);
+    fn lookup(&mut self, key: u32) -> Option<u8> {
+        let mut first = (u32::MAX, None);
+        for ((mask, values), cur) in self.groups.iter().zip(&mut self.cursor) {
+            let v = key & mask;
+            let i = seek(values, cur, v);
+            if let Some(e) = values.get(i).filter(|e| e.0 == v && e.1 < first.0) {
+                first = (e.1, Some(e.2));
             }
         }
-        self.entries.get(first as usize).map(|e| e.out)
+        first.1
     }
 }
+
+/// No entry matches (in a table of outputs, which use bits 0..5).
+const NO_OUT: u8 = 0xFF;
+
+/// Most bytes of the key-major table of every router's outputs.
+const DENSE_MAX: usize = 1 << 25;
 
 const DIRS: [(u8, i32, i32, &str); 4] =
     [(dir::EAST, 1, 0, "east"), (dir::NORTH, 0, 1, "north"), (dir::WEST, -1, 0, "west"), (dir::SOUTH, 0, -1, "south")];
@@ -388,7 +467,7 @@ pub(crate) fn build(bs: &Bitstream, opts: &EmuOptions) -> Result<Built, EmuError
             row_start[r + 1] += row_start[r];
         }
         let words = (tc.params.len() + tc.volatile.len() + tc.stdp.len() + tc.columns.len() + tc.rows.len()) as u64
-            + routers.get(&(tc.x, tc.y)).map_or(0, |e| e.entries.len() as u64);
+            + routers.get(&(tc.x, tc.y)).map_or(0, |e| e.entries as u64);
         cfg.table_words += words;
         config_cycles = config_cycles.max(words + pulses);
 
@@ -421,7 +500,9 @@ pub(crate) fn build(bs: &Bitstream, opts: &EmuOptions) -> Result<Built, EmuError
         let (col_stdp_start, col_stdp) = csr(&|k| matches!(k, RowKind::Stdp(_)));
         let (col_vol_start, col_vol) = csr(&|k| matches!(k, RowKind::Volatile(_)));
         let mut key_rows: Vec<(u32, u32)> = tc.rows.iter().enumerate().map(|(r, row)| (row.key, r as u32)).collect();
-        key_rows.sort_unstable();
+        if !key_rows.is_sorted() {
+            key_rows.sort_unstable();
+        }
         let nstdp = tc.stdp.len();
         let rowinfo: Vec<RowInfo> = (0..tc.rows.len())
             .map(|r| RowInfo {
@@ -488,8 +569,8 @@ pub(crate) fn build(bs: &Bitstream, opts: &EmuOptions) -> Result<Built, EmuError
     }
     for (xy, e) in &routers {
         if !tile_at.contains_key(xy) {
-            cfg.table_words += e.entries.len() as u64;
-            config_cycles = config_cycles.max(e.entries.len() as u64);
+            cfg.table_words += e.entries as u64;
+            config_cycles = config_cycles.max(e.entries as u64);
         }
     }
     cfg.config_cycles = config_cycles;
@@ -531,7 +612,9 @@ pub(crate) fn build(bs: &Bitstream, opts: &EmuOptions) -> Result<Built, EmuError
             sources.push((p.key_base + ch, kind, p.x, p.y, generator.map(|g| (ch, g))));
         }
     }
-    sources.sort_by_key(|s| s.0);
+    if !sources.is_sorted_by_key(|s| s.0) {
+        sources.sort_by_key(|s| s.0);
+    }
     for w in sources.windows(2) {
         if w[0].0 == w[1].0 {
             return Err(invalid(format!("key {}", w[0].0), "driven by two sources (neurons or port channels)"));
@@ -559,10 +642,33 @@ pub(crate) fn build(bs: &Bitstream, opts: &EmuOptions) -> Result<Built, EmuError
     // Dense indexes over the grid (at most 65536 positions).
     let cells = usize::from(gw) * usize::from(gh);
     let cell = |x: u16, y: u16| usize::from(y) * usize::from(gw) + usize::from(x);
-    let mut router_at: Vec<Option<&Table>> = vec![None; cells];
-    for (&(x, y), t) in &routers {
-        router_at[cell(x, y)] = Some(t);
+    let mut router_at = vec![NONE; cells];
+    let mut tables = Vec::with_capacity(routers.len());
+    for ((x, y), t) in routers {
+        router_at[cell(x, y)] = tables.len() as u32;
+        tables.push(t);
     }
+    // Every router's outputs for every key, key-major (the routers a tree
+    // visits lie side by side), when that is not too large.
+    let (nr, kc) = (tables.len(), key_count as usize);
+    let dense: Vec<u8> = if nr * kc <= DENSE_MAX {
+        let mut dense = vec![NO_OUT; nr * kc];
+        let mut best = Vec::new();
+        for (r, t) in tables.iter_mut().enumerate() {
+            t.outputs(key_count, &mut best);
+            for (key, &(_, out)) in best.iter().enumerate() {
+                dense[key * nr + r] = out;
+            }
+        }
+        dense
+    } else {
+        Vec::new()
+    };
+    let mut lookup = |x: u16, y: u16, key: u32| match router_at[cell(x, y)] {
+        NONE => None,
+        r if !dense.is_empty() => Some(dense[key as usize * nr + r as usize]).filter(|&o| o != NO_OUT),
+        r => tables[r as usize].lookup(key),
+    };
     let mut tile_index = vec![NONE; cells];
     for (&(x, y), &ti) in &tile_at {
         tile_index[cell(x, y)] = ti;
@@ -580,6 +686,11 @@ pub(crate) fn build(bs: &Bitstream, opts: &EmuOptions) -> Result<Built, EmuError
     // Whether some route delivers the key of tiles[t].key_rows[i] (first row of each key).
     let mut reached: Vec<Vec<bool>> = tiles.iter().map(|t| vec![false; t.key_rows.len()]).collect();
     let mut at: Vec<(u16, u16)> = Vec::new();
+    // Per tile: its key_rows before this index have keys below the current source's.
+    let mut key_cursor = vec![0usize; tiles.len()];
+    deliver_rows.reserve(tiles.iter().map(|t| t.rowinfo.len()).sum());
+    deliver_node_start.reserve(tiles.iter().map(|t| t.rowinfo.len()).sum());
+    deliver_nodes.reserve(tiles.iter().filter(|t| t.direct_nv).map(|t| t.node_cw.len()).sum());
     for (si, &(key, _, sx, sy, _)) in sources.iter().enumerate() {
         let stamp = si as u32 + 1;
         let ip = &mut inject_id[cell(sx, sy)];
@@ -590,7 +701,7 @@ pub(crate) fn build(bs: &Bitstream, opts: &EmuOptions) -> Result<Built, EmuError
         inject.push(*ip);
         let base = tree.len();
         at.clear();
-        let root_out = router_at[cell(sx, sy)].and_then(|e| e.lookup(key));
+        let root_out = lookup(sx, sy, key);
         if root_out.is_some() {
             tree.push(TreeNode { link: NONE, first_child: 0, n_children: 0, local: false });
             at.push((sx, sy));
@@ -599,7 +710,7 @@ pub(crate) fn build(bs: &Bitstream, opts: &EmuOptions) -> Result<Built, EmuError
         let mut i = 0;
         while base + i < tree.len() {
             let (x, y) = at[i];
-            let Some(out) = router_at[cell(x, y)].and_then(|e| e.lookup(key)) else {
+            let Some(out) = lookup(x, y, key) else {
                 faults.insert(RouteFault {
                     key,
                     at: (x, y),
@@ -649,9 +760,18 @@ pub(crate) fn build(bs: &Bitstream, opts: &EmuOptions) -> Result<Built, EmuError
             node.local = out & dir::LOCAL != 0;
             let ti = tile_index[cell(x, y)];
             if node.local && ti != NONE {
+                // Keys come in increasing order: the tile's cursor has passed
+                // exactly its rows of smaller keys.
                 let kr = &tiles[ti as usize].key_rows;
-                let lo = kr.partition_point(|&(k, _)| k < key);
-                let hi = kr.partition_point(|&(k, _)| k <= key);
+                let cur = &mut key_cursor[ti as usize];
+                while *cur < kr.len() && kr[*cur].0 < key {
+                    *cur += 1;
+                }
+                let lo = *cur;
+                while *cur < kr.len() && kr[*cur].0 == key {
+                    *cur += 1;
+                }
+                let hi = *cur;
                 if hi > lo {
                     let t = &tiles[ti as usize];
                     let nodes =
@@ -676,12 +796,17 @@ pub(crate) fn build(bs: &Bitstream, opts: &EmuOptions) -> Result<Built, EmuError
     }
     for (ti, t) in tiles.iter().enumerate() {
         let mut last = None;
+        // Both key_rows and src_key are sorted: walk them together.
+        let mut j = 0;
         for (i, &(key, _)) in t.key_rows.iter().enumerate() {
             if last == Some(key) {
                 continue;
             }
             last = Some(key);
-            let what = if src_key.binary_search(&key).is_err() {
+            while j < src_key.len() && src_key[j] < key {
+                j += 1;
+            }
+            let what = if src_key.get(j) != Some(&key) {
                 "the tile has rows for this key, which no neuron, input or generator drives"
             } else if !reached[ti][i] {
                 "the tile has rows for this key, but no route delivers it here"
@@ -765,8 +890,9 @@ impl Built {
 mod tests {
     use super::*;
 
-    /// The indexed table finds the same entry as a scan in table order,
-    /// with exact and partial masks mixed and repeated values.
+    /// The indexed table (looked up, or as a table of all keys) finds the
+    /// same entry as a scan in table order, with exact, prefix and other
+    /// masks mixed and repeated values.
     #[test]
     fn indexed_lookup_equals_first_match_scan() {
         let mut h = 5u64;
@@ -788,10 +914,20 @@ mod tests {
                     RouteEntry { value, mask, out: (rnd() % 32) as u8 }
                 })
                 .collect();
-            let t = Table::new(&entries);
-            for key in 0..24 {
+            let mut t = Table::new(&entries);
+            // Increasing keys (as in tracing), then keys in any order (the
+            // cursors must also find entries behind them).
+            let any: Vec<u32> = (0..24).map(|_| (rnd() % 24) as u32).collect();
+            for key in (0..24).chain(any) {
                 let scan = entries.iter().find(|e| key & e.mask == e.value).map(|e| e.out);
                 assert_eq!(t.lookup(key), scan, "key {key} in {entries:?}");
+            }
+            // The table of every key's outputs.
+            let mut best = Vec::new();
+            t.outputs(24, &mut best);
+            for (key, &(_, out)) in best.iter().enumerate() {
+                let scan = entries.iter().find(|e| key as u32 & e.mask == e.value).map_or(NO_OUT, |e| e.out);
+                assert_eq!(out, scan, "key {key} in {entries:?}");
             }
         }
     }

@@ -37,6 +37,17 @@ pub(crate) struct NetStep {
     pub stall: u64,
 }
 
+/// What one step has done with a link so far (together: one cache line).
+#[derive(Clone, Copy, Debug, Default)]
+struct LinkState {
+    stamp: u64,
+    /// The cycle the link is serving, and how many packets it has sent in it.
+    cycle: u64,
+    used: u32,
+    /// Packets it has carried in this step.
+    count: u32,
+}
+
 pub(crate) struct Net {
     pub links: Vec<Link>,
     /// Tree of source s: tree[tree_start[s]..tree_start[s + 1]], root first.
@@ -47,16 +58,15 @@ pub(crate) struct Net {
     pub bandwidth: u32,
     pub inject_per_cycle: u32,
     pub hop_cycles: u64,
-    // Per-link state of the current step (valid when stamp == step + 1).
-    link_stamp: Vec<u64>,
-    link_cycle: Vec<u64>,
-    link_used: Vec<u32>,
-    link_count: Vec<u32>,
+    /// Per-link state of the current step (valid when stamp == step + 1).
+    link: Vec<LinkState>,
     inj_stamp: Vec<u64>,
     inj_count: Vec<u32>,
     /// Tree nodes reached at each cycle of the step, in arrival order.
     buckets: Vec<Vec<u32>>,
-    touched: Vec<u32>,
+    /// Links used in this step: bit l of word l / 64 (so that they are
+    /// listed in order without sorting).
+    touched: Vec<u64>,
     /// (link, packets) of the last step, sorted by link.
     pub load: Vec<(u32, u32)>,
     /// Most packets any link carried in one step, over the emulator's life.
@@ -93,14 +103,11 @@ impl Net {
             bandwidth: u32::from(arch.router.link_bandwidth.max(1)),
             inject_per_cycle: u32::from(arch.router.inject_per_cycle.max(1)),
             hop_cycles: u64::from(arch.timing.hop_cycles.max(1)),
-            link_stamp: vec![0; nl],
-            link_cycle: vec![0; nl],
-            link_used: vec![0; nl],
-            link_count: vec![0; nl],
+            link: vec![LinkState::default(); nl],
             inj_stamp: vec![0; n_inject],
             inj_count: vec![0; n_inject],
             buckets: Vec::new(),
-            touched: Vec::new(),
+            touched: vec![0; nl.div_ceil(64)],
             load: Vec::new(),
             max_load: 0,
             total_load: vec![0; nl],
@@ -116,7 +123,6 @@ impl Net {
     pub fn step(&mut self, step: u64, sources: &[u32]) -> NetStep {
         let stamp = step + 1;
         let mut out = NetStep::default();
-        self.touched.clear();
         let mut pending = 0usize;
         for &s in sources {
             let root = self.tree_start[s as usize];
@@ -148,24 +154,22 @@ impl Net {
                 out.deliveries += u64::from(tn.local);
                 for child in tn.first_child..tn.first_child + tn.n_children {
                     let l = self.tree[child as usize].link as usize;
-                    if self.link_stamp[l] != stamp {
-                        self.link_stamp[l] = stamp;
-                        self.link_cycle[l] = c;
-                        self.link_used[l] = 0;
-                        self.link_count[l] = 0;
-                        self.touched.push(l as u32);
+                    let ls = &mut self.link[l];
+                    if ls.stamp != stamp {
+                        *ls = LinkState { stamp, cycle: c, used: 0, count: 0 };
+                        self.touched[l / 64] |= 1 << (l % 64);
                     }
-                    if self.link_cycle[l] < c {
-                        self.link_cycle[l] = c;
-                        self.link_used[l] = 0;
+                    if ls.cycle < c {
+                        ls.cycle = c;
+                        ls.used = 0;
                     }
-                    if self.link_used[l] >= self.bandwidth {
-                        self.link_cycle[l] += 1;
-                        self.link_used[l] = 0;
+                    if ls.used >= self.bandwidth {
+                        ls.cycle += 1;
+                        ls.used = 0;
                     }
-                    self.link_used[l] += 1;
-                    self.link_count[l] += 1;
-                    let depart = self.link_cycle[l];
+                    ls.used += 1;
+                    ls.count += 1;
+                    let depart = ls.cycle;
                     out.stall += depart - c;
                     out.hops += 1;
                     self.file(depart + self.hop_cycles, child);
@@ -178,13 +182,16 @@ impl Net {
             c += 1;
         }
         out.cycles = last.map_or(0, |c| c + 1);
-        self.touched.sort_unstable();
         self.load.clear();
-        for &l in &self.touched {
-            let n = self.link_count[l as usize];
-            self.load.push((l, n));
-            self.max_load = self.max_load.max(n);
-            self.total_load[l as usize] += u64::from(n);
+        for (w, bits) in self.touched.iter_mut().enumerate() {
+            while *bits != 0 {
+                let l = w * 64 + bits.trailing_zeros() as usize;
+                *bits &= *bits - 1;
+                let n = self.link[l].count;
+                self.load.push((l as u32, n));
+                self.max_load = self.max_load.max(n);
+                self.total_load[l] += u64::from(n);
+            }
         }
         out
     }
