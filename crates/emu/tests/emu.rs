@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{Builder, Kind, lif, memoryless, stdp_profile, volatile_profile};
+use common::{Builder, Kind, busy, busy_stim, memoryless, stdp_profile, volatile_profile};
 use fpnna_bitstream::Bitstream;
 use fpnna_emu::{
     DeviceOptions, EmuError, EmuOptions, EmuState, Emulator, NullObserver, Timescale, VcdObserver, VcdOptions,
@@ -161,54 +161,6 @@ fn congestion_costs_cycles_not_spikes() {
     assert_eq!(b.stats.max_link_packets_per_step, 4);
     // Four packets in one cycle on a link of bandwidth 1: three wait 1, 2, 3 cycles.
     assert_eq!(b.stats.cycles_total - a.stats.cycles_total, 3 + 2);
-}
-
-/// An input and a generator driving 24 LIF neurons over static and
-/// volatile synapses, plus recurrent STDP, on a 2x2 grid.
-fn busy() -> (Bitstream, u32) {
-    let mut b = Builder::new(2, 2);
-    let inp = b.input("in", 4, 0, 0);
-    let g = Generator::Poisson { p: Generator::poisson_p(100.0, 1.0), seed: 3 };
-    let gen_ = b.generator("noise", 8, 1, 1, g);
-    let mut pops = Vec::new();
-    for (i, (x, y)) in [(0, 0), (1, 0), (0, 1), (1, 1)].into_iter().enumerate() {
-        pops.push(b.neurons(&format!("p{i}"), 6, x, y, lif(2 * ONE)));
-    }
-    let mut h = 12345u64;
-    let mut next = || {
-        h = m::hash3(h, 1, 2);
-        h
-    };
-    for &p in &pops {
-        for j in 0..6 {
-            let post = p + j;
-            for s in 0..8 {
-                if next() % 3 == 0 {
-                    b.syn(gen_ + s, post, 1 + (next() % 3) as u8, 10 + (next() % 20) as i32, ONE / 16, Kind::Static);
-                }
-            }
-            for s in 0..4 {
-                if next() % 2 == 0 {
-                    b.syn(inp + s, post, 2, 20, ONE / 16, Kind::Volatile(volatile_profile()));
-                }
-            }
-            for &q in &pops {
-                for k in 0..6 {
-                    let r = next() % 10;
-                    if q + k != post && r < 2 {
-                        b.syn(q + k, post, 1 + (next() % 4) as u8, 8, ONE / 32, Kind::Stdp(stdp_profile()));
-                    } else if q + k != post && r == 2 {
-                        b.syn(q + k, post, 1 + (next() % 5) as u8, -6, ONE / 8, Kind::Static);
-                    }
-                }
-            }
-        }
-    }
-    (b.build(), inp)
-}
-
-fn busy_stim(inp: u32, steps: u64) -> Vec<(u64, u32)> {
-    (0..steps).filter(|t| t % 7 < 3).map(|t| (t, inp + (t % 4) as u32)).collect()
 }
 
 fn noisy(seed: u64) -> EmuOptions {

@@ -236,3 +236,51 @@ impl Builder {
         self.bs
     }
 }
+
+/// An input and a generator driving 24 LIF neurons over static and
+/// volatile synapses, plus recurrent STDP, on a 2x2 grid.
+pub fn busy() -> (Bitstream, u32) {
+    let mut b = Builder::new(2, 2);
+    let inp = b.input("in", 4, 0, 0);
+    let g = Generator::Poisson { p: Generator::poisson_p(100.0, 1.0), seed: 3 };
+    let gen_ = b.generator("noise", 8, 1, 1, g);
+    let mut pops = Vec::new();
+    for (i, (x, y)) in [(0, 0), (1, 0), (0, 1), (1, 1)].into_iter().enumerate() {
+        pops.push(b.neurons(&format!("p{i}"), 6, x, y, lif(2 * ONE)));
+    }
+    let mut h = 12345u64;
+    let mut next = || {
+        h = fpnna_model::hash3(h, 1, 2);
+        h
+    };
+    for &p in &pops {
+        for j in 0..6 {
+            let post = p + j;
+            for s in 0..8 {
+                if next() % 3 == 0 {
+                    b.syn(gen_ + s, post, 1 + (next() % 3) as u8, 10 + (next() % 20) as i32, ONE / 16, Kind::Static);
+                }
+            }
+            for s in 0..4 {
+                if next() % 2 == 0 {
+                    b.syn(inp + s, post, 2, 20, ONE / 16, Kind::Volatile(volatile_profile()));
+                }
+            }
+            for &q in &pops {
+                for k in 0..6 {
+                    let r = next() % 10;
+                    if q + k != post && r < 2 {
+                        b.syn(q + k, post, 1 + (next() % 4) as u8, 8, ONE / 32, Kind::Stdp(stdp_profile()));
+                    } else if q + k != post && r == 2 {
+                        b.syn(q + k, post, 1 + (next() % 5) as u8, -6, ONE / 8, Kind::Static);
+                    }
+                }
+            }
+        }
+    }
+    (b.build(), inp)
+}
+
+pub fn busy_stim(inp: u32, steps: u64) -> Vec<(u64, u32)> {
+    (0..steps).filter(|t| t % 7 < 3).map(|t| (t, inp + (t % 4) as u32)).collect()
+}
