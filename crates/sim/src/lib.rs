@@ -178,7 +178,10 @@ pub fn simulate(net: &Network, steps: u64, stimulus: &[Spike]) -> Result<SimResu
     stim.dedup();
     let mut stim_at = 0usize;
 
-    let ring_len = m::MAX_DELAY as usize + 1;
+    // One slot per step of the longest delay in the network (plus now): the
+    // ring's memory is (max delay + 1) x neurons.
+    let max_delay = projs.iter().flat_map(|(_, p)| p.syn.delay.iter().copied()).max().unwrap_or(1);
+    let ring_len = usize::from(max_delay) + 1;
     let mut ring = vec![vec![0i64; total]; ring_len];
     let mut events: Vec<Vec<(u32, u32)>> = vec![Vec::new(); ring_len];
     let recorded = recorded_pops(net);
