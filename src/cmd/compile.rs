@@ -66,13 +66,11 @@ pub fn run(a: Args) -> Result<(), CliError> {
         let bytes = fpnna_bitstream::encode(&c.bitstream);
         write_atomic(p, &bytes)?;
         let nodes: usize = c.bitstream.tiles.iter().map(|t| t.nodes.len()).sum();
-        println!(
-            "bitstream: {} bytes written to {} ({} programmed nodes, {:.2} bytes per node)",
-            bytes.len(),
-            p.display(),
-            nodes,
-            bytes.len() as f64 / nodes.max(1) as f64
-        );
+        let per_node = match nodes {
+            0 => "no programmed nodes".to_string(),
+            n => format!("{n} programmed nodes, {:.2} bytes per node", bytes.len() as f64 / n as f64),
+        };
+        println!("bitstream: {} bytes written to {} ({per_node})", bytes.len(), p.display());
     }
     Ok(())
 }
