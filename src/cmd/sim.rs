@@ -1,4 +1,4 @@
-//! `fpnna sim FILE.fpn --steps N [--stimulus IN.csv] [--spikes OUT.csv]`
+//! `fpnna sim FILE.fpn --steps N [--stimulus IN.csv] [--spikes OUT.csv] [--arch A | --preset P | --exact]`
 
 use super::{FileArg, load_network};
 use crate::error::CliError;
