@@ -692,10 +692,21 @@ pub(crate) fn build(bs: &Bitstream, opts: &EmuOptions) -> Result<Built, EmuError
     let mut at: Vec<(u16, u16)> = Vec::new();
     // Per tile: its key_rows before this index have keys below the current source's.
     let mut key_cursor = vec![0usize; tiles.len()];
-    deliver_rows.reserve(tiles.iter().map(|t| t.rowinfo.len()).sum());
-    deliver_node_start.reserve(tiles.iter().map(|t| t.rowinfo.len()).sum());
+    // Every (tile, key) with rows is delivered at most once, every row at
+    // most once: these bounds are usually close, and untouched capacity
+    // costs nothing.
+    let all_rows = tiles.iter().map(|t| t.rowinfo.len()).sum();
+    deliver.reserve(tiles.iter().map(|t| t.key_rows.chunk_by(|a, b| a.0 == b.0).count()).sum());
+    deliver_rows.reserve(all_rows);
+    deliver_node_start.reserve(all_rows);
     deliver_nodes.reserve(tiles.iter().filter(|t| t.direct_nv).map(|t| t.node_cw.len()).sum());
     for (si, &(key, _, sx, sy, _)) in sources.iter().enumerate() {
+        if si == 64 {
+            // The trees' total size, extrapolated from the first ones (with
+            // some slack), so that `tree` need not grow by doubling (copies
+            // and fresh pages).
+            tree.reserve(tree.len() / 64 * (sources.len() - 64) / 8 * 9);
+        }
         let stamp = si as u32 + 1;
         let ip = &mut inject_id[cell(sx, sy)];
         if *ip == NONE {
