@@ -1,5 +1,5 @@
 //! The step loop: tile phases (possibly on threads), sources, delivery into
-//! the tiles' arrival queues, the mesh's cycle model, statistics.
+//! the array's arrival ring, the mesh's cycle model, statistics.
 
 use crate::build::{Built, SrcKind};
 use crate::stats::{MinMeanMax, Stats};

@@ -95,11 +95,18 @@ impl EmuState {
 
 impl Built {
     pub fn save_state(&self) -> EmuState {
+        // Each tile's pending rows, by due step, in queue order.
+        let mut pending: Vec<Vec<(u64, u32)>> = vec![Vec::new(); self.tiles.len()];
+        for due in self.now..self.now + RING {
+            for &(ti, r) in &self.arrivals[(due % RING) as usize] {
+                pending[ti as usize].push((due, self.arrival_row(r)));
+            }
+        }
         let tiles = self
             .tiles
             .iter()
-            .enumerate()
-            .map(|(ti, t)| {
+            .zip(pending)
+            .map(|(t, pending)| {
                 let nodes = (0..t.node_w.len())
                     .filter(|&n| t.row_kind[usize::from(t.node_row[n])] != RowKind::NonVolatile)
                     .map(|n| NodeState {
@@ -110,15 +117,6 @@ impl Built {
                         step: t.node_t[n],
                     })
                     .collect();
-                let mut pending = Vec::new();
-                for due in self.now..self.now + RING {
-                    pending.extend(
-                        self.arrivals[(due % RING) as usize]
-                            .iter()
-                            .filter(|a| a.0 as usize == ti)
-                            .map(|&(_, r)| (due, self.arrival_row(r))),
-                    );
-                }
                 TileState {
                     x: t.x,
                     y: t.y,

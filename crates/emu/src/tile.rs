@@ -11,7 +11,7 @@ use crate::stats::TileActivity;
 use fpnna_bitstream::RowKind;
 use fpnna_model::{self as m, NeuronParams, NeuronState, StdpParams, VolatileParams};
 
-/// Slots of the arrival queue (delays are 1..=MAX_DELAY).
+/// Slots of the arrival ring (delays are 1..=MAX_DELAY).
 pub(crate) const RING: u64 = m::MAX_DELAY as u64 + 1;
 
 /// What the tile phases need besides the tile.
@@ -40,7 +40,7 @@ pub(crate) struct Ctx<'a> {
 pub(crate) const LOCAL: u32 = 1 << 31;
 
 /// A row: its index, its nodes (`lo..hi`), kind and delay, all that its
-/// read needs in one place (what the arrival queue holds).
+/// read needs in one place (what a delivery list holds).
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct RowInfo {
     pub row: u32,
