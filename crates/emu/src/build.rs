@@ -59,6 +59,12 @@ pub(crate) struct Built {
     /// its tile reads directly: deliver_nodes[deliver_node_start[i]..deliver_node_start[i + 1]].
     pub deliver_node_start: Vec<u32>,
     pub deliver_nodes: Vec<(u32, i32)>,
+    /// Rows due at each step, by step % RING, in queue order: (tile, index
+    /// into `deliver_rows`, or `LOCAL | row` of the tile).
+    pub arrivals: Vec<Vec<(u32, u32)>>,
+    /// One step's arrivals grouped by tile (see `Ctx`).
+    pub due: Vec<u32>,
+    pub due_start: Vec<u32>,
     pub net: Net,
     pub faults: Vec<RouteFault>,
     pub config: ConfigStats,
@@ -555,8 +561,6 @@ pub(crate) fn build(bs: &Bitstream, opts: &EmuOptions) -> Result<Built, EmuError
             col_stdp,
             col_vol_start,
             col_vol,
-            ring: vec![Vec::new(); RING as usize],
-            ring_w: vec![Vec::new(); RING as usize],
             direct_nv: !dev.noisy_reads(),
             fired: Vec::new(),
             rows_read: 0,
@@ -688,10 +692,21 @@ pub(crate) fn build(bs: &Bitstream, opts: &EmuOptions) -> Result<Built, EmuError
     let mut at: Vec<(u16, u16)> = Vec::new();
     // Per tile: its key_rows before this index have keys below the current source's.
     let mut key_cursor = vec![0usize; tiles.len()];
-    deliver_rows.reserve(tiles.iter().map(|t| t.rowinfo.len()).sum());
-    deliver_node_start.reserve(tiles.iter().map(|t| t.rowinfo.len()).sum());
+    // Every (tile, key) with rows is delivered at most once, every row at
+    // most once: these bounds are usually close, and untouched capacity
+    // costs nothing.
+    let all_rows = tiles.iter().map(|t| t.rowinfo.len()).sum();
+    deliver.reserve(tiles.iter().map(|t| t.key_rows.chunk_by(|a, b| a.0 == b.0).count()).sum());
+    deliver_rows.reserve(all_rows);
+    deliver_node_start.reserve(all_rows);
     deliver_nodes.reserve(tiles.iter().filter(|t| t.direct_nv).map(|t| t.node_cw.len()).sum());
     for (si, &(key, _, sx, sy, _)) in sources.iter().enumerate() {
+        if si == 64 {
+            // The trees' total size, extrapolated from the first ones (with
+            // some slack), so that `tree` need not grow by doubling (copies
+            // and fresh pages).
+            tree.reserve(tree.len() / 64 * (sources.len() - 64) / 8 * 9);
+        }
         let stamp = si as u32 + 1;
         let ip = &mut inject_id[cell(sx, sy)];
         if *ip == NONE {
@@ -824,6 +839,7 @@ pub(crate) fn build(bs: &Bitstream, opts: &EmuOptions) -> Result<Built, EmuError
         fp = m::hash3(fp, t.row_delay.len() as u64, t.node_w.len() as u64);
     }
     let max_update_cycles = tiles.iter().map(|t| t.update_cycles).max().unwrap_or(0);
+    let n_tiles = tiles.len();
     Ok(Built {
         arch: arch.clone(),
         dev,
@@ -841,6 +857,9 @@ pub(crate) fn build(bs: &Bitstream, opts: &EmuOptions) -> Result<Built, EmuError
         deliver_rows,
         deliver_node_start,
         deliver_nodes,
+        arrivals: vec![Vec::new(); RING as usize],
+        due: Vec::new(),
+        due_start: vec![0; n_tiles + 1],
         net,
         faults: faults.into_iter().collect(),
         config: cfg,

@@ -1,9 +1,9 @@
 //! The step loop: tile phases (possibly on threads), sources, delivery into
-//! the tiles' arrival queues, the mesh's cycle model, statistics.
+//! the array's arrival ring, the mesh's cycle model, statistics.
 
 use crate::build::{Built, SrcKind};
 use crate::stats::{MinMeanMax, Stats};
-use crate::tile::{Ctx, RING};
+use crate::tile::{Ctx, LOCAL, RING};
 use crate::{EmuError, Observer, RunResult, StepView};
 use rayon::prelude::*;
 
@@ -46,6 +46,38 @@ impl Built {
         Ok(out)
     }
 
+    /// Groups the rows due at step `t` by tile (keeping their queue order)
+    /// into `due` and `due_start`, and empties their slot.
+    fn group_arrivals(&mut self, t: u64) {
+        let slot = &mut self.arrivals[(t % RING) as usize];
+        let start = &mut self.due_start;
+        start.iter_mut().for_each(|s| *s = 0);
+        for &(ti, _) in slot.iter() {
+            start[ti as usize + 1] += 1;
+        }
+        for i in 1..start.len() {
+            start[i] += start[i - 1];
+        }
+        self.due.clear();
+        self.due.resize(slot.len(), 0);
+        // Fill from the back of each tile's range, walking the slot backwards.
+        for &(ti, r) in slot.iter().rev() {
+            let end = &mut start[ti as usize + 1];
+            *end -= 1;
+            self.due[*end as usize] = r;
+        }
+        // Now start[i + 1] == start of tile i: shift back into place.
+        start.rotate_left(1);
+        let n = start.len();
+        start[n - 1] = slot.len() as u32;
+        slot.clear();
+    }
+
+    /// The row (of its tile) an arrival names.
+    pub(crate) fn arrival_row(&self, r: u32) -> u32 {
+        if r & LOCAL != 0 { r & !LOCAL } else { self.deliver_rows[r as usize].row }
+    }
+
     pub fn run(
         &mut self,
         steps: u64,
@@ -65,9 +97,18 @@ impl Built {
         let barrier = u64::from(self.arch.timing.barrier_cycles);
         let columns: u64 = self.tiles.iter().map(|t| t.col_key.len() as u64).sum();
         let noisy_nv = self.dev.noisy_reads();
+        // Packets each tile received in this step (a small array that stays
+        // in cache, added to the tiles' activity after the deliveries).
+        let mut packets_in = vec![0u32; self.tiles.len()];
         for _ in 0..steps {
             let t = self.now;
+            self.group_arrivals(t);
             let ctx = Ctx {
+                due: &self.due,
+                due_start: &self.due_start,
+                deliver_rows: &self.deliver_rows,
+                deliver_node_start: &self.deliver_node_start,
+                deliver_nodes: &self.deliver_nodes,
                 seed: self.seed,
                 read_noise: self.dev.read_noise,
                 // Time since programming, in timesteps: step t ends at t + 1.
@@ -77,9 +118,9 @@ impl Built {
             };
             if let Some(pool) = pool {
                 let tiles = &mut self.tiles;
-                pool.install(|| tiles.par_iter_mut().for_each(|tile| tile.compute(t, &ctx)));
+                pool.install(|| tiles.par_iter_mut().enumerate().for_each(|(i, tile)| tile.compute(i, t, &ctx)));
             } else {
-                self.tiles.iter_mut().for_each(|tile| tile.compute(t, &ctx));
+                self.tiles.iter_mut().enumerate().for_each(|(i, tile)| tile.compute(i, t, &ctx));
             }
 
             // Tile cycles: row reads then neuron updates, tiles in parallel.
@@ -117,18 +158,17 @@ impl Built {
                 }
                 let (lo, hi) = (self.deliver_start[s as usize] as usize, self.deliver_start[s as usize + 1] as usize);
                 for d in &self.deliver[lo..hi] {
-                    let tile = &mut self.tiles[d.tile as usize];
-                    tile.act.packets_in += 1;
+                    packets_in[d.tile as usize] += 1;
                     st.synaptic_events_sent += u64::from(d.nodes);
-                    for i in d.lo as usize..d.hi as usize {
-                        let row = self.deliver_rows[i];
-                        let slot = ((t + u64::from(row.delay)) % RING) as usize;
-                        tile.ring[slot].push(row);
-                        let (a, b) = (self.deliver_node_start[i] as usize, self.deliver_node_start[i + 1] as usize);
-                        if a < b {
-                            tile.ring_w[slot].extend(self.deliver_nodes[a..b].iter().copied());
-                        }
+                    for i in d.lo..d.hi {
+                        let slot = ((t + u64::from(self.deliver_rows[i as usize].delay)) % RING) as usize;
+                        self.arrivals[slot].push((d.tile, i));
                     }
+                }
+            }
+            if !srcs.is_empty() {
+                for (tile, p) in self.tiles.iter_mut().zip(&mut packets_in) {
+                    tile.act.packets_in += u64::from(std::mem::take(p));
                 }
             }
             st.spikes += srcs.len() as u64;

@@ -4,7 +4,7 @@
 
 use crate::EmuError;
 use crate::build::Built;
-use crate::tile::RING;
+use crate::tile::{LOCAL, RING};
 use fpnna_bitstream::RowKind;
 use fpnna_model::NeuronState;
 use serde::{Deserialize, Serialize};
@@ -95,10 +95,18 @@ impl EmuState {
 
 impl Built {
     pub fn save_state(&self) -> EmuState {
+        // Each tile's pending rows, by due step, in queue order.
+        let mut pending: Vec<Vec<(u64, u32)>> = vec![Vec::new(); self.tiles.len()];
+        for due in self.now..self.now + RING {
+            for &(ti, r) in &self.arrivals[(due % RING) as usize] {
+                pending[ti as usize].push((due, self.arrival_row(r)));
+            }
+        }
         let tiles = self
             .tiles
             .iter()
-            .map(|t| {
+            .zip(pending)
+            .map(|(t, pending)| {
                 let nodes = (0..t.node_w.len())
                     .filter(|&n| t.row_kind[usize::from(t.node_row[n])] != RowKind::NonVolatile)
                     .map(|n| NodeState {
@@ -109,10 +117,6 @@ impl Built {
                         step: t.node_t[n],
                     })
                     .collect();
-                let mut pending = Vec::new();
-                for due in self.now..self.now + RING {
-                    pending.extend(t.ring[(due % RING) as usize].iter().map(|r| (due, r.row)));
-                }
                 TileState {
                     x: t.x,
                     y: t.y,
@@ -234,7 +238,8 @@ impl Built {
         if s.fingerprint != self.fingerprint {
             return bad("the state was saved from a differently structured bitstream (fingerprint differs)".into());
         }
-        for (ts, t) in s.tiles.iter().zip(&mut self.tiles) {
+        self.arrivals.iter_mut().for_each(|a| a.clear());
+        for (ti, (ts, t)) in s.tiles.iter().zip(&mut self.tiles).enumerate() {
             t.state.clone_from(&ts.neurons);
             t.quiet_valid = false;
             t.input.iter_mut().for_each(|i| *i = 0);
@@ -248,8 +253,6 @@ impl Built {
             }
             t.post.clone_from(&ts.post_traces);
             t.post_t.clone_from(&ts.post_steps);
-            t.ring.iter_mut().for_each(|r| r.clear());
-            t.ring_w.iter_mut().for_each(|r| r.clear());
             // A row listed twice for one step, or due later than a spike sent
             // before the state's step could make it (so that a new spike may
             // queue it again for the same step), breaks the bound of `narrow`.
@@ -261,12 +264,7 @@ impl Built {
                 t.narrow = false;
             }
             for &(due, row) in &ts.pending {
-                let (slot, info) = ((due % RING) as usize, t.rowinfo[row as usize]);
-                t.ring[slot].push(info);
-                if t.direct_nv && info.kind == RowKind::NonVolatile {
-                    let nodes = &t.node_cw[info.lo as usize..info.hi as usize];
-                    t.ring_w[slot].extend_from_slice(nodes);
-                }
+                self.arrivals[(due % RING) as usize].push((ti as u32, LOCAL | row));
             }
         }
         self.now = s.step;

@@ -11,12 +11,21 @@ use crate::stats::TileActivity;
 use fpnna_bitstream::RowKind;
 use fpnna_model::{self as m, NeuronParams, NeuronState, StdpParams, VolatileParams};
 
-/// Slots of the arrival queue (delays are 1..=MAX_DELAY).
+/// Slots of the arrival ring (delays are 1..=MAX_DELAY).
 pub(crate) const RING: u64 = m::MAX_DELAY as u64 + 1;
 
 /// What the tile phases need besides the tile.
-pub(crate) struct Ctx {
+pub(crate) struct Ctx<'a> {
     pub seed: u64,
+    /// This step's arrivals of every tile, grouped by tile (in queue order
+    /// within a tile): tile i's are `due[due_start[i]..due_start[i + 1]]`,
+    /// each an index into `deliver_rows`, or `LOCAL | row` for a row of the
+    /// tile itself (queued by a loaded state).
+    pub due: &'a [u32],
+    pub due_start: &'a [u32],
+    pub deliver_rows: &'a [RowInfo],
+    pub deliver_node_start: &'a [u32],
+    pub deliver_nodes: &'a [(u32, i32)],
     /// Read noise, fraction of the weight (0: none).
     pub read_noise: f64,
     /// Drift factor of non-volatile weights at this step (1: none).
@@ -27,8 +36,11 @@ pub(crate) struct Ctx {
     pub c2c: f64,
 }
 
+/// Marks an arrival that names a row of the tile rather than a delivered row.
+pub(crate) const LOCAL: u32 = 1 << 31;
+
 /// A row: its index, its nodes (`lo..hi`), kind and delay, all that its
-/// read needs in one place (what the arrival queue holds).
+/// read needs in one place (what a delivery list holds).
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct RowInfo {
     pub row: u32,
@@ -96,15 +108,9 @@ pub(crate) struct Tile {
     /// Volatile nodes of each column (CSR), for waveforms.
     pub col_vol_start: Vec<u32>,
     pub col_vol: Vec<u32>,
-    /// Rows due at each step, by step % RING.
-    pub ring: Vec<Vec<RowInfo>>,
-    /// With `direct_nv`: the (column, weight) pairs of the non-volatile rows
-    /// due at each step, copied in when the spike is sent (from its
-    /// source's list, where they lie side by side), so that the row read
-    /// streams through them instead of fetching each row's nodes.
-    pub ring_w: Vec<Vec<(u32, i32)>>,
-    /// Non-volatile reads are exact (no read noise or drift): their
-    /// (column, weight) pairs travel in `ring_w`.
+    /// Non-volatile reads are exact (no read noise or drift): the row read
+    /// streams through the row's (column, weight) pairs in its source's
+    /// delivery list (`Built::deliver_nodes`).
     pub direct_nv: bool,
     // Outputs of the last step.
     pub fired: Vec<u16>,
@@ -234,18 +240,25 @@ impl Tile {
 
     /// Phases (a) to (e) of step `t`: rows due now are read (arrivals),
     /// every neuron updates, fired neurons potentiate their STDP inputs.
-    pub fn compute(&mut self, t: u64, ctx: &Ctx) {
-        let slot = (t % RING) as usize;
-        let due = std::mem::take(&mut self.ring[slot]);
+    pub fn compute(&mut self, ti: usize, t: u64, ctx: &Ctx) {
+        let due = &ctx.due[ctx.due_start[ti] as usize..ctx.due_start[ti + 1] as usize];
         self.rows_read = due.len() as u64;
         self.syn = 0;
         self.writes = 0;
-        for &RowInfo { lo, hi, kind, .. } in &due {
+        for &e in due {
+            let RowInfo { lo, hi, kind, .. } =
+                if e & LOCAL != 0 { self.rowinfo[(e & !LOCAL) as usize] } else { ctx.deliver_rows[e as usize] };
             let (lo, hi) = (lo as usize, hi as usize);
             self.syn += (hi - lo) as u64;
             match kind {
-                // Their nodes are in ring_w.
-                RowKind::NonVolatile if self.direct_nv => {}
+                RowKind::NonVolatile if self.direct_nv => {
+                    if e & LOCAL != 0 {
+                        add_row(&mut self.input, &self.node_cw[lo..hi]);
+                    } else {
+                        let (a, b) = (ctx.deliver_node_start[e as usize], ctx.deliver_node_start[e as usize + 1]);
+                        add_row(&mut self.input, &ctx.deliver_nodes[a as usize..b as usize]);
+                    }
+                }
                 RowKind::NonVolatile if !ctx.noisy_nv => {
                     add_row(&mut self.input, &self.node_cw[lo..hi]);
                 }
@@ -291,13 +304,6 @@ impl Tile {
                     }
                 }
             }
-        }
-        let mut due = due;
-        due.clear();
-        self.ring[slot] = due;
-        if self.direct_nv {
-            add_row(&mut self.input, &self.ring_w[slot]);
-            self.ring_w[slot].clear();
         }
 
         // (c) + (d): every neuron updates with the step's summed input.
