@@ -102,6 +102,24 @@ pub struct EmuOptions {
     pub devices: DeviceOptions,
 }
 
+impl DeviceOptions {
+    /// Every non-ideality explicitly off (a base for turning one on).
+    pub fn all_off() -> Self {
+        DeviceOptions {
+            program_error: Some(0.0),
+            write_verify_max: Some(0),
+            read_noise: Some(0.0),
+            drift_nu: Some(0.0),
+            stuck_at_min: Some(0.0),
+            stuck_at_max: Some(0.0),
+            forming_yield: Some(1.0),
+            c2c_noise: Some(0.0),
+            d2d_tau_spread: Some(0.0),
+            d2d_g0_spread: Some(0.0),
+        }
+    }
+}
+
 impl Default for EmuOptions {
     fn default() -> Self {
         EmuOptions { ideal: false, seed: 1, threads: 1, devices: DeviceOptions::default() }

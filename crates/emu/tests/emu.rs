@@ -503,18 +503,7 @@ fn each_non_ideality_alone_changes_the_run_repeatably() {
     let (bs, inp) = busy();
     let stim = busy_stim(inp, 200);
     let ideal = run(&bs, EmuOptions::ideal(), 200, &stim).spikes;
-    let off = DeviceOptions {
-        program_error: Some(0.0),
-        read_noise: Some(0.0),
-        drift_nu: Some(0.0),
-        stuck_at_min: Some(0.0),
-        stuck_at_max: Some(0.0),
-        forming_yield: Some(1.0),
-        c2c_noise: Some(0.0),
-        d2d_tau_spread: Some(0.0),
-        d2d_g0_spread: Some(0.0),
-        write_verify_max: Some(0),
-    };
+    let off = DeviceOptions::all_off();
     let only: [(&str, DeviceOptions); 8] = [
         ("program_error", DeviceOptions { program_error: Some(0.05), ..off.clone() }),
         ("read_noise", DeviceOptions { read_noise: Some(0.1), ..off.clone() }),

@@ -167,18 +167,7 @@ fn read_noise_only(seed: u64) -> EmuOptions {
         ideal: false,
         seed,
         threads: 1,
-        devices: DeviceOptions {
-            program_error: Some(0.0),
-            read_noise: Some(0.08),
-            drift_nu: Some(0.0),
-            stuck_at_min: Some(0.0),
-            stuck_at_max: Some(0.0),
-            forming_yield: Some(1.0),
-            c2c_noise: Some(0.0),
-            d2d_tau_spread: Some(0.0),
-            d2d_g0_spread: Some(0.0),
-            write_verify_max: Some(0),
-        },
+        devices: DeviceOptions { read_noise: Some(0.08), ..DeviceOptions::all_off() },
     }
 }
 
