@@ -276,21 +276,28 @@ impl BBox {
         i64::from(self.hi[0] - self.lo[0]) + i64::from(self.hi[1] - self.lo[1])
     }
 
+    /// Adds a pin at coordinate `v` on axis `ax`, keeping the counts of
+    /// pins on each edge.
+    #[inline]
+    fn add(&mut self, ax: usize, v: u16) {
+        if v < self.lo[ax] {
+            self.lo[ax] = v;
+            self.nlo[ax] = 1;
+        } else if v == self.lo[ax] {
+            self.nlo[ax] += 1;
+        }
+        if v > self.hi[ax] {
+            self.hi[ax] = v;
+            self.nhi[ax] = 1;
+        } else if v == self.hi[ax] {
+            self.nhi[ax] += 1;
+        }
+    }
+
     /// Moves one pin from `old` to `new`; None when a recount is needed.
     fn moved(mut self, old: (u16, u16), new: (u16, u16)) -> Option<BBox> {
         for (ax, (o, n)) in [(old.0, new.0), (old.1, new.1)].into_iter().enumerate() {
-            if n < self.lo[ax] {
-                self.lo[ax] = n;
-                self.nlo[ax] = 1;
-            } else if n == self.lo[ax] {
-                self.nlo[ax] += 1;
-            }
-            if n > self.hi[ax] {
-                self.hi[ax] = n;
-                self.nhi[ax] = 1;
-            } else if n == self.hi[ax] {
-                self.nhi[ax] += 1;
-            }
+            self.add(ax, n);
             if o == self.lo[ax] {
                 if self.nlo[ax] == 1 {
                     return None;
@@ -445,18 +452,7 @@ impl<'a> Annealer<'a> {
             }
             let p = self.pos[c as usize];
             for (ax, v) in [p.0, p.1].into_iter().enumerate() {
-                if v < b.lo[ax] {
-                    b.lo[ax] = v;
-                    b.nlo[ax] = 1;
-                } else if v == b.lo[ax] {
-                    b.nlo[ax] += 1;
-                }
-                if v > b.hi[ax] {
-                    b.hi[ax] = v;
-                    b.nhi[ax] = 1;
-                } else if v == b.hi[ax] {
-                    b.nhi[ax] += 1;
-                }
+                b.add(ax, v);
             }
         }
         b
