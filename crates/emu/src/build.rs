@@ -2,6 +2,7 @@
 //! its place), node programming with the device non-idealities, and the
 //! tracing of every source's multicast tree through the routing tables.
 
+use crate::bank::Bank;
 use crate::net::{Link, NONE, Net, TreeNode};
 use crate::noise;
 use crate::stats::{ConfigStats, TileActivity};
@@ -51,6 +52,8 @@ pub(crate) struct Built {
     /// (source, channel, generator) of every generator channel.
     pub gens: Vec<(u32, u32, Generator)>,
     pub tiles: Vec<Tile>,
+    /// Every tile's neuron columns.
+    pub bank: Bank,
     /// Deliveries of source s: deliver[deliver_start[s]..deliver_start[s + 1]].
     pub deliver_start: Vec<u32>,
     pub deliver: Vec<Delivery>,
@@ -290,6 +293,7 @@ pub(crate) fn build(bs: &Bitstream, opts: &EmuOptions) -> Result<Built, EmuError
         ..ConfigStats::default()
     };
     let mut node_base = 0u64;
+    let mut bank = Bank::default();
     let mut config_cycles = 0u64;
     for tc in &bs.tiles {
         let tplace = format!("tile ({}, {})", tc.x, tc.y);
@@ -519,28 +523,14 @@ pub(crate) fn build(bs: &Bitstream, opts: &EmuOptions) -> Result<Built, EmuError
                 delay: tc.rows[r].delay,
             })
             .collect();
-        let uniform = col_params.first().copied().filter(|p| col_params.iter().all(|q| q == p));
-        let narrow = !dev.noisy_reads() && tc.rows.iter().all(|r| r.kind == RowKind::NonVolatile) && {
-            let mut sum = vec![0i64; ncol];
-            for (&c, &w) in node_col.iter().zip(&node_w) {
-                sum[usize::from(c)] += i64::from(w).abs();
-            }
-            sum.iter().all(|&s| s <= i64::from(i32::MAX))
-        };
+        let col_lo = bank.v.len() as u32;
+        bank.push_tile(&col_params, tc.columns.iter().map(|c| NeuronState::with_v(c.v_init)));
         tiles.push(Tile {
             x: tc.x,
             y: tc.y,
             node_base,
             col_key: tc.columns.iter().map(|c| c.key).collect(),
-            col_source: vec![0; ncol],
-            col_params,
-            state: tc.columns.iter().map(|c| NeuronState::with_v(c.v_init)).collect(),
-            input: vec![0; ncol],
-            narrow,
-            uniform,
-            quiet: vec![false; ncol],
-            n_quiet: 0,
-            quiet_valid: false,
+            col_lo,
             row_delay: tc.rows.iter().map(|r| r.delay).collect(),
             row_kind: tc.rows.iter().map(|r| r.kind).collect(),
             rowinfo,
@@ -562,7 +552,7 @@ pub(crate) fn build(bs: &Bitstream, opts: &EmuOptions) -> Result<Built, EmuError
             col_vol_start,
             col_vol,
             direct_nv: !dev.noisy_reads(),
-            fired: Vec::new(),
+            carry: Vec::new(),
             rows_read: 0,
             syn: 0,
             writes: 0,
@@ -634,7 +624,7 @@ pub(crate) fn build(bs: &Bitstream, opts: &EmuOptions) -> Result<Built, EmuError
     let mut gens = Vec::new();
     for (s, src) in sources.iter().enumerate() {
         if let SrcKind::Column { tile, col } = src.1 {
-            tiles[tile as usize].col_source[usize::from(col)] = s as u32;
+            bank.col_source[(tiles[tile as usize].col_lo + u32::from(col)) as usize] = s as u32;
         }
         if let Some((ch, g)) = src.4 {
             gens.push((s as u32, ch, g));
@@ -852,6 +842,7 @@ pub(crate) fn build(bs: &Bitstream, opts: &EmuOptions) -> Result<Built, EmuError
         recorded,
         gens,
         tiles,
+        bank,
         deliver_start,
         deliver,
         deliver_rows,
@@ -894,7 +885,7 @@ impl Built {
 
     pub fn neuron_state(&self, key: u32) -> Option<NeuronState> {
         let (t, c) = self.locate(key)?;
-        Some(self.tiles[t].state[c])
+        Some(self.bank.state(self.tiles[t].col_lo as usize + c))
     }
 
     pub fn volatile_conductance_ns(&self, key: u32, step: u64) -> Option<f64> {

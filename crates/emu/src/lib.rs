@@ -11,6 +11,7 @@
 //! read, the nodes touched, the packets routed and the programmed neurons,
 //! never to the size of the array.
 
+mod bank;
 mod build;
 mod net;
 mod noise;

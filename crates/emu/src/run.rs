@@ -100,6 +100,7 @@ impl Built {
         // Packets each tile received in this step (a small array that stays
         // in cache, added to the tiles' activity after the deliveries).
         let mut packets_in = vec![0u32; self.tiles.len()];
+        let mut fired = Vec::new();
         for _ in 0..steps {
             let t = self.now;
             self.group_arrivals(t);
@@ -116,26 +117,55 @@ impl Built {
                 noisy_nv,
                 c2c: self.dev.c2c_noise,
             };
+            // (a) + (b): the tiles with rows due read them into their
+            // columns' inputs.
+            let due_start = &self.due_start;
+            let has_rows = |ti: usize| due_start[ti] < due_start[ti + 1];
             if let Some(pool) = pool {
-                let tiles = &mut self.tiles;
-                pool.install(|| tiles.par_iter_mut().enumerate().for_each(|(i, tile)| tile.compute(i, t, &ctx)));
+                let mut work = Vec::new();
+                let mut input = &mut self.bank.input[..];
+                for (ti, tile) in self.tiles.iter_mut().enumerate() {
+                    let (mine, rest) = input.split_at_mut(tile.col_key.len());
+                    input = rest;
+                    if has_rows(ti) {
+                        work.push((ti, tile, mine));
+                    }
+                }
+                pool.install(|| work.into_par_iter().for_each(|(ti, tile, input)| tile.read_rows(ti, t, &ctx, input)));
             } else {
-                self.tiles.iter_mut().enumerate().for_each(|(i, tile)| tile.compute(i, t, &ctx));
+                for (ti, tile) in self.tiles.iter_mut().enumerate() {
+                    if has_rows(ti) {
+                        let cols = self.bank.cols(ti);
+                        tile.read_rows(ti, t, &ctx, &mut self.bank.input[cols]);
+                    }
+                }
             }
 
-            // Tile cycles: row reads then neuron updates, tiles in parallel.
+            // Tile cycles: row reads then neuron updates, tiles in parallel
+            // (the update cycles of every tile are added at the end).
             let mut tile_cycles = self.max_update_cycles;
-            srcs.clear();
-            for tile in &mut self.tiles {
-                let busy = tile.rows_read.div_ceil(rows_per_cycle) + tile.update_cycles;
-                tile.act.busy_cycles += busy;
-                tile_cycles = tile_cycles.max(busy);
-                st.row_reads += tile.rows_read;
-                st.synaptic_events += tile.syn;
-                st.node_writes += tile.writes;
-                st.neuron_spikes += tile.fired.len() as u64;
-                srcs.extend(tile.fired.iter().map(|&c| tile.col_source[usize::from(c)]));
+            for (ti, tile) in self.tiles.iter_mut().enumerate() {
+                if has_rows(ti) {
+                    let busy = tile.rows_read.div_ceil(rows_per_cycle) + tile.update_cycles;
+                    tile.act.busy_cycles += busy - tile.update_cycles;
+                    tile_cycles = tile_cycles.max(busy);
+                    st.row_reads += tile.rows_read;
+                    st.synaptic_events += tile.syn;
+                    st.node_writes += tile.writes;
+                }
             }
+
+            // (c) + (d): every neuron; (e): the fired ones' STDP inputs.
+            fired.clear();
+            self.bank.update(&mut fired, pool);
+            srcs.clear();
+            for &c in &fired {
+                let ti = self.bank.col_tile[c as usize] as usize;
+                let tile = &mut self.tiles[ti];
+                st.node_writes += tile.fired(c as usize - tile.col_lo as usize, t);
+                srcs.push(self.bank.col_source[c as usize]);
+            }
+            st.neuron_spikes += fired.len() as u64;
             st.neuron_updates += columns;
 
             // (f) sources of this step.
@@ -202,6 +232,9 @@ impl Built {
         };
         st.time_us = st.cycles_total as f64 / self.arch.timing.clock_mhz;
         st.max_link_packets_per_step = self.net.max_load;
+        for tile in &mut self.tiles {
+            tile.act.busy_cycles += steps * tile.update_cycles;
+        }
         st.config_cycles = self.config.config_cycles;
         st.config_energy_pj = self.config.config_energy_pj;
         st.config = self.config.clone();

@@ -106,7 +106,8 @@ impl Built {
             .tiles
             .iter()
             .zip(pending)
-            .map(|(t, pending)| {
+            .enumerate()
+            .map(|(ti, (t, pending))| {
                 let nodes = (0..t.node_w.len())
                     .filter(|&n| t.row_kind[usize::from(t.node_row[n])] != RowKind::NonVolatile)
                     .map(|n| NodeState {
@@ -120,7 +121,7 @@ impl Built {
                 TileState {
                     x: t.x,
                     y: t.y,
-                    neurons: t.state.clone(),
+                    neurons: self.bank.cols(ti).map(|c| self.bank.state(c)).collect(),
                     nodes,
                     post_traces: t.post.clone(),
                     post_steps: t.post_t.clone(),
@@ -161,17 +162,14 @@ impl Built {
             return bad(format!("the state has {} tiles, the bitstream programs {}", s.tiles.len(), self.tiles.len()));
         }
         // Check everything before changing anything.
-        for (ts, t) in s.tiles.iter().zip(&self.tiles) {
+        for (ti, (ts, t)) in s.tiles.iter().zip(&self.tiles).enumerate() {
+            let ncol = self.bank.cols(ti).len();
             let place = format!("tile ({}, {})", t.x, t.y);
             if (ts.x, ts.y) != (t.x, t.y) {
                 return bad(format!("the state's tile ({}, {}) stands where the bitstream has {place}", ts.x, ts.y));
             }
-            if ts.neurons.len() != t.state.len() {
-                return bad(format!(
-                    "{place}: {} neurons in the state, {} in the bitstream",
-                    ts.neurons.len(),
-                    t.state.len()
-                ));
+            if ts.neurons.len() != ncol {
+                return bad(format!("{place}: {} neurons in the state, {ncol} in the bitstream", ts.neurons.len()));
             }
             let plastic: Vec<usize> = (0..t.node_w.len())
                 .filter(|&n| t.row_kind[usize::from(t.node_row[n])] != RowKind::NonVolatile)
@@ -240,9 +238,10 @@ impl Built {
         }
         self.arrivals.iter_mut().for_each(|a| a.clear());
         for (ti, (ts, t)) in s.tiles.iter().zip(&mut self.tiles).enumerate() {
-            t.state.clone_from(&ts.neurons);
-            t.quiet_valid = false;
-            t.input.iter_mut().for_each(|i| *i = 0);
+            for (c, &n) in self.bank.cols(ti).zip(&ts.neurons) {
+                self.bank.set_state(c, n);
+                self.bank.input[c] = 0;
+            }
             let plastic: Vec<usize> = (0..t.node_w.len())
                 .filter(|&n| t.row_kind[usize::from(t.node_row[n])] != RowKind::NonVolatile)
                 .collect();
@@ -253,16 +252,6 @@ impl Built {
             }
             t.post.clone_from(&ts.post_traces);
             t.post_t.clone_from(&ts.post_steps);
-            // A row listed twice for one step, or due later than a spike sent
-            // before the state's step could make it (so that a new spike may
-            // queue it again for the same step), breaks the bound of `narrow`.
-            let mut pending = ts.pending.clone();
-            pending.sort_unstable();
-            if pending.windows(2).any(|w| w[0] == w[1])
-                || pending.iter().any(|&(due, row)| due >= s.step + u64::from(t.row_delay[row as usize]))
-            {
-                t.narrow = false;
-            }
             for &(due, row) in &ts.pending {
                 self.arrivals[(due % RING) as usize].push((ti as u32, LOCAL | row));
             }

@@ -1,5 +1,6 @@
-//! One tile: its neuron columns, its rows and nodes (structure of arrays),
-//! and the per-step work of phases (a) to (e) of the step semantics.
+//! One tile: its rows and nodes (structure of arrays), and the per-step work
+//! of phases (a), (b) and (e) of the step semantics. The neuron columns'
+//! state, and phases (c) and (d), are in `Bank`, for all tiles together.
 //!
 //! Volatile nodes and STDP traces are relaxed lazily: a node remembers the
 //! step up to which its state is current and applies the per-step function
@@ -9,7 +10,7 @@
 use crate::noise;
 use crate::stats::TileActivity;
 use fpnna_bitstream::RowKind;
-use fpnna_model::{self as m, NeuronParams, NeuronState, StdpParams, VolatileParams};
+use fpnna_model::{self as m, StdpParams, VolatileParams};
 
 /// Slots of the arrival ring (delays are 1..=MAX_DELAY).
 pub(crate) const RING: u64 = m::MAX_DELAY as u64 + 1;
@@ -55,25 +56,9 @@ pub(crate) struct Tile {
     pub y: u16,
     /// Global id of node 0 (for counter-based noise).
     pub node_base: u64,
-    // Columns.
+    // Columns (their neuron state is in `Bank`, from column `col_lo` on).
     pub col_key: Vec<u32>,
-    pub col_source: Vec<u32>,
-    pub col_params: Vec<NeuronParams>,
-    pub state: Vec<NeuronState>,
-    pub input: Vec<i64>,
-    /// A step's summed input to any column fits in `i32`: the tile has only
-    /// non-volatile rows, read without noise, each column's weights add up
-    /// to at most `i32::MAX` in magnitude, and each row arrives at most once
-    /// per step (always so, unless a loaded state listed a row twice).
-    pub narrow: bool,
-    /// The parameters of every column, when they are all the same.
-    pub uniform: Option<NeuronParams>,
-    /// Column c's state is a fixed point of a step without input (valid
-    /// when `quiet_valid`).
-    pub quiet: Vec<bool>,
-    /// Number of quiet columns.
-    pub n_quiet: usize,
-    pub quiet_valid: bool,
+    pub col_lo: u32,
     // Rows.
     pub row_delay: Vec<u8>,
     pub row_kind: Vec<RowKind>,
@@ -112,8 +97,9 @@ pub(crate) struct Tile {
     /// streams through the row's (column, weight) pairs in its source's
     /// delivery list (`Built::deliver_nodes`).
     pub direct_nv: bool,
-    // Outputs of the last step.
-    pub fired: Vec<u16>,
+    /// Wraps of the input sums during a step's row reads (see `add_in`).
+    pub carry: Vec<(u32, i64)>,
+    // Outputs of the last step's row reads.
     pub rows_read: u64,
     pub syn: u64,
     pub writes: u64,
@@ -138,74 +124,38 @@ fn catch_up(mut x: i32, from: u64, to: u64, f: impl Fn(i32) -> i32) -> i32 {
     x
 }
 
+/// Adds `w` into `input[c]` modulo 2^32, noting a wrap (+1: past
+/// `i32::MAX`, -1: past `i32::MIN`) in `carry`: the exact sum is the
+/// wrapped one plus 2^32 times the column's carries.
+#[inline(always)]
+fn add_in(input: &mut [i32], carry: &mut Vec<(u32, i64)>, c: usize, w: i32) {
+    let (s, wrapped) = input[c].overflowing_add(w);
+    input[c] = s;
+    if wrapped {
+        carry.push((c as u32, if w < 0 { -1 } else { 1 }));
+    }
+}
+
 /// Adds a non-volatile row's weights into its columns' inputs.
 #[inline(always)]
-fn add_row(input: &mut [i64], nodes: &[(u32, i32)]) {
+fn add_row(input: &mut [i32], carry: &mut Vec<(u32, i64)>, nodes: &[(u32, i32)]) {
     for &(c, w) in nodes {
-        input[c as usize] += i64::from(w);
+        add_in(input, carry, c as usize, w);
     }
 }
 
-/// `neuron_step` of every column with its summed input (which is reset to
-/// 0); fired columns are appended to `fired`. `NARROW`: every sum is known
-/// to lie within `i32`, where `saturate` is the identity.
-#[inline(always)]
-fn update_straight<'a, const NARROW: bool>(
-    state: &mut [NeuronState],
-    input: &mut [i64],
-    fired: &mut Vec<u16>,
-    params: impl Fn(usize) -> &'a NeuronParams,
-) {
-    let n = state.len().min(input.len());
-    let (state, input) = (&mut state[..n], &mut input[..n]);
-    for c in 0..n {
-        let inp = std::mem::take(&mut input[c]);
-        let inp = if NARROW { inp as i32 } else { m::saturate(inp) };
-        if m::neuron_step(params(c), &mut state[c], inp) {
-            fired.push(c as u16);
-        }
+/// Replaces the input of every column that wrapped by its exact sum,
+/// saturated into `i32` (what `neuron_step` takes), whatever the order of
+/// the additions.
+fn settle(input: &mut [i32], carry: &mut Vec<(u32, i64)>) {
+    carry.sort_unstable_by_key(|&(c, _)| c);
+    for g in carry.chunk_by(|a, b| a.0 == b.0) {
+        let c = g[0].0 as usize;
+        let turns: i64 = g.iter().map(|&(_, d)| d).sum();
+        input[c] = m::saturate(i64::from(input[c]) + (turns << 32));
     }
+    carry.clear();
 }
-
-/// The same, recording in `quiet` which columns are fixed points of a
-/// step without input (their state did not change under zero input: it
-/// will not change while no input arrives). With `SKIP`, `quiet` is valid
-/// on entry and such columns without input are skipped. Returns the number
-/// of quiet columns.
-#[inline(always)]
-fn update_tracking<'a, const SKIP: bool>(
-    state: &mut [NeuronState],
-    input: &mut [i64],
-    quiet: &mut [bool],
-    fired: &mut Vec<u16>,
-    params: impl Fn(usize) -> &'a NeuronParams,
-) -> usize {
-    let n = state.len().min(input.len()).min(quiet.len());
-    let (state, input, quiet) = (&mut state[..n], &mut input[..n], &mut quiet[..n]);
-    let mut n_quiet = 0;
-    for c in 0..n {
-        let inp = input[c];
-        if SKIP && inp == 0 && quiet[c] {
-            n_quiet += 1;
-            continue;
-        }
-        input[c] = 0;
-        let s = &mut state[c];
-        let before = *s;
-        let f = m::neuron_step(params(c), s, m::saturate(inp));
-        if f {
-            fired.push(c as u16);
-        }
-        let q = !f && inp == 0 && *s == before;
-        quiet[c] = q;
-        n_quiet += usize::from(q);
-    }
-    n_quiet
-}
-
-/// Steps between two recordings of the quiet columns of a tile that is
-/// updated with the straight loop.
-const QUIET_SURVEY: u64 = 32;
 
 impl Tile {
     #[inline]
@@ -238,9 +188,11 @@ impl Tile {
         v
     }
 
-    /// Phases (a) to (e) of step `t`: rows due now are read (arrivals),
-    /// every neuron updates, fired neurons potentiate their STDP inputs.
-    pub fn compute(&mut self, ti: usize, t: u64, ctx: &Ctx) {
+    /// Phases (a) and (b) of step `t`: the rows due now are read (their
+    /// arrivals), adding into the columns' `input` (this tile's part of
+    /// `Bank::input`).
+    pub fn read_rows(&mut self, ti: usize, t: u64, ctx: &Ctx, input: &mut [i32]) {
+        let mut carry = std::mem::take(&mut self.carry);
         let due = &ctx.due[ctx.due_start[ti] as usize..ctx.due_start[ti + 1] as usize];
         self.rows_read = due.len() as u64;
         self.syn = 0;
@@ -253,19 +205,19 @@ impl Tile {
             match kind {
                 RowKind::NonVolatile if self.direct_nv => {
                     if e & LOCAL != 0 {
-                        add_row(&mut self.input, &self.node_cw[lo..hi]);
+                        add_row(input, &mut carry, &self.node_cw[lo..hi]);
                     } else {
                         let (a, b) = (ctx.deliver_node_start[e as usize], ctx.deliver_node_start[e as usize + 1]);
-                        add_row(&mut self.input, &ctx.deliver_nodes[a as usize..b as usize]);
+                        add_row(input, &mut carry, &ctx.deliver_nodes[a as usize..b as usize]);
                     }
                 }
                 RowKind::NonVolatile if !ctx.noisy_nv => {
-                    add_row(&mut self.input, &self.node_cw[lo..hi]);
+                    add_row(input, &mut carry, &self.node_cw[lo..hi]);
                 }
                 RowKind::NonVolatile => {
                     for n in lo..hi {
                         let w = self.noisy(ctx, n, t, self.node_w[n], ctx.drift);
-                        self.input[self.node_col[n] as usize] += i64::from(w);
+                        add_in(input, &mut carry, self.node_col[n] as usize, w);
                     }
                 }
                 RowKind::Volatile(_) => {
@@ -276,7 +228,7 @@ impl Tile {
                         if ctx.read_noise > 0.0 {
                             e = self.noisy(ctx, n, t, e, 1.0);
                         }
-                        self.input[self.node_col[n] as usize] += i64::from(e);
+                        add_in(input, &mut carry, self.node_col[n] as usize, e);
                         let pulse = if ctx.c2c > 0.0 {
                             let g = noise::gauss(ctx.seed, noise::C2C, self.node_base + n as u64, t);
                             VolatileParams { gain: noise::scale_i32(p.gain, 1.0 + ctx.c2c * g), ..p }
@@ -296,7 +248,7 @@ impl Tile {
                         let post = self.post_at(col, pi, t);
                         let w = self.node_w[n];
                         let e = if ctx.read_noise > 0.0 { self.noisy(ctx, n, t, w, 1.0) } else { w };
-                        self.input[col] += i64::from(e);
+                        add_in(input, &mut carry, col, e);
                         let nw = m::stdp_depress(&p, w, post);
                         self.writes += u64::from(nw != w);
                         self.node_w[n] = nw;
@@ -306,69 +258,38 @@ impl Tile {
             }
         }
 
-        // (c) + (d): every neuron updates with the step's summed input.
-        // Columns at a fixed point of a step without input are skipped while
-        // no input arrives, but only in tiles where at least a quarter of
-        // the columns are such (elsewhere the straight loop is cheaper, and
-        // the quiet columns are surveyed every QUIET_SURVEY steps); a tile
-        // whose columns are all quiet and that reads no row is skipped.
-        self.fired.clear();
-        let ncol = self.state.len();
-        if !(self.quiet_valid && self.n_quiet == ncol && self.rows_read == 0) {
-            let (state, input, fired, quiet) = (&mut self.state, &mut self.input, &mut self.fired, &mut self.quiet);
-            let params = &self.col_params[..];
-            let skip = self.quiet_valid && self.n_quiet * 4 >= ncol;
-            let survey = skip || t.is_multiple_of(QUIET_SURVEY);
-            let n_quiet = match (self.uniform, skip, survey) {
-                (Some(p), true, _) => update_tracking::<true>(state, input, quiet, fired, |_| &p),
-                (Some(p), false, true) => update_tracking::<false>(state, input, quiet, fired, |_| &p),
-                (Some(p), false, false) => {
-                    if self.narrow {
-                        update_straight::<true>(state, input, fired, |_| &p);
-                    } else {
-                        update_straight::<false>(state, input, fired, |_| &p);
-                    }
-                    0
-                }
-                (None, true, _) => update_tracking::<true>(state, input, quiet, fired, |c| &params[c]),
-                (None, false, true) => update_tracking::<false>(state, input, quiet, fired, |c| &params[c]),
-                (None, false, false) => {
-                    if self.narrow {
-                        update_straight::<true>(state, input, fired, |c| &params[c]);
-                    } else {
-                        update_straight::<false>(state, input, fired, |c| &params[c]);
-                    }
-                    0
-                }
-            };
-            self.quiet_valid = survey;
-            self.n_quiet = n_quiet;
+        if !carry.is_empty() {
+            settle(input, &mut carry);
         }
-
-        // (e): potentiation of the fired neurons' STDP inputs, post traces.
-        if !self.stdp.is_empty() {
-            for i in 0..self.fired.len() {
-                let c = self.fired[i] as usize;
-                for j in self.col_stdp_start[c] as usize..self.col_stdp_start[c + 1] as usize {
-                    let n = self.col_stdp[j] as usize;
-                    let RowKind::Stdp(pi) = self.row_kind[self.node_row[n] as usize] else { continue };
-                    let pre = self.pre_at(n, pi as usize, t);
-                    let w = self.node_w[n];
-                    let nw = m::stdp_potentiate(&self.stdp[pi as usize], w, pre);
-                    self.writes += u64::from(nw != w);
-                    self.node_w[n] = nw;
-                }
-                for p in 0..self.stdp.len() {
-                    let v = self.post_at(c, p, t);
-                    self.post[c * self.stdp.len() + p] = m::trace_bump(self.stdp[p].pairing, v);
-                }
-            }
-        }
-
+        self.carry = carry;
         self.act.row_reads += self.rows_read;
         self.act.synaptic_events += self.syn;
         self.act.node_writes += self.writes;
-        self.act.spikes += self.fired.len() as u64;
+    }
+
+    /// Phase (e) for column `c`, which fired at step `t`: potentiation of
+    /// its STDP inputs, and its post traces. Returns the nodes written.
+    pub fn fired(&mut self, c: usize, t: u64) -> u64 {
+        self.act.spikes += 1;
+        if self.stdp.is_empty() {
+            return 0;
+        }
+        let mut writes = 0;
+        for j in self.col_stdp_start[c] as usize..self.col_stdp_start[c + 1] as usize {
+            let n = self.col_stdp[j] as usize;
+            let RowKind::Stdp(pi) = self.row_kind[self.node_row[n] as usize] else { continue };
+            let pre = self.pre_at(n, pi as usize, t);
+            let w = self.node_w[n];
+            let nw = m::stdp_potentiate(&self.stdp[pi as usize], w, pre);
+            writes += u64::from(nw != w);
+            self.node_w[n] = nw;
+        }
+        for p in 0..self.stdp.len() {
+            let v = self.post_at(c, p, t);
+            self.post[c * self.stdp.len() + p] = m::trace_bump(self.stdp[p].pairing, v);
+        }
+        self.act.node_writes += writes;
+        writes
     }
 
     /// Sum of the normalised conductances x of column `c`'s volatile nodes at

@@ -8,6 +8,8 @@
 
 use serde::{Deserialize, Serialize};
 
+pub mod batch;
+
 /// Fractional bits of potentials, currents and weights: 1.0 is `ONE`.
 pub const FRAC_BITS: u32 = 16;
 /// 1.0 in potential/current/weight units.

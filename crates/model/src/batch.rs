@@ -1,0 +1,217 @@
+//! [`neuron_step`] of many neurons that share their parameters, laid out as
+//! a structure of arrays, in a form the compiler vectorises.
+//!
+//! The result is exactly that of calling [`neuron_step`] on each neuron (the
+//! unit and property tests check it). The batch works in 32-bit lanes,
+//! which is exact while no sum leaves the `i32` range: each block of
+//! [`BLOCK`] neurons is computed speculatively, with every addition's
+//! overflow collected into one flag; a block whose flag is set, which takes
+//! potentials near 2^31 in Q16 units (32,768), is redone neuron by neuron
+//! with [`neuron_step`], whose `i64` sums saturate.
+//!
+//! The functions are `#[inline(always)]`, so that a caller that compiles
+//! its loop for a wider vector unit (runtime dispatch) gets them compiled
+//! for it too.
+
+use crate::{DECAY_ONE, NeuronParams, NeuronState, Reset, neuron_step};
+
+/// Neurons computed together (and redone together when one overflows).
+pub const BLOCK: usize = 64;
+
+/// The state of a run of neurons: `v[k]`, `i[k]`, `refr[k]` are neuron k's.
+pub struct Lanes<'a> {
+    pub v: &'a mut [i32],
+    pub i: &'a mut [i32],
+    pub refr: &'a mut [u16],
+}
+
+/// [`crate::decay`] in 32-bit arithmetic, exact for every `x` and every
+/// factor `k = DECAY_ONE - d` in `0..=DECAY_ONE`: with `x = hi * 4096 + lo`
+/// (`lo` in `0..4096`), `x * k / 4096` is `hi * k + lo * k / 4096`, whose
+/// floor needs no 64-bit product; truncation toward zero adds one when the
+/// product is negative and not a multiple of 4096.
+#[inline(always)]
+pub fn decay32(x: i32, k: i32) -> i32 {
+    let hi = x >> 12;
+    let lo = x & 4095;
+    let p = lo * k;
+    let floor = hi.wrapping_mul(k).wrapping_add(p >> 12);
+    floor + ((x >> 31) & i32::from(p & 4095 != 0))
+}
+
+/// `a + b` wrapped, and a word whose sign bit is set iff it overflowed.
+#[inline(always)]
+fn add_flag(a: i32, b: i32) -> (i32, i32) {
+    let s = a.wrapping_add(b);
+    (s, (a ^ s) & (b ^ s))
+}
+
+/// `a - b` wrapped, and a word whose sign bit is set iff it overflowed.
+#[inline(always)]
+fn sub_flag(a: i32, b: i32) -> (i32, i32) {
+    let s = a.wrapping_sub(b);
+    (s, (a ^ b) & (a ^ s))
+}
+
+/// One step of every neuron of `lanes` with its summed input of the step
+/// (`input[k]`, the `i64` sum already saturated into `i32`, reset to 0);
+/// calls `fired(k)` for each neuron that fires, in increasing `k`. All
+/// slices have the same length.
+#[inline(always)]
+pub fn neuron_steps(p: &NeuronParams, lanes: Lanes<'_>, input: &mut [i32], mut fired: impl FnMut(usize)) {
+    let Lanes { v, i, refr } = lanes;
+    let n = v.len();
+    assert!(i.len() == n && refr.len() == n && input.len() == n, "lanes of different lengths");
+    let mut lo = 0;
+    while lo < n {
+        let hi = (lo + BLOCK).min(n);
+        let (v, i, refr, input) = (&mut v[lo..hi], &mut i[lo..hi], &mut refr[lo..hi], &mut input[lo..hi]);
+        if !block(p, v, i, refr, input, &mut |k| fired(lo + k)) {
+            for k in 0..v.len() {
+                let mut s = NeuronState { v: v[k], i: i[k], refr: refr[k] };
+                let f = neuron_step(p, &mut s, std::mem::take(&mut input[k]));
+                (v[k], i[k], refr[k]) = (s.v, s.i, s.refr);
+                if f {
+                    fired(lo + k);
+                }
+            }
+        }
+        lo = hi;
+    }
+}
+
+/// One block of at most [`BLOCK`] neurons in 32-bit lanes. Returns false,
+/// leaving everything untouched, when some sum left the `i32` range.
+/// Conditions are lane masks (0 or -1), so that every lane runs the same
+/// instructions.
+#[inline(always)]
+fn block(
+    p: &NeuronParams,
+    v: &mut [i32],
+    i: &mut [i32],
+    refr: &mut [u16],
+    input: &mut [i32],
+    fired: &mut impl FnMut(usize),
+) -> bool {
+    let n = v.len().min(i.len()).min(refr.len()).min(input.len()).min(BLOCK);
+    let (v, i, refr, input) = (&mut v[..n], &mut i[..n], &mut refr[..n], &mut input[..n]);
+    let ki = i32::from(DECAY_ONE - p.decay_i);
+    let kv = i32::from(DECAY_ONE - p.decay_v);
+    let (thr, bias, v_min, refractory) = (p.threshold, p.bias, p.v_min, i32::from(p.refractory));
+    let subtract = -i32::from(p.reset == Reset::Subtract);
+    let mut nv = [0i32; BLOCK];
+    let mut ni = [0i32; BLOCK];
+    let mut nr = [0u16; BLOCK];
+    let mut nf = [0u8; BLOCK];
+    // Sign bit set: some sum overflowed; -1: some neuron fired.
+    let mut over = 0i32;
+    let mut any = 0i32;
+    for k in 0..n {
+        let (ik, o1) = add_flag(decay32(i[k], ki), input[k]);
+        let (s, o2) = add_flag(decay32(v[k], kv), ik);
+        let (s, o3) = add_flag(s, bias);
+        let u = s.max(v_min);
+        let (sub, o4) = sub_flag(u, thr);
+        let reset = subtract & sub.max(v_min);
+        over |= o1 | o2 | o3 | (o4 & subtract);
+        let r = i32::from(refr[k]);
+        let idle = -i32::from(r != 0);
+        let f = !idle & -i32::from(u >= thr);
+        nv[k] = (idle & v[k]) | (!idle & ((f & reset) | (!f & u)));
+        nr[k] = ((idle & (r - 1)) | (f & refractory)) as u16;
+        ni[k] = ik;
+        nf[k] = f as u8;
+        any = any.min(f);
+    }
+    if over < 0 {
+        return false;
+    }
+    if any != 0 {
+        for (k, &f) in nf[..n].iter().enumerate() {
+            if f != 0 {
+                fired(k);
+            }
+        }
+    }
+    v.copy_from_slice(&nv[..n]);
+    i.copy_from_slice(&ni[..n]);
+    refr.copy_from_slice(&nr[..n]);
+    input.fill(0);
+    true
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::decay;
+    use proptest::prelude::*;
+
+    #[test]
+    fn decay32_equals_decay_at_the_edges() {
+        let xs = [0, 1, -1, 4095, -4095, 4096, -4096, 4097, -4097, i32::MAX, i32::MIN, i32::MAX - 1, i32::MIN + 1];
+        for &x in &xs {
+            for d in [0u16, 1, 2, 81, 2048, 4095, 4096] {
+                assert_eq!(decay32(x, i32::from(DECAY_ONE - d)), decay(x, d), "x = {x}, d = {d}");
+            }
+        }
+    }
+
+    fn params() -> impl Strategy<Value = NeuronParams> {
+        let word = prop_oneof![any::<i32>(), -(1i32 << 22)..(1 << 22), Just(i32::MIN), Just(i32::MAX)];
+        (0u16..=4096, 0u16..=4096, word.clone(), word.clone(), word, any::<bool>(), 0u16..4).prop_map(
+            |(decay_i, decay_v, threshold, bias, v_min, zero, refractory)| NeuronParams {
+                decay_i,
+                decay_v,
+                threshold,
+                bias: bias >> 4,
+                v_min: v_min.min(0),
+                reset: if zero { Reset::Zero } else { Reset::Subtract },
+                refractory,
+            },
+        )
+    }
+
+    fn word() -> impl Strategy<Value = i32> {
+        prop_oneof![60 => -(1i32 << 22)..(1 << 22), 1 => any::<i32>(), 1 => Just(i32::MIN), 1 => Just(i32::MAX)]
+    }
+
+    proptest! {
+        /// Random parameters, states and inputs (mostly small, now and then
+        /// near or beyond the i32 range), several steps: the batch equals
+        /// `neuron_step` neuron by neuron, fired neurons included.
+        #[test]
+        fn batch_equals_neuron_step(
+            p in params(),
+            init in prop::collection::vec((word(), word(), 0u16..4), 0..150),
+            inputs in prop::collection::vec(prop_oneof![300 => -(1i32 << 20)..(1 << 20), 1 => any::<i32>()], 600),
+        ) {
+            let n = init.len();
+            let mut v: Vec<i32> = init.iter().map(|s| s.0).collect();
+            let mut i: Vec<i32> = init.iter().map(|s| s.1).collect();
+            let mut refr: Vec<u16> = init.iter().map(|s| s.2).collect();
+            let mut reference: Vec<NeuronState> = init.iter().map(|&(v, i, refr)| NeuronState { v, i, refr }).collect();
+            for step in 0..4 {
+                let mut input: Vec<i32> = (0..n).map(|k| inputs[(step * 150 + k) % inputs.len()]).collect();
+                let mut fired = Vec::new();
+                neuron_steps(&p, Lanes { v: &mut v, i: &mut i, refr: &mut refr }, &mut input, |k| fired.push(k));
+                let mut expect = Vec::new();
+                for (k, s) in reference.iter_mut().enumerate() {
+                    let x = inputs[(step * 150 + k) % inputs.len()];
+                    if neuron_step(&p, s, x) {
+                        expect.push(k);
+                    }
+                }
+                prop_assert_eq!(fired, expect);
+                prop_assert!(input.iter().all(|&x| x == 0));
+                for (k, s) in reference.iter().enumerate() {
+                    prop_assert_eq!((v[k], i[k], refr[k]), (s.v, s.i, s.refr), "neuron {} at step {}", k, step);
+                }
+            }
+        }
+
+        #[test]
+        fn decay32_equals_decay(x in any::<i32>(), d in 0u16..=4096) {
+            prop_assert_eq!(decay32(x, i32::from(DECAY_ONE - d)), decay(x, d));
+        }
+    }
+}
