@@ -708,7 +708,7 @@ pub(crate) fn build(bs: &Bitstream, opts: &EmuOptions) -> Result<Built, EmuError
         at.clear();
         let root_out = lookup(sx, sy, key);
         if root_out.is_some() {
-            tree.push(TreeNode { link: NONE, first_child: 0, n_children: 0, local: false });
+            tree.push(TreeNode { link: NONE, first_child: 0, n_children: 0, local: false, depth: 0 });
             at.push((sx, sy));
             visited[cell(sx, sy)] = stamp;
         }
@@ -725,6 +725,7 @@ pub(crate) fn build(bs: &Bitstream, opts: &EmuOptions) -> Result<Built, EmuError
                 continue;
             };
             let first = tree.len() as u32;
+            let depth = tree[base + i].depth;
             let mut n_children = 0;
             for (d, &(bit, dx, dy, name)) in DIRS.iter().enumerate() {
                 if out & bit == 0 {
@@ -755,7 +756,7 @@ pub(crate) fn build(bs: &Bitstream, opts: &EmuOptions) -> Result<Built, EmuError
                     links.push(link);
                 }
                 let l = *l;
-                tree.push(TreeNode { link: l, first_child: 0, n_children: 0, local: false });
+                tree.push(TreeNode { link: l, first_child: 0, n_children: 0, local: false, depth: depth + 1 });
                 at.push((nx, ny));
                 n_children += 1;
             }

@@ -23,10 +23,34 @@ pub(crate) struct TreeNode {
     pub n_children: u32,
     /// Whether the packet is delivered to this router's tile.
     pub local: bool,
+    /// Hops from the root.
+    pub depth: u32,
+}
+
+/// What a tree costs when no packet waits.
+#[derive(Clone, Copy, Debug, Default)]
+struct TreeCost {
+    /// Hops of the deepest router.
+    depth: u64,
+    /// Routers that deliver to their tile.
+    locals: u64,
+}
+
+/// Most packets a link's record holds for the free-flow check; a link
+/// that more packets cross in one step sends the step to the full model.
+const SEEN: usize = 6;
+
+/// The packets that cross a link in one step, by the cycle each would
+/// cross it if none waited (valid when stamp is the step's).
+#[derive(Clone, Copy, Debug, Default)]
+struct Seen {
+    stamp: u64,
+    n: u32,
+    at: [u32; SEEN],
 }
 
 /// Counts of one step's traffic.
-#[derive(Clone, Copy, Debug, Default)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub(crate) struct NetStep {
     /// Cycles from the first injection to the last arrival (0: no packet).
     pub cycles: u64,
@@ -55,6 +79,8 @@ pub(crate) struct Net {
     pub tree: Vec<TreeNode>,
     /// Injection point of each source (dense index).
     pub inject: Vec<u32>,
+    cost: Vec<TreeCost>,
+    seen: Vec<Seen>,
     pub bandwidth: u32,
     pub inject_per_cycle: u32,
     pub hop_cycles: u64,
@@ -95,11 +121,23 @@ impl Net {
         arch: &fpnna_arch::Arch,
     ) -> Net {
         let nl = links.len();
+        let cost = tree_start
+            .windows(2)
+            .map(|w| {
+                let nodes = &tree[w[0] as usize..w[1] as usize];
+                TreeCost {
+                    depth: nodes.iter().map(|n| u64::from(n.depth)).max().unwrap_or(0),
+                    locals: nodes.iter().filter(|n| n.local).count() as u64,
+                }
+            })
+            .collect();
         Net {
             links,
             tree_start,
             tree,
             inject,
+            cost,
+            seen: vec![Seen::default(); nl],
             bandwidth: u32::from(arch.router.link_bandwidth.max(1)),
             inject_per_cycle: u32::from(arch.router.inject_per_cycle.max(1)),
             hop_cycles: u64::from(arch.timing.hop_cycles.max(1)),
@@ -115,13 +153,89 @@ impl Net {
     }
 
     /// Routes the packets of one step's spikes (`sources`, in key order)
-    /// and returns how long it took. Events are processed in (cycle,
+    /// and returns how long it took.
+    pub fn step(&mut self, step: u64, sources: &[u32]) -> NetStep {
+        let (out, free) = match self.free_flow(2 * step + 1, sources) {
+            Some(out) => (out, true),
+            None => (self.queued(2 * step + 2, sources), false),
+        };
+        // Tests and debug builds check the shortcut against the full model.
+        #[cfg(debug_assertions)]
+        if free {
+            assert_eq!(out, self.queued(2 * step + 2, sources), "free-flow shortcut differs at step {step}");
+        }
+        self.load.clear();
+        for (w, bits) in self.touched.iter_mut().enumerate() {
+            while *bits != 0 {
+                let l = w * 64 + bits.trailing_zeros() as usize;
+                *bits &= *bits - 1;
+                let n = if free { self.seen[l].n } else { self.link[l].count };
+                debug_assert_eq!(n, self.link[l].count, "packets on link {l} at step {step}");
+                self.load.push((l as u32, n));
+                self.max_load = self.max_load.max(n);
+                self.total_load[l] += u64::from(n);
+            }
+        }
+        out
+    }
+
+    /// The step's traffic when no packet waits for a link: every router of
+    /// a tree is reached `depth * hop_cycles` after its injection, which
+    /// holds when no link is asked for by more than `bandwidth` packets in
+    /// one cycle of that schedule (by induction over the cycles, nothing
+    /// then ever waits). Checks that and returns the counts, or `None`
+    /// (some link is contended, or crossed by more than `SEEN` packets).
+    /// Injection ports are modelled exactly: a packet that waits to be
+    /// injected shifts its whole tree.
+    fn free_flow(&mut self, stamp: u64, sources: &[u32]) -> Option<NetStep> {
+        let mut out = NetStep::default();
+        let mut last = None;
+        for &s in sources {
+            let (a, b) = (self.tree_start[s as usize] as usize, self.tree_start[s as usize + 1] as usize);
+            if a == b {
+                continue;
+            }
+            let ip = self.inject[s as usize] as usize;
+            if self.inj_stamp[ip] != stamp {
+                self.inj_stamp[ip] = stamp;
+                self.inj_count[ip] = 0;
+            }
+            let c0 = self.inj_count[ip] / self.inject_per_cycle;
+            self.inj_count[ip] += 1;
+            let cost = self.cost[s as usize];
+            out.stall += u64::from(c0);
+            out.packets += 1;
+            out.hops += (b - a - 1) as u64;
+            out.deliveries += cost.locals;
+            last = last.max(Some(u64::from(c0) + cost.depth * self.hop_cycles));
+            for node in &self.tree[a + 1..b] {
+                // The cycle it leaves its parent.
+                let at = u64::from(c0) + u64::from(node.depth - 1) * self.hop_cycles;
+                let at = u32::try_from(at).ok()?;
+                let l = node.link as usize;
+                let seen = &mut self.seen[l];
+                if seen.stamp != stamp {
+                    *seen = Seen { stamp, n: 0, at: [0; SEEN] };
+                    self.touched[l / 64] |= 1 << (l % 64);
+                }
+                let n = seen.n as usize;
+                if n == SEEN || seen.at[..n].iter().filter(|&&c| c == at).count() >= self.bandwidth as usize {
+                    return None;
+                }
+                seen.at[n] = at;
+                seen.n += 1;
+            }
+        }
+        out.cycles = last.map_or(0, |c| c + 1);
+        Some(out)
+    }
+
+    /// The step's traffic with queueing. Events are processed in (cycle,
     /// sequence) order, so every link serves its packets first come, first
     /// served: an event is filed in the bucket of its cycle, and since every
     /// new event lies at least one cycle ahead (`hop_cycles >= 1`) and is
     /// appended after all earlier ones, each bucket is in sequence order.
-    pub fn step(&mut self, step: u64, sources: &[u32]) -> NetStep {
-        let stamp = step + 1;
+    fn queued(&mut self, stamp: u64, sources: &[u32]) -> NetStep {
         let mut out = NetStep::default();
         let mut pending = 0usize;
         for &s in sources {
@@ -182,17 +296,6 @@ impl Net {
             c += 1;
         }
         out.cycles = last.map_or(0, |c| c + 1);
-        self.load.clear();
-        for (w, bits) in self.touched.iter_mut().enumerate() {
-            while *bits != 0 {
-                let l = w * 64 + bits.trailing_zeros() as usize;
-                *bits &= *bits - 1;
-                let n = self.link[l].count;
-                self.load.push((l as u32, n));
-                self.max_load = self.max_load.max(n);
-                self.total_load[l] += u64::from(n);
-            }
-        }
         out
     }
 }

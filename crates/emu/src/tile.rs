@@ -308,3 +308,38 @@ impl Tile {
         Some((s, hi - lo))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Sums near and beyond the i32 range, added in many orders: the
+    /// settled input is the exact i64 sum, saturated.
+    #[test]
+    fn wrapped_sums_settle_to_the_saturated_exact_sum() {
+        let big = [i32::MAX, i32::MIN, i32::MAX - 5, i32::MIN + 7, 1 << 30, -(1 << 30), 3, -2, 0];
+        let mut state = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        for _ in 0..2000 {
+            let n = (next() % 7) as usize;
+            let ws: Vec<(usize, i32)> = (0..n).map(|_| ((next() % 2) as usize, big[(next() % 9) as usize])).collect();
+            let mut input = [0i32; 2];
+            let mut carry = Vec::new();
+            for &(c, w) in &ws {
+                add_in(&mut input, &mut carry, c, w);
+            }
+            if !carry.is_empty() {
+                settle(&mut input, &mut carry);
+            }
+            for (c, &got) in input.iter().enumerate() {
+                let exact: i64 = ws.iter().filter(|w| w.0 == c).map(|w| i64::from(w.1)).sum();
+                assert_eq!(got, m::saturate(exact), "column {c} of {ws:?}");
+            }
+        }
+    }
+}
