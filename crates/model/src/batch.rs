@@ -81,7 +81,7 @@ pub fn neuron_steps(p: &NeuronParams, lanes: Lanes<'_>, input: &mut [i32], mut f
 }
 
 /// One block of at most [`BLOCK`] neurons in 32-bit lanes. Returns false,
-/// leaving everything untouched, when some sum left the `i32` range.
+/// with everything as it was, when some sum left the `i32` range.
 /// Conditions are lane masks (0 or -1), so that every lane runs the same
 /// instructions.
 #[inline(always)]
@@ -99,9 +99,13 @@ fn block(
     let kv = i32::from(DECAY_ONE - p.decay_v);
     let (thr, bias, v_min, refractory) = (p.threshold, p.bias, p.v_min, i32::from(p.refractory));
     let subtract = -i32::from(p.reset == Reset::Subtract);
-    let mut nv = [0i32; BLOCK];
-    let mut ni = [0i32; BLOCK];
-    let mut nr = [0u16; BLOCK];
+    // The block's state before the step, to put back if a sum overflowed.
+    let mut old_v = [0i32; BLOCK];
+    let mut old_i = [0i32; BLOCK];
+    let mut old_r = [0u16; BLOCK];
+    old_v[..n].copy_from_slice(v);
+    old_i[..n].copy_from_slice(i);
+    old_r[..n].copy_from_slice(refr);
     let mut nf = [0u8; BLOCK];
     // Sign bit set: some sum overflowed; -1: some neuron fired.
     let mut over = 0i32;
@@ -117,15 +121,19 @@ fn block(
         let r = i32::from(refr[k]);
         let idle = -i32::from(r != 0);
         let f = !idle & -i32::from(u >= thr);
-        nv[k] = (idle & v[k]) | (!idle & ((f & reset) | (!f & u)));
-        nr[k] = ((idle & (r - 1)) | (f & refractory)) as u16;
-        ni[k] = ik;
+        v[k] = (idle & v[k]) | (!idle & ((f & reset) | (!f & u)));
+        refr[k] = ((idle & (r - 1)) | (f & refractory)) as u16;
+        i[k] = ik;
         nf[k] = f as u8;
         any = any.min(f);
     }
     if over < 0 {
+        v.copy_from_slice(&old_v[..n]);
+        i.copy_from_slice(&old_i[..n]);
+        refr.copy_from_slice(&old_r[..n]);
         return false;
     }
+    input.fill(0);
     if any != 0 {
         for (k, &f) in nf[..n].iter().enumerate() {
             if f != 0 {
@@ -133,10 +141,6 @@ fn block(
             }
         }
     }
-    v.copy_from_slice(&nv[..n]);
-    i.copy_from_slice(&ni[..n]);
-    refr.copy_from_slice(&nr[..n]);
-    input.fill(0);
     true
 }
 
