@@ -7,7 +7,7 @@
 //! parallel and every column independently, so one pass over all of them
 //! computes the same thing, and does it in vector lanes.
 
-use fpnna_model::batch::{self, Lanes};
+use fpnna_model::batch::{self, Lanes, LanesMut};
 use fpnna_model::{NeuronParams, NeuronState};
 use rayon::prelude::*;
 
@@ -23,15 +23,32 @@ pub(crate) struct Run {
 /// more than updating a few thousand columns).
 const PAR_MIN: usize = 1 << 15;
 
-#[derive(Default)]
-pub(crate) struct Bank {
+/// The neuron state of every column.
+#[derive(Clone, Default)]
+pub(crate) struct States {
     pub v: Vec<i32>,
     pub i: Vec<i32>,
     pub refr: Vec<u16>,
-    /// This step's summed synaptic input of each column, saturated into
-    /// `i32` (tiles sum modulo 2^32 and settle the rare wraps, see
-    /// `Tile::read_rows`).
+}
+
+#[derive(Default)]
+pub(crate) struct Bank {
+    /// Two copies of the state: a step reads `now[cur]` and writes the
+    /// other, which becomes current (no column is left out of a step).
+    pub now: [States; 2],
+    pub cur: usize,
+    /// Columns from which the update is split over threads.
+    pub par_min: usize,
+    /// The summed synaptic input of each column for the next `slots` steps
+    /// (step t's is slot `t % slots`: `input[slot * n..][..n]`), summed
+    /// modulo 2^32 with the wraps noted in `carry[slot]` (global column,
+    /// turns) and settled before the update, which takes each sum
+    /// saturated into `i32`. Tiles add the rows they read at step t into
+    /// slot t; rows known when a spike is sent (non-volatile, read without
+    /// noise) are added into their due step's slot right away.
     pub input: Vec<i32>,
+    pub slots: usize,
+    pub carry: Vec<Vec<(u32, i64)>>,
     /// Runs of columns with equal parameters, in column order.
     pub runs: Vec<Run>,
     /// First column of each tile, and the number of columns at the end.
@@ -49,23 +66,45 @@ impl Bank {
         }
         let tile = self.col_lo.len() as u32 - 1;
         for p in params {
-            let c = self.v.len() as u32;
+            let c = self.len() as u32;
             match self.runs.last_mut() {
                 Some(r) if r.params == *p && r.hi == c => r.hi += 1,
                 _ => self.runs.push(Run { lo: c, hi: c + 1, params: *p }),
             }
             self.col_tile.push(tile);
             self.col_source.push(0);
-            self.v.push(0);
         }
-        let n = self.v.len();
+        let n = self.col_tile.len();
         self.col_lo.push(n as u32);
-        self.i.resize(n, 0);
-        self.refr.resize(n, 0);
-        self.input.resize(n, 0);
+        for s in &mut self.now {
+            s.v.resize(n, 0);
+            s.i.resize(n, 0);
+            s.refr.resize(n, 0);
+        }
+        self.par_min = PAR_MIN;
         for (c, s) in (self.col_lo[tile as usize] as usize..n).zip(init) {
             self.set_state(c, s);
         }
+    }
+
+    /// Sets the number of input slots (1 + the longest delay of a row added
+    /// when its spike is sent; 1: no such row) and empties them.
+    pub fn set_slots(&mut self, slots: usize) {
+        self.slots = slots.max(1);
+        self.input = vec![0; self.slots * self.len()];
+        self.carry = vec![Vec::new(); self.slots];
+    }
+
+    /// Empties every input slot.
+    pub fn clear_input(&mut self) {
+        self.input.fill(0);
+        self.carry.iter_mut().for_each(Vec::clear);
+    }
+
+    /// The input slot of step `t`, and its wraps.
+    pub fn slot(&mut self, t: u64) -> (&mut [i32], &mut Vec<(u32, i64)>) {
+        let (n, k) = (self.len(), (t % self.slots as u64) as usize);
+        (&mut self.input[k * n..(k + 1) * n], &mut self.carry[k])
     }
 
     /// Columns of tile `t`.
@@ -73,52 +112,64 @@ impl Bank {
         self.col_lo[t] as usize..self.col_lo[t + 1] as usize
     }
 
+    /// Number of columns.
+    pub fn len(&self) -> usize {
+        self.col_tile.len()
+    }
+
     pub fn state(&self, c: usize) -> NeuronState {
-        NeuronState { v: self.v[c], i: self.i[c], refr: self.refr[c] }
+        let s = &self.now[self.cur];
+        NeuronState { v: s.v[c], i: s.i[c], refr: s.refr[c] }
     }
 
-    pub fn set_state(&mut self, c: usize, s: NeuronState) {
-        (self.v[c], self.i[c], self.refr[c]) = (s.v, s.i, s.refr);
+    pub fn set_state(&mut self, c: usize, n: NeuronState) {
+        let s = &mut self.now[self.cur];
+        (s.v[c], s.i[c], s.refr[c]) = (n.v, n.i, n.refr);
     }
 
-    /// Phases (c) and (d) of a step: every column integrates its input
-    /// (which is reset to 0); the columns that fire are appended to `fired`
-    /// in increasing order, whatever the number of threads.
-    pub fn update(&mut self, fired: &mut Vec<u32>, pool: Option<&rayon::ThreadPool>) {
-        let n = self.v.len();
+    /// Phases (c) and (d) of step `t`: every column integrates its input
+    /// (which is settled, then reset to 0); the columns that fire are
+    /// appended to `fired` in increasing order, whatever the number of
+    /// threads.
+    pub fn update(&mut self, t: u64, fired: &mut Vec<u32>, pool: Option<&rayon::ThreadPool>) {
+        let n = self.len();
+        let k = (t % self.slots as u64) as usize;
+        let input = &mut self.input[k * n..(k + 1) * n];
+        settle(input, &mut self.carry[k]);
+        let [a, b] = &mut self.now;
+        let (from, to) = if self.cur == 0 { (&*a, b) } else { (&*b, a) };
+        self.cur ^= 1;
         let parts = match pool {
-            Some(p) if n >= PAR_MIN => (p.current_num_threads() * 4).min(n / batch::BLOCK).max(1),
+            Some(p) if n >= self.par_min => (p.current_num_threads() * 4).min(n / batch::BLOCK).max(1),
             _ => 1,
         };
+        let runs = &self.runs[..];
         if parts == 1 {
-            let cols = (&mut self.v[..], &mut self.i[..], &mut self.refr[..], &mut self.input[..]);
-            pulp::Arch::new().dispatch(Part { runs: &self.runs, lo: 0, cols, fired });
+            let to = LanesMut { v: &mut to.v, i: &mut to.i, refr: &mut to.refr };
+            pulp::Arch::new().dispatch(Part { runs, lo: 0, from: lanes(from, 0..n), to, input, fired });
             return;
         }
         // Split the columns into parts of whole blocks, updated in parallel,
         // their fired columns concatenated in order.
         let step = n.div_ceil(parts).next_multiple_of(batch::BLOCK);
-        let mut slices = Vec::with_capacity(parts);
-        let (mut v, mut i, mut refr, mut input) =
-            (&mut self.v[..], &mut self.i[..], &mut self.refr[..], &mut self.input[..]);
+        let mut work = Vec::with_capacity(parts);
+        let (mut v, mut i, mut refr, mut input) = (&mut to.v[..], &mut to.i[..], &mut to.refr[..], input);
         let mut lo = 0;
-        while !v.is_empty() {
-            let k = step.min(v.len());
-            let (a, b) = v.split_at_mut(k);
-            let (c, d) = i.split_at_mut(k);
-            let (e, f) = refr.split_at_mut(k);
-            let (g, h) = input.split_at_mut(k);
-            slices.push((lo, (a, c, e, g)));
+        while lo < n {
+            let k = step.min(n - lo);
+            let (a, b) = std::mem::take(&mut v).split_at_mut(k);
+            let (c, d) = std::mem::take(&mut i).split_at_mut(k);
+            let (e, f) = std::mem::take(&mut refr).split_at_mut(k);
+            let (g, h) = std::mem::take(&mut input).split_at_mut(k);
+            work.push((lo, lanes(from, lo..lo + k), LanesMut { v: a, i: c, refr: e }, g));
             (v, i, refr, input) = (b, d, f, h);
             lo += k;
         }
-        let runs = &self.runs;
         let lists: Vec<Vec<u32>> = pool.expect("parts > 1 only with a pool").install(|| {
-            slices
-                .into_par_iter()
-                .map(|(lo, cols)| {
+            work.into_par_iter()
+                .map(|(lo, from, to, input)| {
                     let mut fired = Vec::new();
-                    pulp::Arch::new().dispatch(Part { runs, lo, cols, fired: &mut fired });
+                    pulp::Arch::new().dispatch(Part { runs, lo, from, to, input, fired: &mut fired });
                     fired
                 })
                 .collect()
@@ -127,7 +178,38 @@ impl Bank {
     }
 }
 
-type Cols<'a> = (&'a mut [i32], &'a mut [i32], &'a mut [u16], &'a mut [i32]);
+/// The state of columns `r`.
+fn lanes(s: &States, r: std::ops::Range<usize>) -> Lanes<'_> {
+    Lanes { v: &s.v[r.clone()], i: &s.i[r.clone()], refr: &s.refr[r] }
+}
+
+/// Adds `w` into `input[c]` modulo 2^32, noting a wrap (+1: past
+/// `i32::MAX`, -1: past `i32::MIN`) in `carry` as (`carry_col`, turns): the
+/// exact sum is the wrapped one plus 2^32 times the column's turns.
+#[inline(always)]
+pub(crate) fn add_in(input: &mut [i32], carry: &mut Vec<(u32, i64)>, c: usize, carry_col: u32, w: i32) {
+    let (s, wrapped) = input[c].overflowing_add(w);
+    input[c] = s;
+    if wrapped {
+        carry.push((carry_col, if w < 0 { -1 } else { 1 }));
+    }
+}
+
+/// Replaces the input of every column that wrapped by its exact sum,
+/// saturated into `i32` (what `neuron_step` takes), whatever the order of
+/// the additions.
+fn settle(input: &mut [i32], carry: &mut Vec<(u32, i64)>) {
+    if carry.is_empty() {
+        return;
+    }
+    carry.sort_unstable_by_key(|&(c, _)| c);
+    for g in carry.chunk_by(|a, b| a.0 == b.0) {
+        let c = g[0].0 as usize;
+        let turns: i64 = g.iter().map(|&(_, d)| d).sum();
+        input[c] = fpnna_model::saturate(i64::from(input[c]) + (turns << 32));
+    }
+    carry.clear();
+}
 
 /// The update of columns `lo..lo + len` (the slices start at column `lo`),
 /// compiled for each vector unit pulp knows and run with the best one the
@@ -135,7 +217,9 @@ type Cols<'a> = (&'a mut [i32], &'a mut [i32], &'a mut [u16], &'a mut [i32]);
 struct Part<'a> {
     runs: &'a [Run],
     lo: usize,
-    cols: Cols<'a>,
+    from: Lanes<'a>,
+    to: LanesMut<'a>,
+    input: &'a mut [i32],
     fired: &'a mut Vec<u32>,
 }
 
@@ -144,22 +228,100 @@ impl pulp::WithSimd for Part<'_> {
 
     #[inline(always)]
     fn with_simd<S: pulp::Simd>(self, _: S) {
-        let Part { runs, lo, cols: (v, i, refr, input), fired } = self;
-        update_part(runs, lo, (v, i, refr, input), fired);
+        let Part { runs, lo, from, to, input, fired } = self;
+        let hi = lo + input.len();
+        let first = runs.partition_point(|r| r.hi as usize <= lo);
+        for r in &runs[first..] {
+            let (a, b) = ((r.lo as usize).max(lo), (r.hi as usize).min(hi));
+            if a >= b {
+                break;
+            }
+            let (x, y) = (a - lo, b - lo);
+            let old = Lanes { v: &from.v[x..y], i: &from.i[x..y], refr: &from.refr[x..y] };
+            let new = LanesMut { v: &mut to.v[x..y], i: &mut to.i[x..y], refr: &mut to.refr[x..y] };
+            batch::neuron_steps(&r.params, old, new, &mut input[x..y], |k| fired.push((a + k) as u32));
+        }
     }
 }
 
-#[inline(always)]
-fn update_part(runs: &[Run], lo: usize, (v, i, refr, input): Cols<'_>, fired: &mut Vec<u32>) {
-    let hi = lo + v.len();
-    let first = runs.partition_point(|r| r.hi as usize <= lo);
-    for r in &runs[first..] {
-        let (a, b) = ((r.lo as usize).max(lo), (r.hi as usize).min(hi));
-        if a >= b {
-            break;
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use fpnna_model::{NeuronParams, Reset};
+
+    /// Tiles with two kinds of neurons and several input slots: split over
+    /// threads (in parts smaller than the runs and than the tiles), the
+    /// update fires the same columns in the same order and leaves the same
+    /// state as one thread.
+    #[test]
+    fn threads_update_like_one_thread() {
+        let p = |threshold, refractory| NeuronParams {
+            decay_i: 300,
+            decay_v: 100,
+            threshold,
+            bias: 900,
+            v_min: -(1 << 20),
+            reset: Reset::Subtract,
+            refractory,
+        };
+        let (a, b) = (p(20_000, 2), p(35_000, 0));
+        let mut one = Bank::default();
+        for t in 0..7u32 {
+            let params: Vec<NeuronParams> =
+                (0..150 + 40 * t).map(|c| if (c / 50 + t) % 2 == 0 { a } else { b }).collect();
+            one.push_tile(&params, (0..).map(|c: i32| NeuronState::with_v((c * 7919) % 30_000)));
         }
-        let (x, y) = (a - lo, b - lo);
-        let lanes = Lanes { v: &mut v[x..y], i: &mut i[x..y], refr: &mut refr[x..y] };
-        batch::neuron_steps(&r.params, lanes, &mut input[x..y], |k| fired.push((a + k) as u32));
+        one.set_slots(3);
+        let mut two =
+            Bank { now: one.now.clone(), runs: one.runs.clone(), col_lo: one.col_lo.clone(), ..Bank::default() };
+        two.col_tile.clone_from(&one.col_tile);
+        two.set_slots(3);
+        two.par_min = 64;
+        let pool = rayon::ThreadPoolBuilder::new().num_threads(2).build().unwrap();
+        let n = one.len();
+        let mut spikes = 0;
+        for t in 0..60u64 {
+            for bank in [&mut one, &mut two] {
+                let (input, _) = bank.slot(t + 1);
+                for (c, x) in input.iter_mut().enumerate() {
+                    *x = ((c as i32 * 31 + t as i32 * 17) % 23 - 9) * 150;
+                }
+            }
+            let (mut f1, mut f2) = (Vec::new(), Vec::new());
+            one.update(t, &mut f1, None);
+            two.update(t, &mut f2, Some(&pool));
+            assert_eq!(f1, f2, "step {t}");
+            spikes += f1.len();
+            assert!((0..n).all(|c| one.state(c) == two.state(c)), "state after step {t}");
+        }
+        assert!(spikes > 100, "the columns fire ({spikes} spikes)");
+    }
+
+    /// Sums near and beyond the i32 range, added in many orders: the
+    /// settled input is the exact i64 sum, saturated.
+    #[test]
+    fn wrapped_sums_settle_to_the_saturated_exact_sum() {
+        let big = [i32::MAX, i32::MIN, i32::MAX - 5, i32::MIN + 7, 1 << 30, -(1 << 30), 3, -2, 0];
+        let mut state = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        for _ in 0..2000 {
+            let n = (next() % 7) as usize;
+            let ws: Vec<(usize, i32)> = (0..n).map(|_| ((next() % 2) as usize, big[(next() % 9) as usize])).collect();
+            let mut input = [0i32; 2];
+            let mut carry = Vec::new();
+            for &(c, w) in &ws {
+                add_in(&mut input, &mut carry, c, c as u32, w);
+            }
+            settle(&mut input, &mut carry);
+            for (c, &got) in input.iter().enumerate() {
+                let exact: i64 = ws.iter().filter(|w| w.0 == c).map(|w| i64::from(w.1)).sum();
+                assert_eq!(got, fpnna_model::saturate(exact), "column {c} of {ws:?}");
+            }
+        }
     }
 }

@@ -65,6 +65,17 @@ pub(crate) struct Built {
     /// Rows due at each step, by step % RING, in queue order: (tile, index
     /// into `deliver_rows`, or `LOCAL | row` of the tile).
     pub arrivals: Vec<Vec<(u32, u32)>>,
+    /// Non-volatile rows are read when their spike is sent, into the
+    /// input slot of their due step (`Bank::input`): their reads are exact
+    /// (no noise) and a sum does not depend on its order.
+    pub pre: bool,
+    /// Rows and nodes of such reads due at each step (by step % RING) in
+    /// each tile: pre_count[slot * tiles + tile], and the tiles with some.
+    pub pre_count: Vec<(u32, u32)>,
+    pub pre_touched: Vec<Vec<u32>>,
+    /// Sources that spiked at each of the last RING steps (by step % RING),
+    /// from which a saved state lists the rows still pending.
+    pub sent: Vec<Vec<u32>>,
     /// One step's arrivals grouped by tile (see `Ctx`).
     pub due: Vec<u32>,
     pub due_start: Vec<u32>,
@@ -214,6 +225,10 @@ impl Table {
 
 /// No entry matches (in a table of outputs, which use bits 0..5).
 const NO_OUT: u8 = 0xFF;
+
+/// Most input sums kept for rows read when their spike is sent (slots x
+/// columns, 4 bytes each).
+const PRE_INPUTS_MAX: usize = 1 << 24;
 
 /// Most bytes of the key-major table of every router's outputs.
 const DENSE_MAX: usize = 1 << 25;
@@ -523,7 +538,7 @@ pub(crate) fn build(bs: &Bitstream, opts: &EmuOptions) -> Result<Built, EmuError
                 delay: tc.rows[r].delay,
             })
             .collect();
-        let col_lo = bank.v.len() as u32;
+        let col_lo = bank.len() as u32;
         bank.push_tile(&col_params, tc.columns.iter().map(|c| NeuronState::with_v(c.v_init)));
         tiles.push(Tile {
             x: tc.x,
@@ -830,6 +845,11 @@ pub(crate) fn build(bs: &Bitstream, opts: &EmuOptions) -> Result<Built, EmuError
         fp = m::hash3(fp, t.row_delay.len() as u64, t.node_w.len() as u64);
     }
     let max_update_cycles = tiles.iter().map(|t| t.update_cycles).max().unwrap_or(0);
+    // Input slots for rows read when sent: 1 + their longest delay, unless
+    // that takes too much memory (they are then read when due).
+    let nv_delay = deliver_rows.iter().filter(|r| r.kind == RowKind::NonVolatile).map(|r| usize::from(r.delay)).max();
+    let pre = !dev.noisy_reads() && nv_delay.is_some_and(|d| (d + 1) * bank.len() <= PRE_INPUTS_MAX);
+    bank.set_slots(if pre { nv_delay.unwrap_or(0) + 1 } else { 1 });
     let n_tiles = tiles.len();
     Ok(Built {
         arch: arch.clone(),
@@ -850,6 +870,10 @@ pub(crate) fn build(bs: &Bitstream, opts: &EmuOptions) -> Result<Built, EmuError
         deliver_node_start,
         deliver_nodes,
         arrivals: vec![Vec::new(); RING as usize],
+        pre,
+        pre_count: vec![(0, 0); RING as usize * n_tiles],
+        pre_touched: vec![Vec::new(); RING as usize],
+        sent: vec![Vec::new(); RING as usize],
         due: Vec::new(),
         due_start: vec![0; n_tiles + 1],
         net,

@@ -3,8 +3,9 @@
 
 use crate::build::{Built, SrcKind};
 use crate::stats::{MinMeanMax, Stats};
-use crate::tile::{Ctx, LOCAL, RING};
+use crate::tile::{Ctx, LOCAL, RING, add_row};
 use crate::{EmuError, Observer, RunResult, StepView};
+use fpnna_bitstream::RowKind;
 use rayon::prelude::*;
 
 impl Built {
@@ -101,6 +102,7 @@ impl Built {
         // in cache, added to the tiles' activity after the deliveries).
         let mut packets_in = vec![0u32; self.tiles.len()];
         let mut fired = Vec::new();
+        let mut busy = Vec::new();
         for _ in 0..steps {
             let t = self.now;
             self.group_arrivals(t);
@@ -118,25 +120,45 @@ impl Built {
                 c2c: self.dev.c2c_noise,
             };
             // (a) + (b): the tiles with rows due read them into their
-            // columns' inputs.
-            let due_start = &self.due_start;
-            let has_rows = |ti: usize| due_start[ti] < due_start[ti + 1];
+            // columns' inputs (rows added when their spike was sent are
+            // counted here, at their due step).
+            busy.clear();
+            for ti in 0..self.tiles.len() {
+                if self.due_start[ti] < self.due_start[ti + 1] {
+                    busy.push(ti as u32);
+                }
+            }
+            let rs = (t % RING) as usize;
+            let nt = self.tiles.len();
+            for &ti in &self.pre_touched[rs] {
+                let (rows, nodes) = std::mem::take(&mut self.pre_count[rs * nt + ti as usize]);
+                let tile = &mut self.tiles[ti as usize];
+                if self.due_start[ti as usize] == self.due_start[ti as usize + 1] {
+                    busy.push(ti);
+                }
+                tile.rows_read += u64::from(rows);
+                tile.syn += u64::from(nodes);
+                tile.act.row_reads += u64::from(rows);
+                tile.act.synaptic_events += u64::from(nodes);
+            }
+            self.pre_touched[rs].clear();
+            let (input, carry) = self.bank.slot(t);
             if let Some(pool) = pool {
                 let mut work = Vec::new();
-                let mut input = &mut self.bank.input[..];
+                let mut input = &mut input[..];
                 for (ti, tile) in self.tiles.iter_mut().enumerate() {
                     let (mine, rest) = input.split_at_mut(tile.col_key.len());
                     input = rest;
-                    if has_rows(ti) {
+                    if self.due_start[ti] < self.due_start[ti + 1] {
                         work.push((ti, tile, mine));
                     }
                 }
                 pool.install(|| work.into_par_iter().for_each(|(ti, tile, input)| tile.read_rows(ti, t, &ctx, input)));
             } else {
                 for (ti, tile) in self.tiles.iter_mut().enumerate() {
-                    if has_rows(ti) {
-                        let cols = self.bank.cols(ti);
-                        tile.read_rows(ti, t, &ctx, &mut self.bank.input[cols]);
+                    if self.due_start[ti] < self.due_start[ti + 1] {
+                        let lo = tile.col_lo as usize;
+                        tile.read_rows(ti, t, &ctx, &mut input[lo..lo + tile.col_key.len()]);
                     }
                 }
             }
@@ -144,20 +166,21 @@ impl Built {
             // Tile cycles: row reads then neuron updates, tiles in parallel
             // (the update cycles of every tile are added at the end).
             let mut tile_cycles = self.max_update_cycles;
-            for (ti, tile) in self.tiles.iter_mut().enumerate() {
-                if has_rows(ti) {
-                    let busy = tile.rows_read.div_ceil(rows_per_cycle) + tile.update_cycles;
-                    tile.act.busy_cycles += busy - tile.update_cycles;
-                    tile_cycles = tile_cycles.max(busy);
-                    st.row_reads += tile.rows_read;
-                    st.synaptic_events += tile.syn;
-                    st.node_writes += tile.writes;
-                }
+            for &ti in &busy {
+                let tile = &mut self.tiles[ti as usize];
+                let reads = tile.rows_read.div_ceil(rows_per_cycle);
+                tile.act.busy_cycles += reads;
+                tile_cycles = tile_cycles.max(reads + tile.update_cycles);
+                st.row_reads += tile.rows_read;
+                st.synaptic_events += tile.syn;
+                st.node_writes += tile.writes;
+                carry.append(&mut tile.carry);
+                (tile.rows_read, tile.syn, tile.writes) = (0, 0, 0);
             }
 
             // (c) + (d): every neuron; (e): the fired ones' STDP inputs.
             fired.clear();
-            self.bank.update(&mut fired, pool);
+            self.bank.update(t, &mut fired, pool);
             srcs.clear();
             for &c in &fired {
                 let ti = self.bank.col_tile[c as usize] as usize;
@@ -180,6 +203,9 @@ impl Built {
             }
             srcs.sort_unstable();
             keys.clear();
+            if self.pre {
+                self.sent[rs].clone_from(&srcs);
+            }
             for &s in &srcs {
                 let key = self.src_key[s as usize];
                 keys.push(key);
@@ -191,8 +217,24 @@ impl Built {
                     packets_in[d.tile as usize] += 1;
                     st.synaptic_events_sent += u64::from(d.nodes);
                     for i in d.lo..d.hi {
-                        let slot = ((t + u64::from(self.deliver_rows[i as usize].delay)) % RING) as usize;
-                        self.arrivals[slot].push((d.tile, i));
+                        let row = &self.deliver_rows[i as usize];
+                        let due = t + u64::from(row.delay);
+                        let slot = (due % RING) as usize;
+                        if self.pre && row.kind == RowKind::NonVolatile {
+                            let (a, b) = (self.deliver_node_start[i as usize], self.deliver_node_start[i as usize + 1]);
+                            let nodes = &self.deliver_nodes[a as usize..b as usize];
+                            let base = self.bank.col_lo[d.tile as usize];
+                            let (input, carry) = self.bank.slot(due);
+                            add_row(&mut input[base as usize..], carry, base, nodes);
+                            let count = &mut self.pre_count[slot * nt + d.tile as usize];
+                            if count.0 == 0 {
+                                self.pre_touched[slot].push(d.tile);
+                            }
+                            count.0 += 1;
+                            count.1 += nodes.len() as u32;
+                        } else {
+                            self.arrivals[slot].push((d.tile, i));
+                        }
                     }
                 }
             }

@@ -95,12 +95,34 @@ impl EmuState {
 
 impl Built {
     pub fn save_state(&self) -> EmuState {
-        // Each tile's pending rows, by due step, in queue order.
+        // Each tile's pending rows, by due step, in queue order (the order
+        // rows were queued: a loaded state's first, then each step's
+        // spikes'). With rows read when sent, spikes' rows are listed from
+        // the log of the last steps' spikes.
         let mut pending: Vec<Vec<(u64, u32)>> = vec![Vec::new(); self.tiles.len()];
         for due in self.now..self.now + RING {
             for &(ti, r) in &self.arrivals[(due % RING) as usize] {
-                pending[ti as usize].push((due, self.arrival_row(r)));
+                if !self.pre || r & LOCAL != 0 {
+                    pending[ti as usize].push((due, self.arrival_row(r)));
+                }
             }
+        }
+        if self.pre {
+            for sent in self.now.saturating_sub(RING - 1)..self.now {
+                for &s in &self.sent[(sent % RING) as usize] {
+                    let (lo, hi) =
+                        (self.deliver_start[s as usize] as usize, self.deliver_start[s as usize + 1] as usize);
+                    for d in &self.deliver[lo..hi] {
+                        for row in &self.deliver_rows[d.lo as usize..d.hi as usize] {
+                            let due = sent + u64::from(row.delay);
+                            if due >= self.now {
+                                pending[d.tile as usize].push((due, row.row));
+                            }
+                        }
+                    }
+                }
+            }
+            pending.iter_mut().for_each(|p| p.sort_by_key(|&(due, _)| due));
         }
         let tiles = self
             .tiles
@@ -237,10 +259,13 @@ impl Built {
             return bad("the state was saved from a differently structured bitstream (fingerprint differs)".into());
         }
         self.arrivals.iter_mut().for_each(|a| a.clear());
+        self.bank.clear_input();
+        self.pre_count.fill((0, 0));
+        self.pre_touched.iter_mut().for_each(Vec::clear);
+        self.sent.iter_mut().for_each(Vec::clear);
         for (ti, (ts, t)) in s.tiles.iter().zip(&mut self.tiles).enumerate() {
             for (c, &n) in self.bank.cols(ti).zip(&ts.neurons) {
                 self.bank.set_state(c, n);
-                self.bank.input[c] = 0;
             }
             let plastic: Vec<usize> = (0..t.node_w.len())
                 .filter(|&n| t.row_kind[usize::from(t.node_row[n])] != RowKind::NonVolatile)

@@ -7,6 +7,7 @@
 //! once per missed step when it is next touched (stopping at a fixed point,
 //! e.g. zero), which gives exactly the per-step result.
 
+use crate::bank::add_in;
 use crate::noise;
 use crate::stats::TileActivity;
 use fpnna_bitstream::RowKind;
@@ -97,7 +98,8 @@ pub(crate) struct Tile {
     /// streams through the row's (column, weight) pairs in its source's
     /// delivery list (`Built::deliver_nodes`).
     pub direct_nv: bool,
-    /// Wraps of the input sums during a step's row reads (see `add_in`).
+    /// Wraps of the input sums during a step's row reads (global column,
+    /// turns: see `bank::add_in`), handed to the bank after the reads.
     pub carry: Vec<(u32, i64)>,
     // Outputs of the last step's row reads.
     pub rows_read: u64,
@@ -124,37 +126,13 @@ fn catch_up(mut x: i32, from: u64, to: u64, f: impl Fn(i32) -> i32) -> i32 {
     x
 }
 
-/// Adds `w` into `input[c]` modulo 2^32, noting a wrap (+1: past
-/// `i32::MAX`, -1: past `i32::MIN`) in `carry`: the exact sum is the
-/// wrapped one plus 2^32 times the column's carries.
+/// Adds a non-volatile row's weights into its columns' inputs (`input`
+/// starts at column `base`, which wraps are noted against).
 #[inline(always)]
-fn add_in(input: &mut [i32], carry: &mut Vec<(u32, i64)>, c: usize, w: i32) {
-    let (s, wrapped) = input[c].overflowing_add(w);
-    input[c] = s;
-    if wrapped {
-        carry.push((c as u32, if w < 0 { -1 } else { 1 }));
-    }
-}
-
-/// Adds a non-volatile row's weights into its columns' inputs.
-#[inline(always)]
-fn add_row(input: &mut [i32], carry: &mut Vec<(u32, i64)>, nodes: &[(u32, i32)]) {
+pub(crate) fn add_row(input: &mut [i32], carry: &mut Vec<(u32, i64)>, base: u32, nodes: &[(u32, i32)]) {
     for &(c, w) in nodes {
-        add_in(input, carry, c as usize, w);
+        add_in(input, carry, c as usize, base + c, w);
     }
-}
-
-/// Replaces the input of every column that wrapped by its exact sum,
-/// saturated into `i32` (what `neuron_step` takes), whatever the order of
-/// the additions.
-fn settle(input: &mut [i32], carry: &mut Vec<(u32, i64)>) {
-    carry.sort_unstable_by_key(|&(c, _)| c);
-    for g in carry.chunk_by(|a, b| a.0 == b.0) {
-        let c = g[0].0 as usize;
-        let turns: i64 = g.iter().map(|&(_, d)| d).sum();
-        input[c] = m::saturate(i64::from(input[c]) + (turns << 32));
-    }
-    carry.clear();
 }
 
 impl Tile {
@@ -194,9 +172,8 @@ impl Tile {
     pub fn read_rows(&mut self, ti: usize, t: u64, ctx: &Ctx, input: &mut [i32]) {
         let mut carry = std::mem::take(&mut self.carry);
         let due = &ctx.due[ctx.due_start[ti] as usize..ctx.due_start[ti + 1] as usize];
-        self.rows_read = due.len() as u64;
-        self.syn = 0;
-        self.writes = 0;
+        let (rows_before, syn_before, writes_before) = (self.rows_read, self.syn, self.writes);
+        self.rows_read += due.len() as u64;
         for &e in due {
             let RowInfo { lo, hi, kind, .. } =
                 if e & LOCAL != 0 { self.rowinfo[(e & !LOCAL) as usize] } else { ctx.deliver_rows[e as usize] };
@@ -205,19 +182,25 @@ impl Tile {
             match kind {
                 RowKind::NonVolatile if self.direct_nv => {
                     if e & LOCAL != 0 {
-                        add_row(input, &mut carry, &self.node_cw[lo..hi]);
+                        add_row(input, &mut carry, self.col_lo, &self.node_cw[lo..hi]);
                     } else {
                         let (a, b) = (ctx.deliver_node_start[e as usize], ctx.deliver_node_start[e as usize + 1]);
-                        add_row(input, &mut carry, &ctx.deliver_nodes[a as usize..b as usize]);
+                        add_row(input, &mut carry, self.col_lo, &ctx.deliver_nodes[a as usize..b as usize]);
                     }
                 }
                 RowKind::NonVolatile if !ctx.noisy_nv => {
-                    add_row(input, &mut carry, &self.node_cw[lo..hi]);
+                    add_row(input, &mut carry, self.col_lo, &self.node_cw[lo..hi]);
                 }
                 RowKind::NonVolatile => {
                     for n in lo..hi {
                         let w = self.noisy(ctx, n, t, self.node_w[n], ctx.drift);
-                        add_in(input, &mut carry, self.node_col[n] as usize, w);
+                        add_in(
+                            input,
+                            &mut carry,
+                            self.node_col[n] as usize,
+                            self.col_lo + u32::from(self.node_col[n]),
+                            w,
+                        );
                     }
                 }
                 RowKind::Volatile(_) => {
@@ -228,7 +211,13 @@ impl Tile {
                         if ctx.read_noise > 0.0 {
                             e = self.noisy(ctx, n, t, e, 1.0);
                         }
-                        add_in(input, &mut carry, self.node_col[n] as usize, e);
+                        add_in(
+                            input,
+                            &mut carry,
+                            self.node_col[n] as usize,
+                            self.col_lo + u32::from(self.node_col[n]),
+                            e,
+                        );
                         let pulse = if ctx.c2c > 0.0 {
                             let g = noise::gauss(ctx.seed, noise::C2C, self.node_base + n as u64, t);
                             VolatileParams { gain: noise::scale_i32(p.gain, 1.0 + ctx.c2c * g), ..p }
@@ -248,7 +237,7 @@ impl Tile {
                         let post = self.post_at(col, pi, t);
                         let w = self.node_w[n];
                         let e = if ctx.read_noise > 0.0 { self.noisy(ctx, n, t, w, 1.0) } else { w };
-                        add_in(input, &mut carry, col, e);
+                        add_in(input, &mut carry, col, self.col_lo + col as u32, e);
                         let nw = m::stdp_depress(&p, w, post);
                         self.writes += u64::from(nw != w);
                         self.node_w[n] = nw;
@@ -258,13 +247,10 @@ impl Tile {
             }
         }
 
-        if !carry.is_empty() {
-            settle(input, &mut carry);
-        }
         self.carry = carry;
-        self.act.row_reads += self.rows_read;
-        self.act.synaptic_events += self.syn;
-        self.act.node_writes += self.writes;
+        self.act.row_reads += self.rows_read - rows_before;
+        self.act.synaptic_events += self.syn - syn_before;
+        self.act.node_writes += self.writes - writes_before;
     }
 
     /// Phase (e) for column `c`, which fired at step `t`: potentiation of
@@ -306,40 +292,5 @@ impl Tile {
             s += i64::from(catch_up(self.node_x[n], self.node_t[n], t, |x| m::volatile_relax(&p, x)));
         }
         Some((s, hi - lo))
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// Sums near and beyond the i32 range, added in many orders: the
-    /// settled input is the exact i64 sum, saturated.
-    #[test]
-    fn wrapped_sums_settle_to_the_saturated_exact_sum() {
-        let big = [i32::MAX, i32::MIN, i32::MAX - 5, i32::MIN + 7, 1 << 30, -(1 << 30), 3, -2, 0];
-        let mut state = 0x9e37_79b9_7f4a_7c15u64;
-        let mut next = || {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            state
-        };
-        for _ in 0..2000 {
-            let n = (next() % 7) as usize;
-            let ws: Vec<(usize, i32)> = (0..n).map(|_| ((next() % 2) as usize, big[(next() % 9) as usize])).collect();
-            let mut input = [0i32; 2];
-            let mut carry = Vec::new();
-            for &(c, w) in &ws {
-                add_in(&mut input, &mut carry, c, w);
-            }
-            if !carry.is_empty() {
-                settle(&mut input, &mut carry);
-            }
-            for (c, &got) in input.iter().enumerate() {
-                let exact: i64 = ws.iter().filter(|w| w.0 == c).map(|w| i64::from(w.1)).sum();
-                assert_eq!(got, m::saturate(exact), "column {c} of {ws:?}");
-            }
-        }
     }
 }

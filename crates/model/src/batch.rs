@@ -20,6 +20,14 @@ pub const BLOCK: usize = 64;
 
 /// The state of a run of neurons: `v[k]`, `i[k]`, `refr[k]` are neuron k's.
 pub struct Lanes<'a> {
+    pub v: &'a [i32],
+    pub i: &'a [i32],
+    pub refr: &'a [u16],
+}
+
+/// Where a step writes the new state of the same neurons (double
+/// buffering: no copy of the old state is needed to redo a block).
+pub struct LanesMut<'a> {
     pub v: &'a mut [i32],
     pub i: &'a mut [i32],
     pub refr: &'a mut [u16],
@@ -53,24 +61,32 @@ fn sub_flag(a: i32, b: i32) -> (i32, i32) {
     (s, (a ^ b) & (a ^ s))
 }
 
-/// One step of every neuron of `lanes` with its summed input of the step
-/// (`input[k]`, the `i64` sum already saturated into `i32`, reset to 0);
-/// calls `fired(k)` for each neuron that fires, in increasing `k`. All
-/// slices have the same length.
+/// One step of every neuron of `from`, written into `to`, with its summed
+/// input of the step (`input[k]`, the `i64` sum already saturated into
+/// `i32`, reset to 0); calls `fired(k)` for each neuron that fires, in
+/// increasing `k`. All slices have the same length.
 #[inline(always)]
-pub fn neuron_steps(p: &NeuronParams, lanes: Lanes<'_>, input: &mut [i32], mut fired: impl FnMut(usize)) {
-    let Lanes { v, i, refr } = lanes;
-    let n = v.len();
-    assert!(i.len() == n && refr.len() == n && input.len() == n, "lanes of different lengths");
+pub fn neuron_steps(
+    p: &NeuronParams,
+    from: Lanes<'_>,
+    to: LanesMut<'_>,
+    input: &mut [i32],
+    mut fired: impl FnMut(usize),
+) {
+    let n = from.v.len();
+    let same = [from.i.len(), from.refr.len(), to.v.len(), to.i.len(), to.refr.len(), input.len()];
+    assert!(same.iter().all(|&m| m == n), "lanes of different lengths");
     let mut lo = 0;
     while lo < n {
         let hi = (lo + BLOCK).min(n);
-        let (v, i, refr, input) = (&mut v[lo..hi], &mut i[lo..hi], &mut refr[lo..hi], &mut input[lo..hi]);
-        if !block(p, v, i, refr, input, &mut |k| fired(lo + k)) {
-            for k in 0..v.len() {
-                let mut s = NeuronState { v: v[k], i: i[k], refr: refr[k] };
-                let f = neuron_step(p, &mut s, std::mem::take(&mut input[k]));
-                (v[k], i[k], refr[k]) = (s.v, s.i, s.refr);
+        let old = Lanes { v: &from.v[lo..hi], i: &from.i[lo..hi], refr: &from.refr[lo..hi] };
+        let new = LanesMut { v: &mut to.v[lo..hi], i: &mut to.i[lo..hi], refr: &mut to.refr[lo..hi] };
+        let input = &mut input[lo..hi];
+        if !block(p, &old, new, input, &mut |k| fired(lo + k)) {
+            for (k, x) in input.iter_mut().enumerate() {
+                let mut s = NeuronState { v: old.v[k], i: old.i[k], refr: old.refr[k] };
+                let f = neuron_step(p, &mut s, std::mem::take(x));
+                (to.v[lo + k], to.i[lo + k], to.refr[lo + k]) = (s.v, s.i, s.refr);
                 if f {
                     fired(lo + k);
                 }
@@ -81,31 +97,25 @@ pub fn neuron_steps(p: &NeuronParams, lanes: Lanes<'_>, input: &mut [i32], mut f
 }
 
 /// One block of at most [`BLOCK`] neurons in 32-bit lanes. Returns false,
-/// with everything as it was, when some sum left the `i32` range.
+/// leaving `input` as it was, when some sum left the `i32` range.
 /// Conditions are lane masks (0 or -1), so that every lane runs the same
 /// instructions.
 #[inline(always)]
 fn block(
     p: &NeuronParams,
-    v: &mut [i32],
-    i: &mut [i32],
-    refr: &mut [u16],
+    old: &Lanes<'_>,
+    new: LanesMut<'_>,
     input: &mut [i32],
     fired: &mut impl FnMut(usize),
 ) -> bool {
-    let n = v.len().min(i.len()).min(refr.len()).min(input.len()).min(BLOCK);
-    let (v, i, refr, input) = (&mut v[..n], &mut i[..n], &mut refr[..n], &mut input[..n]);
+    let n = old.v.len().min(old.i.len()).min(old.refr.len()).min(input.len()).min(BLOCK);
+    let n = n.min(new.v.len()).min(new.i.len()).min(new.refr.len());
+    let (v, i, refr, input) = (&old.v[..n], &old.i[..n], &old.refr[..n], &mut input[..n]);
+    let (nv, ni, nr) = (&mut new.v[..n], &mut new.i[..n], &mut new.refr[..n]);
     let ki = i32::from(DECAY_ONE - p.decay_i);
     let kv = i32::from(DECAY_ONE - p.decay_v);
     let (thr, bias, v_min, refractory) = (p.threshold, p.bias, p.v_min, i32::from(p.refractory));
     let subtract = -i32::from(p.reset == Reset::Subtract);
-    // The block's state before the step, to put back if a sum overflowed.
-    let mut old_v = [0i32; BLOCK];
-    let mut old_i = [0i32; BLOCK];
-    let mut old_r = [0u16; BLOCK];
-    old_v[..n].copy_from_slice(v);
-    old_i[..n].copy_from_slice(i);
-    old_r[..n].copy_from_slice(refr);
     let mut nf = [0u8; BLOCK];
     // Sign bit set: some sum overflowed; -1: some neuron fired.
     let mut over = 0i32;
@@ -121,16 +131,13 @@ fn block(
         let r = i32::from(refr[k]);
         let idle = -i32::from(r != 0);
         let f = !idle & -i32::from(u >= thr);
-        v[k] = (idle & v[k]) | (!idle & ((f & reset) | (!f & u)));
-        refr[k] = ((idle & (r - 1)) | (f & refractory)) as u16;
-        i[k] = ik;
+        nv[k] = (idle & v[k]) | (!idle & ((f & reset) | (!f & u)));
+        nr[k] = ((idle & (r - 1)) | (f & refractory)) as u16;
+        ni[k] = ik;
         nf[k] = f as u8;
         any = any.min(f);
     }
     if over < 0 {
-        v.copy_from_slice(&old_v[..n]);
-        i.copy_from_slice(&old_i[..n]);
-        refr.copy_from_slice(&old_r[..n]);
         return false;
     }
     input.fill(0);
@@ -197,7 +204,11 @@ mod tests {
             for step in 0..4 {
                 let mut input: Vec<i32> = (0..n).map(|k| inputs[(step * 150 + k) % inputs.len()]).collect();
                 let mut fired = Vec::new();
-                neuron_steps(&p, Lanes { v: &mut v, i: &mut i, refr: &mut refr }, &mut input, |k| fired.push(k));
+                let (mut v2, mut i2, mut refr2) = (vec![7; n], vec![7; n], vec![7; n]);
+                let from = Lanes { v: &v, i: &i, refr: &refr };
+                let to = LanesMut { v: &mut v2, i: &mut i2, refr: &mut refr2 };
+                neuron_steps(&p, from, to, &mut input, |k| fired.push(k));
+                (v, i, refr) = (v2, i2, refr2);
                 let mut expect = Vec::new();
                 for (k, s) in reference.iter_mut().enumerate() {
                     let x = inputs[(step * 150 + k) % inputs.len()];
