@@ -36,6 +36,10 @@ struct TreeCost {
     locals: u64,
 }
 
+/// Bits of a tree node's depth in `Net::flow` (the link id above them:
+/// grids have at most 65,536 routers, so 2^18 links).
+const DEPTH_BITS: u32 = 14;
+
 /// Most packets a link's record holds for the free-flow check; a link
 /// that more packets cross in one step sends the step to the full model.
 const SEEN: usize = 6;
@@ -80,6 +84,10 @@ pub(crate) struct Net {
     /// Injection point of each source (dense index).
     pub inject: Vec<u32>,
     cost: Vec<TreeCost>,
+    /// Per tree node, `link << DEPTH_BITS | depth` (what the free-flow
+    /// check reads, 4 bytes instead of a `TreeNode`); a source with a node
+    /// too deep for it has `TreeCost::depth == u64::MAX`.
+    flow: Vec<u32>,
     seen: Vec<Seen>,
     pub bandwidth: u32,
     pub inject_per_cycle: u32,
@@ -121,22 +129,29 @@ impl Net {
         arch: &fpnna_arch::Arch,
     ) -> Net {
         let nl = links.len();
+        let fits = |n: &TreeNode| n.depth < 1 << DEPTH_BITS && n.link.wrapping_add(1) <= 1 << (32 - DEPTH_BITS);
         let cost = tree_start
             .windows(2)
             .map(|w| {
                 let nodes = &tree[w[0] as usize..w[1] as usize];
                 TreeCost {
-                    depth: nodes.iter().map(|n| u64::from(n.depth)).max().unwrap_or(0),
+                    depth: if nodes.iter().skip(1).all(fits) {
+                        nodes.iter().map(|n| u64::from(n.depth)).max().unwrap_or(0)
+                    } else {
+                        u64::MAX
+                    },
                     locals: nodes.iter().filter(|n| n.local).count() as u64,
                 }
             })
             .collect();
+        let flow = tree.iter().map(|n| if fits(n) { n.link << DEPTH_BITS | n.depth } else { 0 }).collect();
         Net {
             links,
             tree_start,
             tree,
             inject,
             cost,
+            flow,
             seen: vec![Seen::default(); nl],
             bandwidth: u32::from(arch.router.link_bandwidth.max(1)),
             inject_per_cycle: u32::from(arch.router.inject_per_cycle.max(1)),
@@ -203,16 +218,20 @@ impl Net {
             let c0 = self.inj_count[ip] / self.inject_per_cycle;
             self.inj_count[ip] += 1;
             let cost = self.cost[s as usize];
+            if cost.depth == u64::MAX {
+                return None;
+            }
             out.stall += u64::from(c0);
             out.packets += 1;
             out.hops += (b - a - 1) as u64;
             out.deliveries += cost.locals;
             last = last.max(Some(u64::from(c0) + cost.depth * self.hop_cycles));
-            for node in &self.tree[a + 1..b] {
+            for &f in &self.flow[a + 1..b] {
                 // The cycle it leaves its parent.
-                let at = u64::from(c0) + u64::from(node.depth - 1) * self.hop_cycles;
+                let depth = f & ((1 << DEPTH_BITS) - 1);
+                let at = u64::from(c0) + u64::from(depth - 1) * self.hop_cycles;
                 let at = u32::try_from(at).ok()?;
-                let l = node.link as usize;
+                let l = (f >> DEPTH_BITS) as usize;
                 let seen = &mut self.seen[l];
                 if seen.stamp != stamp {
                     *seen = Seen { stamp, n: 0, at: [0; SEEN] };

@@ -98,9 +98,9 @@ impl Built {
         let barrier = u64::from(self.arch.timing.barrier_cycles);
         let columns: u64 = self.tiles.iter().map(|t| t.col_key.len() as u64).sum();
         let noisy_nv = self.dev.noisy_reads();
-        // Packets each tile received in this step (a small array that stays
-        // in cache, added to the tiles' activity after the deliveries).
-        let mut packets_in = vec![0u32; self.tiles.len()];
+        // Packets each tile received in this run (a small array that stays
+        // in cache, added to the tiles' activity at the end).
+        let mut packets_in = vec![0u64; self.tiles.len()];
         let mut fired = Vec::new();
         let mut busy = Vec::new();
         for _ in 0..steps {
@@ -238,11 +238,6 @@ impl Built {
                     }
                 }
             }
-            if !srcs.is_empty() {
-                for (tile, p) in self.tiles.iter_mut().zip(&mut packets_in) {
-                    tile.act.packets_in += u64::from(std::mem::take(p));
-                }
-            }
             st.spikes += srcs.len() as u64;
 
             let ns = self.net.step(t, &srcs);
@@ -274,8 +269,9 @@ impl Built {
         };
         st.time_us = st.cycles_total as f64 / self.arch.timing.clock_mhz;
         st.max_link_packets_per_step = self.net.max_load;
-        for tile in &mut self.tiles {
+        for (tile, p) in self.tiles.iter_mut().zip(packets_in) {
             tile.act.busy_cycles += steps * tile.update_cycles;
+            tile.act.packets_in += p;
         }
         st.config_cycles = self.config.config_cycles;
         st.config_energy_pj = self.config.config_energy_pj;
