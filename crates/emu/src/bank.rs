@@ -87,10 +87,11 @@ impl Bank {
         }
     }
 
-    /// Sets the number of input slots (1 + the longest delay of a row added
-    /// when its spike is sent; 1: no such row) and empties them.
+    /// Sets the number of input slots (at least 1 + the longest delay of a
+    /// row added when its spike is sent; 1: no such row; rounded up to a
+    /// power of two) and empties them.
     pub fn set_slots(&mut self, slots: usize) {
-        self.slots = slots.max(1);
+        self.slots = slots.max(1).next_power_of_two();
         self.input = vec![0; self.slots * self.len()];
         self.carry = vec![Vec::new(); self.slots];
     }
@@ -103,7 +104,7 @@ impl Bank {
 
     /// The input slot of step `t`, and its wraps.
     pub fn slot(&mut self, t: u64) -> (&mut [i32], &mut Vec<(u32, i64)>) {
-        let (n, k) = (self.len(), (t % self.slots as u64) as usize);
+        let (n, k) = (self.len(), (t as usize) & (self.slots - 1));
         (&mut self.input[k * n..(k + 1) * n], &mut self.carry[k])
     }
 
@@ -133,7 +134,7 @@ impl Bank {
     /// threads.
     pub fn update(&mut self, t: u64, fired: &mut Vec<u32>, pool: Option<&rayon::ThreadPool>) {
         let n = self.len();
-        let k = (t % self.slots as u64) as usize;
+        let k = (t as usize) & (self.slots - 1);
         let input = &mut self.input[k * n..(k + 1) * n];
         settle(input, &mut self.carry[k]);
         let [a, b] = &mut self.now;

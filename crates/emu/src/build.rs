@@ -69,6 +69,16 @@ pub(crate) struct Built {
     /// input slot of their due step (`Bank::input`): their reads are exact
     /// (no noise) and a sum does not depend on its order.
     pub pre: bool,
+    /// With `pre`, what a spike of source s does, in the order of its
+    /// deliveries: sent_words[sent_start[s]..sent_start[s + 1]] holds, per
+    /// tile reached, (tile, rows), then per row either (delay, nodes)
+    /// followed by that many (global column, weight), or (delay | QUEUED,
+    /// index into `deliver_rows`) for a row read when due. One stream, read
+    /// in order, so that a spike touches its own bytes and no others.
+    pub sent_start: Vec<u32>,
+    pub sent_words: Vec<(u32, i32)>,
+    /// Synaptic events a spike of each source causes.
+    pub sent_nodes: Vec<u64>,
     /// Rows and nodes of such reads due at each step (by step % RING) in
     /// each tile: pre_count[slot * tiles + tile], and the tiles with some.
     pub pre_count: Vec<(u32, u32)>,
@@ -225,6 +235,9 @@ impl Table {
 
 /// No entry matches (in a table of outputs, which use bits 0..5).
 const NO_OUT: u8 = 0xFF;
+
+/// Marks a row of `Built::sent_words` that is queued and read when due.
+pub(crate) const QUEUED: u32 = 1 << 31;
 
 /// Most input sums kept for rows read when their spike is sent (slots x
 /// columns, 4 bytes each).
@@ -692,6 +705,17 @@ pub(crate) fn build(bs: &Bitstream, opts: &EmuOptions) -> Result<Built, EmuError
     let (mut tree_start, mut tree, mut inject) = (vec![0u32], Vec::new(), Vec::new());
     let (mut deliver_start, mut deliver, mut deliver_rows) = (vec![0u32], Vec::new(), Vec::new());
     let (mut deliver_node_start, mut deliver_nodes) = (vec![0u32], Vec::new());
+    // Non-volatile rows are read when sent (into the input slot of their
+    // due step) unless reads are noisy or the slots take too much memory.
+    let nv_delay = tiles
+        .iter()
+        .flat_map(|t| t.rowinfo.iter())
+        .filter(|r| r.kind == RowKind::NonVolatile)
+        .map(|r| usize::from(r.delay))
+        .max();
+    let pre =
+        !dev.noisy_reads() && nv_delay.is_some_and(|d| (d + 1).next_power_of_two() * bank.len() <= PRE_INPUTS_MAX);
+    let (mut sent_start, mut sent_words) = (vec![0u32], Vec::new());
     // Whether some route delivers the key of tiles[t].key_rows[i] (first row of each key).
     let mut reached: Vec<Vec<bool>> = tiles.iter().map(|t| vec![false; t.key_rows.len()]).collect();
     let mut at: Vec<(u16, u16)> = Vec::new();
@@ -704,7 +728,12 @@ pub(crate) fn build(bs: &Bitstream, opts: &EmuOptions) -> Result<Built, EmuError
     deliver.reserve(tiles.iter().map(|t| t.key_rows.chunk_by(|a, b| a.0 == b.0).count()).sum());
     deliver_rows.reserve(all_rows);
     deliver_node_start.reserve(all_rows);
-    deliver_nodes.reserve(tiles.iter().filter(|t| t.direct_nv).map(|t| t.node_cw.len()).sum());
+    let nodes_all: usize = tiles.iter().filter(|t| t.direct_nv).map(|t| t.node_cw.len()).sum();
+    if pre {
+        sent_words.reserve(nodes_all + 2 * all_rows);
+    } else {
+        deliver_nodes.reserve(nodes_all);
+    }
     for (si, &(key, _, sx, sy, _)) in sources.iter().enumerate() {
         if si == 64 {
             // The trees' total size, extrapolated from the first ones (with
@@ -798,12 +827,21 @@ pub(crate) fn build(bs: &Bitstream, opts: &EmuOptions) -> Result<Built, EmuError
                     let nodes =
                         kr[lo..hi].iter().map(|&(_, r)| t.row_start[r as usize + 1] - t.row_start[r as usize]).sum();
                     let first = deliver_rows.len() as u32;
+                    if pre {
+                        sent_words.push((ti, (hi - lo) as i32));
+                    }
                     for &(_, r) in &kr[lo..hi] {
                         let row = t.rowinfo[r as usize];
-                        deliver_rows.push(row);
-                        if t.direct_nv && row.kind == RowKind::NonVolatile {
-                            deliver_nodes.extend_from_slice(&t.node_cw[row.lo as usize..row.hi as usize]);
+                        let cw = &t.node_cw[row.lo as usize..row.hi as usize];
+                        if pre && row.kind == RowKind::NonVolatile {
+                            sent_words.push((u32::from(row.delay), cw.len() as i32));
+                            sent_words.extend(cw.iter().map(|&(c, w)| (t.col_lo + c, w)));
+                        } else if pre {
+                            sent_words.push((u32::from(row.delay) | QUEUED, deliver_rows.len() as i32));
+                        } else if t.direct_nv && row.kind == RowKind::NonVolatile {
+                            deliver_nodes.extend_from_slice(cw);
                         }
+                        deliver_rows.push(row);
                         deliver_node_start.push(deliver_nodes.len() as u32);
                     }
                     deliver.push(Delivery { tile: ti, lo: first, hi: deliver_rows.len() as u32, nodes });
@@ -814,6 +852,7 @@ pub(crate) fn build(bs: &Bitstream, opts: &EmuOptions) -> Result<Built, EmuError
         }
         tree_start.push(tree.len() as u32);
         deliver_start.push(deliver.len() as u32);
+        sent_start.push(sent_words.len() as u32);
     }
     for (ti, t) in tiles.iter().enumerate() {
         let mut last = None;
@@ -845,11 +884,11 @@ pub(crate) fn build(bs: &Bitstream, opts: &EmuOptions) -> Result<Built, EmuError
         fp = m::hash3(fp, t.row_delay.len() as u64, t.node_w.len() as u64);
     }
     let max_update_cycles = tiles.iter().map(|t| t.update_cycles).max().unwrap_or(0);
-    // Input slots for rows read when sent: 1 + their longest delay, unless
-    // that takes too much memory (they are then read when due).
-    let nv_delay = deliver_rows.iter().filter(|r| r.kind == RowKind::NonVolatile).map(|r| usize::from(r.delay)).max();
-    let pre = !dev.noisy_reads() && nv_delay.is_some_and(|d| (d + 1) * bank.len() <= PRE_INPUTS_MAX);
     bank.set_slots(if pre { nv_delay.unwrap_or(0) + 1 } else { 1 });
+    let sent_nodes = deliver_start
+        .windows(2)
+        .map(|w| deliver[w[0] as usize..w[1] as usize].iter().map(|d| u64::from(d.nodes)).sum())
+        .collect();
     let n_tiles = tiles.len();
     Ok(Built {
         arch: arch.clone(),
@@ -871,6 +910,9 @@ pub(crate) fn build(bs: &Bitstream, opts: &EmuOptions) -> Result<Built, EmuError
         deliver_nodes,
         arrivals: vec![Vec::new(); RING as usize],
         pre,
+        sent_start,
+        sent_words,
+        sent_nodes,
         pre_count: vec![(0, 0); RING as usize * n_tiles],
         pre_touched: vec![Vec::new(); RING as usize],
         sent: vec![Vec::new(); RING as usize],

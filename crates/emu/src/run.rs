@@ -1,11 +1,11 @@
 //! The step loop: tile phases (possibly on threads), sources, delivery into
 //! the array's arrival ring, the mesh's cycle model, statistics.
 
-use crate::build::{Built, SrcKind};
+use crate::bank::add_in;
+use crate::build::{Built, QUEUED, SrcKind};
 use crate::stats::{MinMeanMax, Stats};
-use crate::tile::{Ctx, LOCAL, RING, add_row};
+use crate::tile::{Ctx, LOCAL, RING};
 use crate::{EmuError, Observer, RunResult, StepView};
-use fpnna_bitstream::RowKind;
 use rayon::prelude::*;
 
 impl Built {
@@ -72,6 +72,42 @@ impl Built {
         let n = start.len();
         start[n - 1] = slot.len() as u32;
         slot.clear();
+    }
+
+    /// Delivers a spike of source `s` sent at step `t` (with `pre`): its
+    /// non-volatile rows are added into the input slots of their due steps
+    /// and counted there; the others are queued.
+    #[inline]
+    fn send(&mut self, s: u32, t: u64, packets_in: &mut [u64]) {
+        let (mut k, end) = (self.sent_start[s as usize] as usize, self.sent_start[s as usize + 1] as usize);
+        let nt = self.tiles.len();
+        while k < end {
+            let (tile, rows) = self.sent_words[k];
+            k += 1;
+            packets_in[tile as usize] += 1;
+            for _ in 0..rows {
+                let (head, x) = self.sent_words[k];
+                k += 1;
+                let due = t + u64::from(head & !QUEUED);
+                let slot = (due % RING) as usize;
+                if head & QUEUED != 0 {
+                    self.arrivals[slot].push((tile, x as u32));
+                    continue;
+                }
+                let nodes = &self.sent_words[k..k + x as usize];
+                k += x as usize;
+                let (input, carry) = self.bank.slot(due);
+                for &(c, w) in nodes {
+                    add_in(input, carry, c as usize, c, w);
+                }
+                let count = &mut self.pre_count[slot * nt + tile as usize];
+                if count.0 == 0 {
+                    self.pre_touched[slot].push(tile);
+                }
+                count.0 += 1;
+                count.1 += x as u32;
+            }
+        }
     }
 
     /// The row (of its tile) an arrival names.
@@ -212,29 +248,18 @@ impl Built {
                 if self.recorded[s as usize] {
                     spikes_out.push((t - first, key));
                 }
+                if self.pre {
+                    self.send(s, t, &mut packets_in);
+                    st.synaptic_events_sent += self.sent_nodes[s as usize];
+                    continue;
+                }
                 let (lo, hi) = (self.deliver_start[s as usize] as usize, self.deliver_start[s as usize + 1] as usize);
                 for d in &self.deliver[lo..hi] {
                     packets_in[d.tile as usize] += 1;
                     st.synaptic_events_sent += u64::from(d.nodes);
                     for i in d.lo..d.hi {
-                        let row = &self.deliver_rows[i as usize];
-                        let due = t + u64::from(row.delay);
-                        let slot = (due % RING) as usize;
-                        if self.pre && row.kind == RowKind::NonVolatile {
-                            let (a, b) = (self.deliver_node_start[i as usize], self.deliver_node_start[i as usize + 1]);
-                            let nodes = &self.deliver_nodes[a as usize..b as usize];
-                            let base = self.bank.col_lo[d.tile as usize];
-                            let (input, carry) = self.bank.slot(due);
-                            add_row(&mut input[base as usize..], carry, base, nodes);
-                            let count = &mut self.pre_count[slot * nt + d.tile as usize];
-                            if count.0 == 0 {
-                                self.pre_touched[slot].push(d.tile);
-                            }
-                            count.0 += 1;
-                            count.1 += nodes.len() as u32;
-                        } else {
-                            self.arrivals[slot].push((d.tile, i));
-                        }
+                        let slot = ((t + u64::from(self.deliver_rows[i as usize].delay)) % RING) as usize;
+                        self.arrivals[slot].push((d.tile, i));
                     }
                 }
             }
