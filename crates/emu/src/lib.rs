@@ -269,7 +269,8 @@ pub struct StepView<'a> {
     /// Keys that spiked at this step (every source), sorted.
     pub spikes: &'a [u32],
     /// Packets that crossed each link this step: (link index, count),
-    /// links as listed by [`Emulator::links`].
+    /// links as listed by [`Emulator::links`] (empty when the observer
+    /// says it does not want them, [`Observer::wants_link_load`]).
     pub link_load: &'a [(u32, u32)],
     emu: &'a Built,
 }
@@ -291,6 +292,12 @@ impl StepView<'_> {
 pub trait Observer {
     /// Called once per step, after the step's spikes are routed.
     fn step(&mut self, view: &StepView<'_>) -> std::io::Result<()>;
+
+    /// Whether `StepView::link_load` is read (listing every link's packets
+    /// each step costs time; without it the list is empty).
+    fn wants_link_load(&self) -> bool {
+        true
+    }
 }
 
 /// An observer that ignores everything.
@@ -300,6 +307,10 @@ pub struct NullObserver;
 impl Observer for NullObserver {
     fn step(&mut self, _: &StepView<'_>) -> std::io::Result<()> {
         Ok(())
+    }
+
+    fn wants_link_load(&self) -> bool {
+        false
     }
 }
 

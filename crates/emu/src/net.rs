@@ -105,8 +105,6 @@ pub(crate) struct Net {
     pub load: Vec<(u32, u32)>,
     /// Most packets any link carried in one step, over the emulator's life.
     pub max_load: u32,
-    /// Packets per link over the emulator's life.
-    pub total_load: Vec<u64>,
 }
 
 impl Net {
@@ -163,32 +161,38 @@ impl Net {
             touched: vec![0; nl.div_ceil(64)],
             load: Vec::new(),
             max_load: 0,
-            total_load: vec![0; nl],
         }
     }
 
     /// Routes the packets of one step's spikes (`sources`, in key order)
-    /// and returns how long it took.
-    pub fn step(&mut self, step: u64, sources: &[u32]) -> NetStep {
-        let (out, free) = match self.free_flow(2 * step + 1, sources) {
-            Some(out) => (out, true),
-            None => (self.queued(2 * step + 2, sources), false),
+    /// and returns how long it took; with `want_load`, lists the packets
+    /// each link carried in `load`.
+    pub fn step(&mut self, step: u64, sources: &[u32], want_load: bool) -> NetStep {
+        let free = self.free_flow(2 * step + 1, sources, want_load);
+        let out = match free {
+            Some(out) => out,
+            None => self.queued(2 * step + 2, sources),
         };
         // Tests and debug builds check the shortcut against the full model.
         #[cfg(debug_assertions)]
-        if free {
+        if free.is_some() {
             assert_eq!(out, self.queued(2 * step + 2, sources), "free-flow shortcut differs at step {step}");
         }
         self.load.clear();
-        for (w, bits) in self.touched.iter_mut().enumerate() {
-            while *bits != 0 {
-                let l = w * 64 + bits.trailing_zeros() as usize;
-                *bits &= *bits - 1;
-                let n = if free { self.seen[l].n } else { self.link[l].count };
-                debug_assert_eq!(n, self.link[l].count, "packets on link {l} at step {step}");
-                self.load.push((l as u32, n));
-                self.max_load = self.max_load.max(n);
-                self.total_load[l] += u64::from(n);
+        if free.is_none() || want_load || cfg!(debug_assertions) {
+            for (w, bits) in self.touched.iter_mut().enumerate() {
+                while *bits != 0 {
+                    let l = w * 64 + bits.trailing_zeros() as usize;
+                    *bits &= *bits - 1;
+                    // (Without `want_load` the loop runs only after the full
+                    // model, whose counts are then current.)
+                    let n = if free.is_some() && want_load { self.seen[l].n } else { self.link[l].count };
+                    debug_assert_eq!(n, self.link[l].count, "packets on link {l} at step {step}");
+                    if want_load {
+                        self.load.push((l as u32, n));
+                    }
+                    self.max_load = self.max_load.max(n);
+                }
             }
         }
         out
@@ -202,8 +206,23 @@ impl Net {
     /// (some link is contended, or crossed by more than `SEEN` packets).
     /// Injection ports are modelled exactly: a packet that waits to be
     /// injected shifts its whole tree.
-    fn free_flow(&mut self, stamp: u64, sources: &[u32]) -> Option<NetStep> {
+    fn free_flow(&mut self, stamp: u64, sources: &[u32], want_load: bool) -> Option<NetStep> {
         let mut out = NetStep::default();
+        if let [s] = *sources
+            && !want_load
+        {
+            // One packet: it crosses each link of its tree once, unhindered.
+            let (a, b) = (self.tree_start[s as usize], self.tree_start[s as usize + 1]);
+            let cost = self.cost[s as usize];
+            if a < b && cost.depth != u64::MAX {
+                out.packets = 1;
+                out.hops = u64::from(b - a - 1);
+                out.deliveries = cost.locals;
+                out.cycles = cost.depth * self.hop_cycles + 1;
+                self.max_load = self.max_load.max(u32::from(b - a > 1));
+            }
+            return (a == b || cost.depth != u64::MAX).then_some(out);
+        }
         let mut last = None;
         for &s in sources {
             let (a, b) = (self.tree_start[s as usize] as usize, self.tree_start[s as usize + 1] as usize);
@@ -235,7 +254,9 @@ impl Net {
                 let seen = &mut self.seen[l];
                 if seen.stamp != stamp {
                     *seen = Seen { stamp, n: 0, at: [0; SEEN] };
-                    self.touched[l / 64] |= 1 << (l % 64);
+                    if want_load {
+                        self.touched[l / 64] |= 1 << (l % 64);
+                    }
                 }
                 let n = seen.n as usize;
                 if n == SEEN || seen.at[..n].iter().filter(|&&c| c == at).count() >= self.bandwidth as usize {
@@ -243,6 +264,7 @@ impl Net {
                 }
                 seen.at[n] = at;
                 seen.n += 1;
+                self.max_load = self.max_load.max(seen.n);
             }
         }
         out.cycles = last.map_or(0, |c| c + 1);

@@ -139,6 +139,7 @@ impl Built {
         let mut packets_in = vec![0u64; self.tiles.len()];
         let mut fired = Vec::new();
         let mut busy = Vec::new();
+        let want_load = observer.wants_link_load();
         for _ in 0..steps {
             let t = self.now;
             self.group_arrivals(t);
@@ -265,7 +266,7 @@ impl Built {
             }
             st.spikes += srcs.len() as u64;
 
-            let ns = self.net.step(t, &srcs);
+            let ns = self.net.step(t, &srcs, want_load);
             st.packets += ns.packets;
             st.hops += ns.hops;
             st.deliveries += ns.deliveries;
