@@ -71,10 +71,12 @@ pub(crate) struct Built {
     pub pre: bool,
     /// With `pre`, what a spike of source s does, in the order of its
     /// deliveries: sent_words[sent_start[s]..sent_start[s + 1]] holds, per
-    /// tile reached, (tile, rows), then per row either (delay, nodes)
-    /// followed by that many (global column, weight), or (delay | QUEUED,
-    /// index into `deliver_rows`) for a row read when due. One stream, read
-    /// in order, so that a spike touches its own bytes and no others.
+    /// tile reached, (tile, rows), then per row either (row << 8 | delay,
+    /// nodes) followed by that many (global column, weight), or (row << 8
+    /// | delay | QUEUED, index into `deliver_rows`) for a row read when due.
+    /// One stream, read in order, so that a spike touches its own bytes
+    /// and no others. (`deliver` is then empty: only queued rows are in
+    /// `deliver_rows`.)
     pub sent_start: Vec<u32>,
     pub sent_words: Vec<(u32, i32)>,
     /// Synaptic events a spike of each source causes.
@@ -713,9 +715,10 @@ pub(crate) fn build(bs: &Bitstream, opts: &EmuOptions) -> Result<Built, EmuError
         .filter(|r| r.kind == RowKind::NonVolatile)
         .map(|r| usize::from(r.delay))
         .max();
-    let pre =
-        !dev.noisy_reads() && nv_delay.is_some_and(|d| (d + 1).next_power_of_two() * bank.len() <= PRE_INPUTS_MAX);
-    let (mut sent_start, mut sent_words) = (vec![0u32], Vec::new());
+    let pre = !dev.noisy_reads()
+        && nv_delay.is_some_and(|d| (d + 1).next_power_of_two() * bank.len() <= PRE_INPUTS_MAX)
+        && tiles.iter().all(|t| t.rowinfo.len() < 1 << 23);
+    let (mut sent_start, mut sent_words, mut sent_nodes, mut sent_nodes_s) = (vec![0u32], Vec::new(), Vec::new(), 0);
     // Whether some route delivers the key of tiles[t].key_rows[i] (first row of each key).
     let mut reached: Vec<Vec<bool>> = tiles.iter().map(|t| vec![false; t.key_rows.len()]).collect();
     let mut at: Vec<(u16, u16)> = Vec::new();
@@ -725,13 +728,13 @@ pub(crate) fn build(bs: &Bitstream, opts: &EmuOptions) -> Result<Built, EmuError
     // most once: these bounds are usually close, and untouched capacity
     // costs nothing.
     let all_rows = tiles.iter().map(|t| t.rowinfo.len()).sum();
-    deliver.reserve(tiles.iter().map(|t| t.key_rows.chunk_by(|a, b| a.0 == b.0).count()).sum());
-    deliver_rows.reserve(all_rows);
-    deliver_node_start.reserve(all_rows);
     let nodes_all: usize = tiles.iter().filter(|t| t.direct_nv).map(|t| t.node_cw.len()).sum();
     if pre {
         sent_words.reserve(nodes_all + 2 * all_rows);
     } else {
+        deliver.reserve(tiles.iter().map(|t| t.key_rows.chunk_by(|a, b| a.0 == b.0).count()).sum());
+        deliver_rows.reserve(all_rows);
+        deliver_node_start.reserve(all_rows);
         deliver_nodes.reserve(nodes_all);
     }
     for (si, &(key, _, sx, sy, _)) in sources.iter().enumerate() {
@@ -822,29 +825,41 @@ pub(crate) fn build(bs: &Bitstream, opts: &EmuOptions) -> Result<Built, EmuError
                     *cur += 1;
                 }
                 let hi = *cur;
-                if hi > lo {
+                if hi > lo && pre {
+                    // One stream per source (see `Built::sent_words`).
+                    let t = &tiles[ti as usize];
+                    sent_words.push((ti, (hi - lo) as i32));
+                    for &(_, r) in &kr[lo..hi] {
+                        let row = t.rowinfo[r as usize];
+                        let head = r << 8 | u32::from(row.delay);
+                        if row.kind == RowKind::NonVolatile {
+                            let cw = &t.node_cw[row.lo as usize..row.hi as usize];
+                            sent_words.push((head, cw.len() as i32));
+                            sent_words.extend(cw.iter().map(|&(c, w)| (t.col_lo + c, w)));
+                            sent_nodes_s += cw.len() as u64;
+                        } else {
+                            sent_words.push((head | QUEUED, deliver_rows.len() as i32));
+                            sent_nodes_s += u64::from(row.hi - row.lo);
+                            deliver_rows.push(row);
+                            deliver_node_start.push(deliver_nodes.len() as u32);
+                        }
+                    }
+                } else if hi > lo {
                     let t = &tiles[ti as usize];
                     let nodes =
                         kr[lo..hi].iter().map(|&(_, r)| t.row_start[r as usize + 1] - t.row_start[r as usize]).sum();
                     let first = deliver_rows.len() as u32;
-                    if pre {
-                        sent_words.push((ti, (hi - lo) as i32));
-                    }
                     for &(_, r) in &kr[lo..hi] {
                         let row = t.rowinfo[r as usize];
-                        let cw = &t.node_cw[row.lo as usize..row.hi as usize];
-                        if pre && row.kind == RowKind::NonVolatile {
-                            sent_words.push((u32::from(row.delay), cw.len() as i32));
-                            sent_words.extend(cw.iter().map(|&(c, w)| (t.col_lo + c, w)));
-                        } else if pre {
-                            sent_words.push((u32::from(row.delay) | QUEUED, deliver_rows.len() as i32));
-                        } else if t.direct_nv && row.kind == RowKind::NonVolatile {
-                            deliver_nodes.extend_from_slice(cw);
+                        if t.direct_nv && row.kind == RowKind::NonVolatile {
+                            deliver_nodes.extend_from_slice(&t.node_cw[row.lo as usize..row.hi as usize]);
                         }
                         deliver_rows.push(row);
                         deliver_node_start.push(deliver_nodes.len() as u32);
                     }
                     deliver.push(Delivery { tile: ti, lo: first, hi: deliver_rows.len() as u32, nodes });
+                }
+                if hi > lo {
                     reached[ti as usize][lo] = true;
                 }
             }
@@ -853,6 +868,7 @@ pub(crate) fn build(bs: &Bitstream, opts: &EmuOptions) -> Result<Built, EmuError
         tree_start.push(tree.len() as u32);
         deliver_start.push(deliver.len() as u32);
         sent_start.push(sent_words.len() as u32);
+        sent_nodes.push(std::mem::take(&mut sent_nodes_s));
     }
     for (ti, t) in tiles.iter().enumerate() {
         let mut last = None;
@@ -885,10 +901,6 @@ pub(crate) fn build(bs: &Bitstream, opts: &EmuOptions) -> Result<Built, EmuError
     }
     let max_update_cycles = tiles.iter().map(|t| t.update_cycles).max().unwrap_or(0);
     bank.set_slots(if pre { nv_delay.unwrap_or(0) + 1 } else { 1 });
-    let sent_nodes = deliver_start
-        .windows(2)
-        .map(|w| deliver[w[0] as usize..w[1] as usize].iter().map(|d| u64::from(d.nodes)).sum())
-        .collect();
     let n_tiles = tiles.len();
     Ok(Built {
         arch: arch.clone(),

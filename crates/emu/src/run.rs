@@ -88,7 +88,7 @@ impl Built {
             for _ in 0..rows {
                 let (head, x) = self.sent_words[k];
                 k += 1;
-                let due = t + u64::from(head & !QUEUED);
+                let due = t + u64::from(head & 0xFF);
                 let slot = (due % RING) as usize;
                 if head & QUEUED != 0 {
                     self.arrivals[slot].push((tile, x as u32));

@@ -3,7 +3,7 @@
 //! still in flight (rows due in the next steps).
 
 use crate::EmuError;
-use crate::build::Built;
+use crate::build::{Built, QUEUED};
 use crate::tile::{LOCAL, RING};
 use fpnna_bitstream::RowKind;
 use fpnna_model::NeuronState;
@@ -110,13 +110,17 @@ impl Built {
         if self.pre {
             for sent in self.now.saturating_sub(RING - 1)..self.now {
                 for &s in &self.sent[(sent % RING) as usize] {
-                    let (lo, hi) =
-                        (self.deliver_start[s as usize] as usize, self.deliver_start[s as usize + 1] as usize);
-                    for d in &self.deliver[lo..hi] {
-                        for row in &self.deliver_rows[d.lo as usize..d.hi as usize] {
-                            let due = sent + u64::from(row.delay);
+                    let words = &self.sent_words[self.sent_start[s as usize] as usize..self.sent_start[s as usize + 1] as usize];
+                    let mut k = 0;
+                    while k < words.len() {
+                        let (tile, rows) = words[k];
+                        k += 1;
+                        for _ in 0..rows {
+                            let (head, x) = words[k];
+                            k += 1 + if head & QUEUED == 0 { x as usize } else { 0 };
+                            let due = sent + u64::from(head & 0xFF);
                             if due >= self.now {
-                                pending[d.tile as usize].push((due, row.row));
+                                pending[tile as usize].push((due, (head & !QUEUED) >> 8));
                             }
                         }
                     }
