@@ -421,7 +421,10 @@ pub(crate) fn build(bs: &Bitstream, opts: &EmuOptions) -> Result<Built, EmuError
         // Program the nodes.
         let nn = nodes.len();
         let (mut node_row, mut node_col, mut node_w) = (Vec::with_capacity(nn), Vec::with_capacity(nn), vec![0; nn]);
-        let mut node_vp = vec![0u32; nn];
+        // Per-node state of volatile and STDP nodes: none in a tile of
+        // non-volatile rows only.
+        let plastic = if tc.rows.iter().any(|r| r.kind != RowKind::NonVolatile) { nn } else { 0 };
+        let mut node_vp = vec![0u32; plastic];
         let mut vparams = tc.volatile.clone();
         let mut row_start = vec![0u32; tc.rows.len() + 1];
         let (mut pulses, before) = (0u64, cfg.clone());
@@ -570,8 +573,8 @@ pub(crate) fn build(bs: &Bitstream, opts: &EmuOptions) -> Result<Built, EmuError
             node_cw: node_col.iter().zip(&node_w).map(|(&c, &w)| (u32::from(c), w)).collect(),
             node_col,
             node_w,
-            node_x: vec![0; nn],
-            node_t: vec![0; nn],
+            node_x: vec![0; plastic],
+            node_t: vec![0; plastic],
             node_vp,
             vparams,
             stdp: tc.stdp.clone(),

@@ -110,7 +110,8 @@ impl Built {
         if self.pre {
             for sent in self.now.saturating_sub(RING - 1)..self.now {
                 for &s in &self.sent[(sent % RING) as usize] {
-                    let words = &self.sent_words[self.sent_start[s as usize] as usize..self.sent_start[s as usize + 1] as usize];
+                    let words = &self.sent_words
+                        [self.sent_start[s as usize] as usize..self.sent_start[s as usize + 1] as usize];
                     let mut k = 0;
                     while k < words.len() {
                         let (tile, rows) = words[k];

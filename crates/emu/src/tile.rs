@@ -77,7 +77,8 @@ pub(crate) struct Tile {
     pub node_cw: Vec<(u32, i32)>,
     /// Effective weight (programmed, possibly perturbed); STDP: current weight.
     pub node_w: Vec<i32>,
-    /// Volatile: normalised conductance x; STDP: presynaptic trace.
+    /// Volatile: normalised conductance x; STDP: presynaptic trace. (This
+    /// and the next two are empty in a tile without volatile or STDP rows.)
     pub node_x: Vec<i32>,
     /// Step up to which node_x is current.
     pub node_t: Vec<u64>,
