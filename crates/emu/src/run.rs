@@ -51,6 +51,9 @@ impl Built {
     /// into `due` and `due_start`, and empties their slot.
     fn group_arrivals(&mut self, t: u64) {
         let slot = &mut self.arrivals[(t % RING) as usize];
+        if slot.is_empty() && self.due.is_empty() {
+            return;
+        }
         let start = &mut self.due_start;
         start.iter_mut().for_each(|s| *s = 0);
         for &(ti, _) in slot.iter() {
@@ -138,6 +141,12 @@ impl Built {
         // in cache, added to the tiles' activity at the end).
         let mut packets_in = vec![0u64; self.tiles.len()];
         let mut fired = Vec::new();
+        // Per tile, this step's rows read when sent, and this run's rows,
+        // synaptic events and busy cycles (added to the tiles at the end).
+        let nt = self.tiles.len();
+        let (mut step_rows, mut run_rows, mut run_syn, mut run_busy) =
+            (vec![0u64; nt], vec![0u64; nt], vec![0u64; nt], vec![0u64; nt]);
+        let update_cycles: Vec<u64> = self.tiles.iter().map(|t| t.update_cycles).collect();
         let mut busy = Vec::new();
         let want_load = observer.wants_link_load();
         for _ in 0..steps {
@@ -160,42 +169,47 @@ impl Built {
             // columns' inputs (rows added when their spike was sent are
             // counted here, at their due step).
             busy.clear();
-            for ti in 0..self.tiles.len() {
-                if self.due_start[ti] < self.due_start[ti + 1] {
-                    busy.push(ti as u32);
-                }
+            let ring = !self.due.is_empty();
+            let due_start = &self.due_start;
+            let queued = |ti: usize| ring && due_start[ti] < due_start[ti + 1];
+            if ring {
+                busy.extend((0..nt as u32).filter(|&ti| queued(ti as usize)));
             }
             let rs = (t % RING) as usize;
-            let nt = self.tiles.len();
             for &ti in &self.pre_touched[rs] {
                 let (rows, nodes) = std::mem::take(&mut self.pre_count[rs * nt + ti as usize]);
-                let tile = &mut self.tiles[ti as usize];
-                if self.due_start[ti as usize] == self.due_start[ti as usize + 1] {
+                if !queued(ti as usize) {
                     busy.push(ti);
                 }
-                tile.rows_read += u64::from(rows);
-                tile.syn += u64::from(nodes);
-                tile.act.row_reads += u64::from(rows);
-                tile.act.synaptic_events += u64::from(nodes);
+                step_rows[ti as usize] = u64::from(rows);
+                run_rows[ti as usize] += u64::from(rows);
+                run_syn[ti as usize] += u64::from(nodes);
+                st.row_reads += u64::from(rows);
+                st.synaptic_events += u64::from(nodes);
             }
             self.pre_touched[rs].clear();
             let (input, carry) = self.bank.slot(t);
-            if let Some(pool) = pool {
-                let mut work = Vec::new();
-                let mut input = &mut input[..];
-                for (ti, tile) in self.tiles.iter_mut().enumerate() {
-                    let (mine, rest) = input.split_at_mut(tile.col_key.len());
-                    input = rest;
-                    if self.due_start[ti] < self.due_start[ti + 1] {
-                        work.push((ti, tile, mine));
+            if ring {
+                if let Some(pool) = pool {
+                    let mut work = Vec::new();
+                    let mut input = &mut input[..];
+                    for (ti, tile) in self.tiles.iter_mut().enumerate() {
+                        let (mine, rest) = input.split_at_mut(tile.col_key.len());
+                        input = rest;
+                        if queued(ti) {
+                            work.push((ti, tile, mine));
+                        }
                     }
-                }
-                pool.install(|| work.into_par_iter().for_each(|(ti, tile, input)| tile.read_rows(ti, t, &ctx, input)));
-            } else {
-                for (ti, tile) in self.tiles.iter_mut().enumerate() {
-                    if self.due_start[ti] < self.due_start[ti + 1] {
-                        let lo = tile.col_lo as usize;
-                        tile.read_rows(ti, t, &ctx, &mut input[lo..lo + tile.col_key.len()]);
+                    pool.install(|| {
+                        work.into_par_iter().for_each(|(ti, tile, input)| tile.read_rows(ti, t, &ctx, input))
+                    });
+                } else {
+                    for &ti in &busy {
+                        let tile = &mut self.tiles[ti as usize];
+                        if queued(ti as usize) {
+                            let lo = tile.col_lo as usize;
+                            tile.read_rows(ti as usize, t, &ctx, &mut input[lo..lo + tile.col_key.len()]);
+                        }
                     }
                 }
             }
@@ -204,15 +218,20 @@ impl Built {
             // (the update cycles of every tile are added at the end).
             let mut tile_cycles = self.max_update_cycles;
             for &ti in &busy {
-                let tile = &mut self.tiles[ti as usize];
-                let reads = tile.rows_read.div_ceil(rows_per_cycle);
-                tile.act.busy_cycles += reads;
-                tile_cycles = tile_cycles.max(reads + tile.update_cycles);
-                st.row_reads += tile.rows_read;
-                st.synaptic_events += tile.syn;
-                st.node_writes += tile.writes;
-                carry.append(&mut tile.carry);
-                (tile.rows_read, tile.syn, tile.writes) = (0, 0, 0);
+                let ti = ti as usize;
+                let mut rows = std::mem::take(&mut step_rows[ti]);
+                if queued(ti) {
+                    let tile = &mut self.tiles[ti];
+                    rows += tile.rows_read;
+                    st.row_reads += tile.rows_read;
+                    st.synaptic_events += tile.syn;
+                    st.node_writes += tile.writes;
+                    carry.append(&mut tile.carry);
+                    (tile.rows_read, tile.syn, tile.writes) = (0, 0, 0);
+                }
+                let reads = rows.div_ceil(rows_per_cycle);
+                run_busy[ti] += reads;
+                tile_cycles = tile_cycles.max(reads + update_cycles[ti]);
             }
 
             // (c) + (d): every neuron; (e): the fired ones' STDP inputs.
@@ -295,9 +314,11 @@ impl Built {
         };
         st.time_us = st.cycles_total as f64 / self.arch.timing.clock_mhz;
         st.max_link_packets_per_step = self.net.max_load;
-        for (tile, p) in self.tiles.iter_mut().zip(packets_in) {
-            tile.act.busy_cycles += steps * tile.update_cycles;
-            tile.act.packets_in += p;
+        for (ti, tile) in self.tiles.iter_mut().enumerate() {
+            tile.act.busy_cycles += steps * tile.update_cycles + run_busy[ti];
+            tile.act.packets_in += packets_in[ti];
+            tile.act.row_reads += run_rows[ti];
+            tile.act.synaptic_events += run_syn[ti];
         }
         st.config_cycles = self.config.config_cycles;
         st.config_energy_pj = self.config.config_energy_pj;
