@@ -71,12 +71,13 @@ pub(crate) struct Built {
     pub pre: bool,
     /// With `pre`, what a spike of source s does, in the order of its
     /// deliveries: sent_words[sent_start[s]..sent_start[s + 1]] holds, per
-    /// tile reached, (tile, rows), then per row either (row << 8 | delay,
-    /// nodes) followed by that many (global column, weight), or (row << 8
-    /// | delay | QUEUED, index into `deliver_rows`) for a row read when due.
-    /// One stream, read in order, so that a spike touches its own bytes
-    /// and no others. (`deliver` is then empty: only queued rows are in
-    /// `deliver_rows`.)
+    /// row of each tile reached (the tile's rows of the source's key, in
+    /// `Tile::key_rows` order), either (tile << 8 | delay, nodes) followed
+    /// by that many (global column, weight), or (tile << 8 | delay |
+    /// QUEUED, index into `deliver_rows`) for a row read when due; the
+    /// first row of each tile is marked FIRST. One stream, read in order,
+    /// so that a spike touches its own bytes and no others. (`deliver` is
+    /// then empty: only queued rows are in `deliver_rows`.)
     pub sent_start: Vec<u32>,
     pub sent_words: Vec<(u32, i32)>,
     /// Synaptic events a spike of each source causes.
@@ -240,6 +241,8 @@ const NO_OUT: u8 = 0xFF;
 
 /// Marks a row of `Built::sent_words` that is queued and read when due.
 pub(crate) const QUEUED: u32 = 1 << 31;
+/// Marks the first row of a tile in `Built::sent_words` (one packet).
+pub(crate) const FIRST: u32 = 1 << 30;
 
 /// Most input sums kept for rows read when their spike is sent (slots x
 /// columns, 4 bytes each).
@@ -720,7 +723,7 @@ pub(crate) fn build(bs: &Bitstream, opts: &EmuOptions) -> Result<Built, EmuError
         .max();
     let pre = !dev.noisy_reads()
         && nv_delay.is_some_and(|d| (d + 1).next_power_of_two() * bank.len() <= PRE_INPUTS_MAX)
-        && tiles.iter().all(|t| t.rowinfo.len() < 1 << 23);
+        && tiles.len() < 1 << 22;
     let (mut sent_start, mut sent_words, mut sent_nodes, mut sent_nodes_s) = (vec![0u32], Vec::new(), Vec::new(), 0);
     // Whether some route delivers the key of tiles[t].key_rows[i] (first row of each key).
     let mut reached: Vec<Vec<bool>> = tiles.iter().map(|t| vec![false; t.key_rows.len()]).collect();
@@ -733,7 +736,7 @@ pub(crate) fn build(bs: &Bitstream, opts: &EmuOptions) -> Result<Built, EmuError
     let all_rows = tiles.iter().map(|t| t.rowinfo.len()).sum();
     let nodes_all: usize = tiles.iter().filter(|t| t.direct_nv).map(|t| t.node_cw.len()).sum();
     if pre {
-        sent_words.reserve(nodes_all + 2 * all_rows);
+        sent_words.reserve(nodes_all + all_rows);
     } else {
         deliver.reserve(tiles.iter().map(|t| t.key_rows.chunk_by(|a, b| a.0 == b.0).count()).sum());
         deliver_rows.reserve(all_rows);
@@ -831,10 +834,9 @@ pub(crate) fn build(bs: &Bitstream, opts: &EmuOptions) -> Result<Built, EmuError
                 if hi > lo && pre {
                     // One stream per source (see `Built::sent_words`).
                     let t = &tiles[ti as usize];
-                    sent_words.push((ti, (hi - lo) as i32));
-                    for &(_, r) in &kr[lo..hi] {
+                    for (j, &(_, r)) in kr[lo..hi].iter().enumerate() {
                         let row = t.rowinfo[r as usize];
-                        let head = r << 8 | u32::from(row.delay);
+                        let head = if j == 0 { FIRST } else { 0 } | ti << 8 | u32::from(row.delay);
                         if row.kind == RowKind::NonVolatile {
                             let cw = &t.node_cw[row.lo as usize..row.hi as usize];
                             sent_words.push((head, cw.len() as i32));

@@ -2,7 +2,7 @@
 //! the array's arrival ring, the mesh's cycle model, statistics.
 
 use crate::bank::add_in;
-use crate::build::{Built, QUEUED, SrcKind};
+use crate::build::{Built, FIRST, QUEUED, SrcKind};
 use crate::stats::{MinMeanMax, Stats};
 use crate::tile::{Ctx, LOCAL, RING};
 use crate::{EmuError, Observer, RunResult, StepView};
@@ -85,31 +85,28 @@ impl Built {
         let (mut k, end) = (self.sent_start[s as usize] as usize, self.sent_start[s as usize + 1] as usize);
         let nt = self.tiles.len();
         while k < end {
-            let (tile, rows) = self.sent_words[k];
+            let (head, x) = self.sent_words[k];
             k += 1;
-            packets_in[tile as usize] += 1;
-            for _ in 0..rows {
-                let (head, x) = self.sent_words[k];
-                k += 1;
-                let due = t + u64::from(head & 0xFF);
-                let slot = (due % RING) as usize;
-                if head & QUEUED != 0 {
-                    self.arrivals[slot].push((tile, x as u32));
-                    continue;
-                }
-                let nodes = &self.sent_words[k..k + x as usize];
-                k += x as usize;
-                let (input, carry) = self.bank.slot(due);
-                for &(c, w) in nodes {
-                    add_in(input, carry, c as usize, c, w);
-                }
-                let count = &mut self.pre_count[slot * nt + tile as usize];
-                if count.0 == 0 {
-                    self.pre_touched[slot].push(tile);
-                }
-                count.0 += 1;
-                count.1 += x as u32;
+            let tile = (head & !(QUEUED | FIRST)) >> 8;
+            packets_in[tile as usize] += u64::from(head & FIRST != 0);
+            let due = t + u64::from(head & 0xFF);
+            let slot = (due % RING) as usize;
+            if head & QUEUED != 0 {
+                self.arrivals[slot].push((tile, x as u32));
+                continue;
             }
+            let nodes = &self.sent_words[k..k + x as usize];
+            k += x as usize;
+            let (input, carry) = self.bank.slot(due);
+            for &(c, w) in nodes {
+                add_in(input, carry, c as usize, c, w);
+            }
+            let count = &mut self.pre_count[slot * nt + tile as usize];
+            if count.0 == 0 {
+                self.pre_touched[slot].push(tile);
+            }
+            count.0 += 1;
+            count.1 += x as u32;
         }
     }
 

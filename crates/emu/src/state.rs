@@ -3,7 +3,7 @@
 //! still in flight (rows due in the next steps).
 
 use crate::EmuError;
-use crate::build::{Built, QUEUED};
+use crate::build::{Built, FIRST, QUEUED};
 use crate::tile::{LOCAL, RING};
 use fpnna_bitstream::RowKind;
 use fpnna_model::NeuronState;
@@ -112,18 +112,22 @@ impl Built {
                 for &s in &self.sent[(sent % RING) as usize] {
                     let words = &self.sent_words
                         [self.sent_start[s as usize] as usize..self.sent_start[s as usize + 1] as usize];
-                    let mut k = 0;
+                    // The j-th row of a tile is its j-th row of the key.
+                    let key = self.src_key[s as usize];
+                    let (mut k, mut rows): (usize, &[(u32, u32)]) = (0, &[]);
                     while k < words.len() {
-                        let (tile, rows) = words[k];
-                        k += 1;
-                        for _ in 0..rows {
-                            let (head, x) = words[k];
-                            k += 1 + if head & QUEUED == 0 { x as usize } else { 0 };
-                            let due = sent + u64::from(head & 0xFF);
-                            if due >= self.now {
-                                pending[tile as usize].push((due, (head & !QUEUED) >> 8));
-                            }
+                        let (head, x) = words[k];
+                        k += 1 + if head & QUEUED == 0 { x as usize } else { 0 };
+                        let tile = (head & !(QUEUED | FIRST)) >> 8;
+                        if head & FIRST != 0 {
+                            let kr = &self.tiles[tile as usize].key_rows;
+                            rows = &kr[kr.partition_point(|&(k, _)| k < key)..];
                         }
+                        let due = sent + u64::from(head & 0xFF);
+                        if due >= self.now {
+                            pending[tile as usize].push((due, rows[0].1));
+                        }
+                        rows = &rows[1..];
                     }
                 }
             }
