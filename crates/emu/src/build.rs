@@ -573,7 +573,6 @@ pub(crate) fn build(bs: &Bitstream, opts: &EmuOptions) -> Result<Built, EmuError
             row_start,
             key_rows,
             node_row,
-            node_cw: node_col.iter().zip(&node_w).map(|(&c, &w)| (u32::from(c), w)).collect(),
             node_col,
             node_w,
             node_x: vec![0; plastic],
@@ -734,7 +733,7 @@ pub(crate) fn build(bs: &Bitstream, opts: &EmuOptions) -> Result<Built, EmuError
     // most once: these bounds are usually close, and untouched capacity
     // costs nothing.
     let all_rows = tiles.iter().map(|t| t.rowinfo.len()).sum();
-    let nodes_all: usize = tiles.iter().filter(|t| t.direct_nv).map(|t| t.node_cw.len()).sum();
+    let nodes_all: usize = tiles.iter().filter(|t| t.direct_nv).map(|t| t.node_w.len()).sum();
     if pre {
         sent_words.reserve(nodes_all + all_rows);
     } else {
@@ -838,10 +837,11 @@ pub(crate) fn build(bs: &Bitstream, opts: &EmuOptions) -> Result<Built, EmuError
                         let row = t.rowinfo[r as usize];
                         let head = if j == 0 { FIRST } else { 0 } | ti << 8 | u32::from(row.delay);
                         if row.kind == RowKind::NonVolatile {
-                            let cw = &t.node_cw[row.lo as usize..row.hi as usize];
-                            sent_words.push((head, cw.len() as i32));
-                            sent_words.extend(cw.iter().map(|&(c, w)| (t.col_lo + c, w)));
-                            sent_nodes_s += cw.len() as u64;
+                            let (a, b) = (row.lo as usize, row.hi as usize);
+                            sent_words.push((head, (b - a) as i32));
+                            let (cols, ws) = (&t.node_col[a..b], &t.node_w[a..b]);
+                            sent_words.extend(cols.iter().zip(ws).map(|(&c, &w)| (t.col_lo + u32::from(c), w)));
+                            sent_nodes_s += (b - a) as u64;
                         } else {
                             sent_words.push((head | QUEUED, deliver_rows.len() as i32));
                             sent_nodes_s += u64::from(row.hi - row.lo);
@@ -857,7 +857,9 @@ pub(crate) fn build(bs: &Bitstream, opts: &EmuOptions) -> Result<Built, EmuError
                     for &(_, r) in &kr[lo..hi] {
                         let row = t.rowinfo[r as usize];
                         if t.direct_nv && row.kind == RowKind::NonVolatile {
-                            deliver_nodes.extend_from_slice(&t.node_cw[row.lo as usize..row.hi as usize]);
+                            let (a, b) = (row.lo as usize, row.hi as usize);
+                            let (cols, ws) = (&t.node_col[a..b], &t.node_w[a..b]);
+                            deliver_nodes.extend(cols.iter().zip(ws).map(|(&c, &w)| (u32::from(c), w)));
                         }
                         deliver_rows.push(row);
                         deliver_node_start.push(deliver_nodes.len() as u32);

@@ -20,11 +20,12 @@ pub(crate) struct TreeNode {
     pub link: u32,
     /// Children: tree[first_child..first_child + n_children].
     pub first_child: u32,
-    pub n_children: u32,
+    pub n_children: u8,
     /// Whether the packet is delivered to this router's tile.
     pub local: bool,
-    /// Hops from the root.
-    pub depth: u32,
+    /// Hops from the root (a tree visits each of at most 65,536 routers
+    /// once).
+    pub depth: u16,
 }
 
 /// What a tree costs when no packet waits.
@@ -127,7 +128,8 @@ impl Net {
         arch: &fpnna_arch::Arch,
     ) -> Net {
         let nl = links.len();
-        let fits = |n: &TreeNode| n.depth < 1 << DEPTH_BITS && n.link.wrapping_add(1) <= 1 << (32 - DEPTH_BITS);
+        let fits =
+            |n: &TreeNode| u32::from(n.depth) < 1 << DEPTH_BITS && n.link.wrapping_add(1) <= 1 << (32 - DEPTH_BITS);
         let cost = tree_start
             .windows(2)
             .map(|w| {
@@ -142,7 +144,7 @@ impl Net {
                 }
             })
             .collect();
-        let flow = tree.iter().map(|n| if fits(n) { n.link << DEPTH_BITS | n.depth } else { 0 }).collect();
+        let flow = tree.iter().map(|n| if fits(n) { n.link << DEPTH_BITS | u32::from(n.depth) } else { 0 }).collect();
         Net {
             links,
             tree_start,
@@ -307,7 +309,7 @@ impl Net {
             for &node in &bucket {
                 let tn = self.tree[node as usize];
                 out.deliveries += u64::from(tn.local);
-                for child in tn.first_child..tn.first_child + tn.n_children {
+                for child in tn.first_child..tn.first_child + u32::from(tn.n_children) {
                     let l = self.tree[child as usize].link as usize;
                     let ls = &mut self.link[l];
                     if ls.stamp != stamp {

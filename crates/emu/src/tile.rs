@@ -72,9 +72,6 @@ pub(crate) struct Tile {
     // Nodes, sorted by row.
     pub node_row: Vec<u16>,
     pub node_col: Vec<u16>,
-    /// (column, weight) of each node, together for the row read of
-    /// non-volatile rows (whose weights never change).
-    pub node_cw: Vec<(u32, i32)>,
     /// Effective weight (programmed, possibly perturbed); STDP: current weight.
     pub node_w: Vec<i32>,
     /// Volatile: normalised conductance x; STDP: presynaptic trace. (This
@@ -97,7 +94,7 @@ pub(crate) struct Tile {
     pub col_vol: Vec<u32>,
     /// Non-volatile reads are exact (no read noise or drift): the row read
     /// streams through the row's (column, weight) pairs in its source's
-    /// delivery list (`Built::deliver_nodes`).
+    /// delivery list (`Built::deliver_nodes`) or send stream.
     pub direct_nv: bool,
     /// Wraps of the input sums during a step's row reads (global column,
     /// turns: see `bank::add_in`), handed to the bank after the reads.
@@ -181,16 +178,14 @@ impl Tile {
             let (lo, hi) = (lo as usize, hi as usize);
             self.syn += (hi - lo) as u64;
             match kind {
-                RowKind::NonVolatile if self.direct_nv => {
-                    if e & LOCAL != 0 {
-                        add_row(input, &mut carry, self.col_lo, &self.node_cw[lo..hi]);
-                    } else {
-                        let (a, b) = (ctx.deliver_node_start[e as usize], ctx.deliver_node_start[e as usize + 1]);
-                        add_row(input, &mut carry, self.col_lo, &ctx.deliver_nodes[a as usize..b as usize]);
-                    }
+                RowKind::NonVolatile if self.direct_nv && e & LOCAL == 0 => {
+                    let (a, b) = (ctx.deliver_node_start[e as usize], ctx.deliver_node_start[e as usize + 1]);
+                    add_row(input, &mut carry, self.col_lo, &ctx.deliver_nodes[a as usize..b as usize]);
                 }
                 RowKind::NonVolatile if !ctx.noisy_nv => {
-                    add_row(input, &mut carry, self.col_lo, &self.node_cw[lo..hi]);
+                    for (&c, &w) in self.node_col[lo..hi].iter().zip(&self.node_w[lo..hi]) {
+                        add_in(input, &mut carry, usize::from(c), self.col_lo + u32::from(c), w);
+                    }
                 }
                 RowKind::NonVolatile => {
                     for n in lo..hi {

@@ -94,10 +94,12 @@ pub fn neuron_steps(
         }
         lo = hi;
     }
+    // Blocks redone neuron by neuron have taken their inputs already.
+    input.fill(0);
 }
 
-/// One block of at most [`BLOCK`] neurons in 32-bit lanes. Returns false,
-/// leaving `input` as it was, when some sum left the `i32` range.
+/// One block of at most [`BLOCK`] neurons in 32-bit lanes (leaving `input`
+/// as it was). Returns false when some sum left the `i32` range.
 /// Conditions are lane masks (0 or -1), so that every lane runs the same
 /// instructions.
 #[inline(always)]
@@ -140,7 +142,6 @@ fn block(
     if over < 0 {
         return false;
     }
-    input.fill(0);
     if any != 0 {
         for (k, &f) in nf[..n].iter().enumerate() {
             if f != 0 {
