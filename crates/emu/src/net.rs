@@ -43,15 +43,16 @@ const DEPTH_BITS: u32 = 14;
 
 /// Most packets a link's record holds for the free-flow check; a link
 /// that more packets cross in one step sends the step to the full model.
-const SEEN: usize = 6;
+const SEEN: usize = 5;
 
 /// The packets that cross a link in one step, by the cycle each would
 /// cross it if none waited (valid when stamp is the step's).
+/// (16 bytes, so that four share a cache line.)
 #[derive(Clone, Copy, Debug, Default)]
 struct Seen {
-    stamp: u64,
-    n: u32,
-    at: [u32; SEEN],
+    stamp: u32,
+    n: u16,
+    at: [u16; SEEN],
 }
 
 /// Counts of one step's traffic.
@@ -90,6 +91,8 @@ pub(crate) struct Net {
     /// too deep for it has `TreeCost::depth == u64::MAX`.
     flow: Vec<u32>,
     seen: Vec<Seen>,
+    /// Stamp of the current free-flow check (`Seen::stamp`), never 0.
+    epoch: u32,
     pub bandwidth: u32,
     pub inject_per_cycle: u32,
     pub hop_cycles: u64,
@@ -153,6 +156,7 @@ impl Net {
             cost,
             flow,
             seen: vec![Seen::default(); nl],
+            epoch: 0,
             bandwidth: u32::from(arch.router.link_bandwidth.max(1)),
             inject_per_cycle: u32::from(arch.router.inject_per_cycle.max(1)),
             hop_cycles: u64::from(arch.timing.hop_cycles.max(1)),
@@ -188,7 +192,7 @@ impl Net {
                     *bits &= *bits - 1;
                     // (Without `want_load` the loop runs only after the full
                     // model, whose counts are then current.)
-                    let n = if free.is_some() && want_load { self.seen[l].n } else { self.link[l].count };
+                    let n = if free.is_some() && want_load { u32::from(self.seen[l].n) } else { self.link[l].count };
                     debug_assert_eq!(n, self.link[l].count, "packets on link {l} at step {step}");
                     if want_load {
                         self.load.push((l as u32, n));
@@ -225,6 +229,12 @@ impl Net {
             }
             return (a == b || cost.depth != u64::MAX).then_some(out);
         }
+        self.epoch = self.epoch.wrapping_add(1);
+        if self.epoch == 0 {
+            self.seen.fill(Seen::default());
+            self.epoch = 1;
+        }
+        let epoch = self.epoch;
         let mut last = None;
         for &s in sources {
             let (a, b) = (self.tree_start[s as usize] as usize, self.tree_start[s as usize + 1] as usize);
@@ -251,11 +261,11 @@ impl Net {
                 // The cycle it leaves its parent.
                 let depth = f & ((1 << DEPTH_BITS) - 1);
                 let at = u64::from(c0) + u64::from(depth - 1) * self.hop_cycles;
-                let at = u32::try_from(at).ok()?;
+                let at = u16::try_from(at).ok()?;
                 let l = (f >> DEPTH_BITS) as usize;
                 let seen = &mut self.seen[l];
-                if seen.stamp != stamp {
-                    *seen = Seen { stamp, n: 0, at: [0; SEEN] };
+                if seen.stamp != epoch {
+                    *seen = Seen { stamp: epoch, n: 0, at: [0; SEEN] };
                     if want_load {
                         self.touched[l / 64] |= 1 << (l % 64);
                     }
@@ -266,7 +276,7 @@ impl Net {
                 }
                 seen.at[n] = at;
                 seen.n += 1;
-                self.max_load = self.max_load.max(seen.n);
+                self.max_load = self.max_load.max(u32::from(seen.n));
             }
         }
         out.cycles = last.map_or(0, |c| c + 1);
