@@ -214,25 +214,20 @@ impl Net {
     /// injected shifts its whole tree.
     fn free_flow(&mut self, stamp: u64, sources: &[u32], want_load: bool) -> Option<NetStep> {
         let mut out = NetStep::default();
-        if let [s] = *sources
-            && !want_load
-        {
-            // One packet: it crosses each link of its tree once, unhindered.
-            let (a, b) = (self.tree_start[s as usize], self.tree_start[s as usize + 1]);
-            let cost = self.cost[s as usize];
-            if a < b && cost.depth != u64::MAX {
-                out.packets = 1;
-                out.hops = u64::from(b - a - 1);
-                out.deliveries = cost.locals;
-                out.cycles = cost.depth * self.hop_cycles + 1;
-                self.max_load = self.max_load.max(u32::from(b - a > 1));
-            }
-            return (a == b || cost.depth != u64::MAX).then_some(out);
+        // With no more packets than a link's bandwidth, no link can be
+        // contended; then per-link bookkeeping is needed only to list the
+        // loads or to find a new maximum load.
+        let k = sources.len() as u32;
+        let per_link = want_load || k > self.bandwidth || k > self.max_load.max(1);
+        if !per_link && k == 1 && self.tree_start[sources[0] as usize + 1] - self.tree_start[sources[0] as usize] > 1 {
+            self.max_load = self.max_load.max(1);
         }
-        self.epoch = self.epoch.wrapping_add(1);
-        if self.epoch == 0 {
-            self.seen.fill(Seen::default());
-            self.epoch = 1;
+        if per_link {
+            self.epoch = self.epoch.wrapping_add(1);
+            if self.epoch == 0 {
+                self.seen.fill(Seen::default());
+                self.epoch = 1;
+            }
         }
         let epoch = self.epoch;
         let mut last = None;
@@ -257,6 +252,9 @@ impl Net {
             out.hops += (b - a - 1) as u64;
             out.deliveries += cost.locals;
             last = last.max(Some(u64::from(c0) + cost.depth * self.hop_cycles));
+            if !per_link {
+                continue;
+            }
             for &f in &self.flow[a + 1..b] {
                 // The cycle it leaves its parent.
                 let depth = f & ((1 << DEPTH_BITS) - 1);
