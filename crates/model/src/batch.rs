@@ -16,7 +16,7 @@
 use crate::{DECAY_ONE, NeuronParams, NeuronState, Reset, neuron_step};
 
 /// Neurons computed together (and redone together when one overflows).
-pub const BLOCK: usize = 64;
+pub const BLOCK: usize = 256;
 
 /// The state of a run of neurons: `v[k]`, `i[k]`, `refr[k]` are neuron k's.
 pub struct Lanes<'a> {
@@ -194,7 +194,7 @@ mod tests {
         #[test]
         fn batch_equals_neuron_step(
             p in params(),
-            init in prop::collection::vec((word(), word(), 0u16..4), 0..150),
+            init in prop::collection::vec((word(), word(), 0u16..4), 0..600),
             inputs in prop::collection::vec(prop_oneof![300 => -(1i32 << 20)..(1 << 20), 1 => any::<i32>()], 600),
         ) {
             let n = init.len();
@@ -203,7 +203,7 @@ mod tests {
             let mut refr: Vec<u16> = init.iter().map(|s| s.2).collect();
             let mut reference: Vec<NeuronState> = init.iter().map(|&(v, i, refr)| NeuronState { v, i, refr }).collect();
             for step in 0..4 {
-                let mut input: Vec<i32> = (0..n).map(|k| inputs[(step * 150 + k) % inputs.len()]).collect();
+                let mut input: Vec<i32> = (0..n).map(|k| inputs[(step * 151 + k) % inputs.len()]).collect();
                 let mut fired = Vec::new();
                 let (mut v2, mut i2, mut refr2) = (vec![7; n], vec![7; n], vec![7; n]);
                 let from = Lanes { v: &v, i: &i, refr: &refr };
@@ -212,7 +212,7 @@ mod tests {
                 (v, i, refr) = (v2, i2, refr2);
                 let mut expect = Vec::new();
                 for (k, s) in reference.iter_mut().enumerate() {
-                    let x = inputs[(step * 150 + k) % inputs.len()];
+                    let x = inputs[(step * 151 + k) % inputs.len()];
                     if neuron_step(&p, s, x) {
                         expect.push(k);
                     }
