@@ -46,17 +46,29 @@ echo "== emulator, CUBA, 10,000 steps, ideal, one thread (whole process)"
 $M 5 -- $F run "$W/cuba.fpb" --steps 10000 --ideal
 $F run "$W/cuba.fpb" --steps 10000 --ideal 2>&1 | tail -1
 
-echo "== emulator cost vs array size: synfire on 4x4 and on 32x32 tiles"
+echo "== emulator cost vs array size: synfire on 4x4 and on 32x32 tiles (interleaved runs)"
 for g in 4 32; do
     $F arch | sed -e "0,/^width = 16/s//width = $g/" -e "0,/^height = 16/s//height = $g/" > "$W/grid$g.toml"
     $F compile examples/synfire/synfire.fpn --arch "$W/grid$g.toml" -o "$W/syn$g.fpb" > /dev/null
-    $M 7 -- $F run "$W/syn$g.fpb" --steps 100000 --ideal
 done
+python3 - "$F" "$W" <<'PY'
+import statistics, subprocess, sys, time
+f, w = sys.argv[1], sys.argv[2]
+t = {4: [], 32: []}
+for _ in range(15):
+    for g in t:
+        t0 = time.perf_counter()
+        subprocess.run([f, "run", f"{w}/syn{g}.fpb", "--steps", "100000", "--ideal"], check=True,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        t[g].append(time.perf_counter() - t0)
+m = {g: statistics.median(v) for g, v in t.items()}
+print(f"4x4 median {m[4]:.4f} s, 32x32 median {m[32]:.4f} s, ratio 32x32/4x4 {m[32] / m[4]:.2f} (15 rounds)")
+PY
 
 if [ "${1:-}" = brian2 ]; then
     echo "== CUBA: fpnna run vs Brian2's C++ standalone program, alternating"
     V=${BRIAN2_VENV:-/tmp/brian2-venv}
     [ -x "$V/bin/python" ] || { python3 -m venv "$V"; "$V/bin/pip" install -q brian2 "numpy<2.4"; }
     "$V/bin/python" ../shared/bench/brian2_cuba.py --mode cpp --dir "$W/cuba_build"
-    python3 bench/alternate.py 7 "$W/cuba_build" -- $F run "$W/cuba.fpb" --steps 10000 --ideal
+    python3 bench/alternate.py 15 "$W/cuba_build" -- $F run "$W/cuba.fpb" --steps 10000 --ideal
 fi
