@@ -693,11 +693,28 @@ pub(crate) fn build(bs: &Bitstream, opts: &EmuOptions) -> Result<Built, EmuError
     } else {
         Vec::new()
     };
-    let mut lookup = |x: u16, y: u16, key: u32| match router_at[cell(x, y)] {
+    // The outputs of the router at cell `c` for `key` (`row`: the key's
+    // row of `dense`, when there is one).
+    let mut lookup = |c: usize, key: u32, row: &[u8]| match router_at[c] {
         NONE => None,
-        r if !dense.is_empty() => Some(dense[key as usize * nr + r as usize]).filter(|&o| o != NO_OUT),
+        r if !row.is_empty() => Some(row[r as usize]).filter(|&o| o != NO_OUT),
         r => tables[r as usize].lookup(key),
     };
+    // Neighbour cell of each cell in each direction (NONE: off the grid).
+    let neighbour: Vec<u32> = (0..cells)
+        .flat_map(|c| {
+            let (x, y) = ((c % usize::from(gw)) as i32, (c / usize::from(gw)) as i32);
+            DIRS.map(|(_, dx, dy, _)| {
+                let (nx, ny) = (x + dx, y + dy);
+                if nx < 0 || ny < 0 || nx >= i32::from(gw) || ny >= i32::from(gh) {
+                    NONE
+                } else {
+                    cell(nx as u16, ny as u16) as u32
+                }
+            })
+        })
+        .collect();
+    let xy = |c: usize| ((c % usize::from(gw)) as u16, (c / usize::from(gw)) as u16);
     let mut tile_index = vec![NONE; cells];
     for (&(x, y), &ti) in &tile_at {
         tile_index[cell(x, y)] = ti;
@@ -726,7 +743,8 @@ pub(crate) fn build(bs: &Bitstream, opts: &EmuOptions) -> Result<Built, EmuError
     let (mut sent_start, mut sent_words, mut sent_nodes, mut sent_nodes_s) = (vec![0u32], Vec::new(), Vec::new(), 0);
     // Whether some route delivers the key of tiles[t].key_rows[i] (first row of each key).
     let mut reached: Vec<Vec<bool>> = tiles.iter().map(|t| vec![false; t.key_rows.len()]).collect();
-    let mut at: Vec<(u16, u16)> = Vec::new();
+    // Cell of each router of the current tree, in tree order.
+    let mut at: Vec<u32> = Vec::new();
     // Per tile: its key_rows before this index have keys below the current source's.
     let mut key_cursor = vec![0usize; tiles.len()];
     // Every (tile, key) with rows is delivered at most once, every row at
@@ -758,19 +776,20 @@ pub(crate) fn build(bs: &Bitstream, opts: &EmuOptions) -> Result<Built, EmuError
         inject.push(*ip);
         let base = tree.len();
         at.clear();
-        let root_out = lookup(sx, sy, key);
-        if root_out.is_some() {
+        let row = if dense.is_empty() { &[][..] } else { &dense[key as usize * nr..][..nr] };
+        let root = cell(sx, sy);
+        if lookup(root, key, row).is_some() {
             tree.push(TreeNode { link: NONE, first_child: 0, n_children: 0, local: false, depth: 0 });
-            at.push((sx, sy));
-            visited[cell(sx, sy)] = stamp;
+            at.push(root as u32);
+            visited[root] = stamp;
         }
         let mut i = 0;
         while base + i < tree.len() {
-            let (x, y) = at[i];
-            let Some(out) = lookup(x, y, key) else {
+            let c = at[i] as usize;
+            let Some(out) = lookup(c, key, row) else {
                 faults.insert(RouteFault {
                     key,
-                    at: (x, y),
+                    at: xy(c),
                     what: "no routing entry matches; the packet is dropped".into(),
                 });
                 i += 1;
@@ -779,44 +798,45 @@ pub(crate) fn build(bs: &Bitstream, opts: &EmuOptions) -> Result<Built, EmuError
             let first = tree.len() as u32;
             let depth = tree[base + i].depth;
             let mut n_children = 0;
-            for (d, &(bit, dx, dy, name)) in DIRS.iter().enumerate() {
-                if out & bit == 0 {
-                    continue;
-                }
-                let (nx, ny) = (i32::from(x) + dx, i32::from(y) + dy);
-                if nx < 0 || ny < 0 || nx >= i32::from(gw) || ny >= i32::from(gh) {
+            // The direction bits, east (d = 0) to south (d = 3).
+            let mut dirs = out & 0xF;
+            while dirs != 0 {
+                let d = dirs.trailing_zeros() as usize;
+                dirs &= dirs - 1;
+                let (bit, name) = (DIRS[d].0, DIRS[d].3);
+                let n = neighbour[c * 4 + d];
+                if n == NONE {
                     faults.insert(RouteFault {
                         key,
-                        at: (x, y),
+                        at: xy(c),
                         what: format!("routed {name}, off the {gw}x{gh} grid; that copy is dropped"),
                     });
                     continue;
                 }
-                let (nx, ny) = (nx as u16, ny as u16);
-                if std::mem::replace(&mut visited[cell(nx, ny)], stamp) == stamp {
+                if std::mem::replace(&mut visited[n as usize], stamp) == stamp {
                     faults.insert(RouteFault {
                         key,
-                        at: (nx, ny),
+                        at: xy(n as usize),
                         what: "reached twice (routing loop or converging paths); the second copy is dropped".into(),
                     });
                     continue;
                 }
-                let link = Link { x, y, dir: bit };
-                let l = &mut link_id[cell(x, y) * 4 + d];
+                let l = &mut link_id[c * 4 + d];
                 if *l == NONE {
                     *l = links.len() as u32;
-                    links.push(link);
+                    let (x, y) = xy(c);
+                    links.push(Link { x, y, dir: bit });
                 }
                 let l = *l;
                 tree.push(TreeNode { link: l, first_child: 0, n_children: 0, local: false, depth: depth + 1 });
-                at.push((nx, ny));
+                at.push(n);
                 n_children += 1;
             }
             let node = &mut tree[base + i];
             node.first_child = first;
             node.n_children = n_children;
             node.local = out & dir::LOCAL != 0;
-            let ti = tile_index[cell(x, y)];
+            let ti = tile_index[c];
             if node.local && ti != NONE {
                 // Keys come in increasing order: the tile's cursor has passed
                 // exactly its rows of smaller keys.
