@@ -695,11 +695,14 @@ pub(crate) fn build(bs: &Bitstream, opts: &EmuOptions) -> Result<Built, EmuError
     };
     // The outputs of the router at cell `c` for `key` (`row`: the key's
     // row of `dense`, when there is one).
-    let mut lookup = |c: usize, key: u32, row: &[u8]| match router_at[c] {
-        NONE => None,
-        r if !row.is_empty() => Some(row[r as usize]).filter(|&o| o != NO_OUT),
-        r => tables[r as usize].lookup(key),
-    };
+    #[inline(always)]
+    fn lookup(router_at: &[u32], tables: &mut [Table], c: usize, key: u32, row: &[u8]) -> Option<u8> {
+        match router_at[c] {
+            NONE => None,
+            r if !row.is_empty() => Some(row[r as usize]).filter(|&o| o != NO_OUT),
+            r => tables[r as usize].lookup(key),
+        }
+    }
     // Neighbour cell of each cell in each direction (NONE: off the grid).
     let neighbour: Vec<u32> = (0..cells)
         .flat_map(|c| {
@@ -778,7 +781,7 @@ pub(crate) fn build(bs: &Bitstream, opts: &EmuOptions) -> Result<Built, EmuError
         at.clear();
         let row = if dense.is_empty() { &[][..] } else { &dense[key as usize * nr..][..nr] };
         let root = cell(sx, sy);
-        if lookup(root, key, row).is_some() {
+        if lookup(&router_at, &mut tables, root, key, row).is_some() {
             tree.push(TreeNode { link: NONE, first_child: 0, n_children: 0, local: false, depth: 0 });
             at.push(root as u32);
             visited[root] = stamp;
@@ -786,7 +789,7 @@ pub(crate) fn build(bs: &Bitstream, opts: &EmuOptions) -> Result<Built, EmuError
         let mut i = 0;
         while base + i < tree.len() {
             let c = at[i] as usize;
-            let Some(out) = lookup(c, key, row) else {
+            let Some(out) = lookup(&router_at, &mut tables, c, key, row) else {
                 faults.insert(RouteFault {
                     key,
                     at: xy(c),

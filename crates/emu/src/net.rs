@@ -131,23 +131,20 @@ impl Net {
         arch: &fpnna_arch::Arch,
     ) -> Net {
         let nl = links.len();
-        let fits =
-            |n: &TreeNode| u32::from(n.depth) < 1 << DEPTH_BITS && n.link.wrapping_add(1) <= 1 << (32 - DEPTH_BITS);
-        let cost = tree_start
-            .windows(2)
-            .map(|w| {
-                let nodes = &tree[w[0] as usize..w[1] as usize];
-                TreeCost {
-                    depth: if nodes.iter().skip(1).all(fits) {
-                        nodes.iter().map(|n| u64::from(n.depth)).max().unwrap_or(0)
-                    } else {
-                        u64::MAX
-                    },
-                    locals: nodes.iter().filter(|n| n.local).count() as u64,
-                }
-            })
-            .collect();
-        let flow = tree.iter().map(|n| if fits(n) { n.link << DEPTH_BITS | u32::from(n.depth) } else { 0 }).collect();
+        // One pass over the trees: each tree's cost, each node's flow word.
+        let mut cost = Vec::with_capacity(tree_start.len().saturating_sub(1));
+        let mut flow = Vec::with_capacity(tree.len());
+        for w in tree_start.windows(2) {
+            let (mut depth, mut locals, mut fit) = (0, 0, true);
+            for (k, n) in tree[w[0] as usize..w[1] as usize].iter().enumerate() {
+                depth = depth.max(u64::from(n.depth));
+                locals += u64::from(n.local);
+                let fits = u32::from(n.depth) < 1 << DEPTH_BITS && n.link < 1 << (32 - DEPTH_BITS);
+                fit &= fits || k == 0;
+                flow.push(if fits { n.link << DEPTH_BITS | u32::from(n.depth) } else { 0 });
+            }
+            cost.push(TreeCost { depth: if fit { depth } else { u64::MAX }, locals });
+        }
         Net {
             links,
             tree_start,
