@@ -172,15 +172,22 @@ impl Built {
             if ring {
                 busy.extend((0..nt as u32).filter(|&ti| queued(ti as usize)));
             }
+            // Tile cycles: row reads then neuron updates, tiles in parallel
+            // (the update cycles of every tile are added at the end).
+            let mut tile_cycles = self.max_update_cycles;
             let rs = (t % RING) as usize;
             for &ti in &self.pre_touched[rs] {
                 let (rows, nodes) = std::mem::take(&mut self.pre_count[rs * nt + ti as usize]);
-                if !queued(ti as usize) {
-                    busy.push(ti);
+                let ti = ti as usize;
+                if queued(ti) {
+                    step_rows[ti] = u64::from(rows);
+                } else {
+                    let reads = u64::from(rows).div_ceil(rows_per_cycle);
+                    run_busy[ti] += reads;
+                    tile_cycles = tile_cycles.max(reads + update_cycles[ti]);
                 }
-                step_rows[ti as usize] = u64::from(rows);
-                run_rows[ti as usize] += u64::from(rows);
-                run_syn[ti as usize] += u64::from(nodes);
+                run_rows[ti] += u64::from(rows);
+                run_syn[ti] += u64::from(nodes);
                 st.row_reads += u64::from(rows);
                 st.synaptic_events += u64::from(nodes);
             }
@@ -211,21 +218,16 @@ impl Built {
                 }
             }
 
-            // Tile cycles: row reads then neuron updates, tiles in parallel
-            // (the update cycles of every tile are added at the end).
-            let mut tile_cycles = self.max_update_cycles;
+            // The tiles that read queued rows (and maybe rows read when sent).
             for &ti in &busy {
                 let ti = ti as usize;
-                let mut rows = std::mem::take(&mut step_rows[ti]);
-                if queued(ti) {
-                    let tile = &mut self.tiles[ti];
-                    rows += tile.rows_read;
-                    st.row_reads += tile.rows_read;
-                    st.synaptic_events += tile.syn;
-                    st.node_writes += tile.writes;
-                    carry.append(&mut tile.carry);
-                    (tile.rows_read, tile.syn, tile.writes) = (0, 0, 0);
-                }
+                let tile = &mut self.tiles[ti];
+                let rows = std::mem::take(&mut step_rows[ti]) + tile.rows_read;
+                st.row_reads += tile.rows_read;
+                st.synaptic_events += tile.syn;
+                st.node_writes += tile.writes;
+                carry.append(&mut tile.carry);
+                (tile.rows_read, tile.syn, tile.writes) = (0, 0, 0);
                 let reads = rows.div_ceil(rows_per_cycle);
                 run_busy[ti] += reads;
                 tile_cycles = tile_cycles.max(reads + update_cycles[ti]);
