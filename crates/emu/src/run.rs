@@ -146,6 +146,7 @@ impl Built {
         let update_cycles: Vec<u64> = self.tiles.iter().map(|t| t.update_cycles).collect();
         let mut busy = Vec::new();
         let want_load = observer.wants_link_load();
+        let mut failed = None;
         for _ in 0..steps {
             let t = self.now;
             self.group_arrivals(t);
@@ -301,9 +302,24 @@ impl Built {
                 link_load: &self.net.load,
                 emu: self,
             };
-            observer.step(&view)?;
+            let observed = observer.step(&view);
             self.cycle_now += cycles;
             self.now += 1;
+            if let Err(e) = observed {
+                failed = Some(e);
+                break;
+            }
+        }
+        // The run's per-tile totals (also when an observer failed: the
+        // steps before were run).
+        for (ti, tile) in self.tiles.iter_mut().enumerate() {
+            tile.act.busy_cycles += (self.now - first) * tile.update_cycles + run_busy[ti];
+            tile.act.packets_in += packets_in[ti];
+            tile.act.row_reads += run_rows[ti];
+            tile.act.synaptic_events += run_syn[ti];
+        }
+        if let Some(e) = failed {
+            return Err(e.into());
         }
 
         st.cycles_per_step = MinMeanMax {
@@ -313,12 +329,6 @@ impl Built {
         };
         st.time_us = st.cycles_total as f64 / self.arch.timing.clock_mhz;
         st.max_link_packets_per_step = self.net.max_load;
-        for (ti, tile) in self.tiles.iter_mut().enumerate() {
-            tile.act.busy_cycles += steps * tile.update_cycles + run_busy[ti];
-            tile.act.packets_in += packets_in[ti];
-            tile.act.row_reads += run_rows[ti];
-            tile.act.synaptic_events += run_syn[ti];
-        }
         st.config_cycles = self.config.config_cycles;
         st.config_energy_pj = self.config.config_energy_pj;
         st.config = self.config.clone();
