@@ -171,6 +171,7 @@ impl Net {
     /// and returns how long it took; with `want_load`, lists the packets
     /// each link carried in `load`.
     pub fn step(&mut self, step: u64, sources: &[u32], want_load: bool) -> NetStep {
+        let max_before = self.max_load;
         let free = self.free_flow(2 * step + 1, sources, want_load);
         let out = match free {
             Some(out) => out,
@@ -183,6 +184,7 @@ impl Net {
         }
         self.load.clear();
         if free.is_none() || want_load || cfg!(debug_assertions) {
+            let mut step_max = 0;
             for (w, bits) in self.touched.iter_mut().enumerate() {
                 while *bits != 0 {
                     let l = w * 64 + bits.trailing_zeros() as usize;
@@ -194,9 +196,15 @@ impl Net {
                     if want_load {
                         self.load.push((l as u32, n));
                     }
-                    self.max_load = self.max_load.max(n);
+                    step_max = step_max.max(n);
                 }
             }
+            if free.is_none() {
+                self.max_load = self.max_load.max(step_max);
+            }
+            // The free-flow check keeps the maximum itself (with shortcuts
+            // when a step cannot raise it): debug builds check it.
+            debug_assert_eq!(self.max_load, max_before.max(step_max), "most packets on a link, step {step}");
         }
         out
     }
