@@ -167,6 +167,20 @@ impl Net {
         }
     }
 
+    /// The cycle in which source `s`'s packet of this step (`stamp`) leaves
+    /// its injection port, which injects `inject_per_cycle` packets a cycle
+    /// in source order.
+    #[inline]
+    fn inject_cycle(&mut self, stamp: u64, s: u32) -> u32 {
+        let ip = self.inject[s as usize] as usize;
+        if self.inj_stamp[ip] != stamp {
+            self.inj_stamp[ip] = stamp;
+            self.inj_count[ip] = 0;
+        }
+        self.inj_count[ip] += 1;
+        (self.inj_count[ip] - 1) / self.inject_per_cycle
+    }
+
     /// Routes the packets of one step's spikes (`sources`, in key order)
     /// and returns how long it took; with `want_load`, lists the packets
     /// each link carried in `load`.
@@ -241,13 +255,7 @@ impl Net {
             if a == b {
                 continue;
             }
-            let ip = self.inject[s as usize] as usize;
-            if self.inj_stamp[ip] != stamp {
-                self.inj_stamp[ip] = stamp;
-                self.inj_count[ip] = 0;
-            }
-            let c0 = self.inj_count[ip] / self.inject_per_cycle;
-            self.inj_count[ip] += 1;
+            let c0 = self.inject_cycle(stamp, s);
             let cost = self.cost[s as usize];
             if cost.depth == u64::MAX {
                 return None;
@@ -299,13 +307,7 @@ impl Net {
             if root == self.tree_start[s as usize + 1] {
                 continue;
             }
-            let ip = self.inject[s as usize] as usize;
-            if self.inj_stamp[ip] != stamp {
-                self.inj_stamp[ip] = stamp;
-                self.inj_count[ip] = 0;
-            }
-            let c = u64::from(self.inj_count[ip] / self.inject_per_cycle);
-            self.inj_count[ip] += 1;
+            let c = u64::from(self.inject_cycle(stamp, s));
             out.stall += c;
             out.packets += 1;
             self.file(c, root);

@@ -1,10 +1,9 @@
 //! The step loop: tile phases (possibly on threads), sources, delivery into
 //! the array's arrival ring, the mesh's cycle model, statistics.
 
-use crate::bank::add_in;
 use crate::build::{Built, FIRST, QUEUED, SrcKind};
 use crate::stats::{MinMeanMax, Stats};
-use crate::tile::{Ctx, LOCAL, RING};
+use crate::tile::{Ctx, LOCAL, RING, add_row};
 use crate::{EmuError, Observer, RunResult, StepView};
 use rayon::prelude::*;
 
@@ -98,9 +97,7 @@ impl Built {
             let nodes = &self.sent_words[k..k + x as usize];
             k += x as usize;
             let (input, carry) = self.bank.slot(due);
-            for &(c, w) in nodes {
-                add_in(input, carry, c as usize, c, w);
-            }
+            add_row(input, carry, 0, nodes);
             let count = &mut self.pre_count[slot * nt + tile as usize];
             if count.0 == 0 {
                 self.pre_touched[slot].push(tile);
@@ -211,10 +208,8 @@ impl Built {
                 } else {
                     for &ti in &busy {
                         let tile = &mut self.tiles[ti as usize];
-                        if queued(ti as usize) {
-                            let lo = tile.col_lo as usize;
-                            tile.read_rows(ti as usize, t, &ctx, &mut input[lo..lo + tile.col_key.len()]);
-                        }
+                        let lo = tile.col_lo as usize;
+                        tile.read_rows(ti as usize, t, &ctx, &mut input[lo..lo + tile.col_key.len()]);
                     }
                 }
             }
