@@ -13,13 +13,15 @@
 //! Prints one JSON line per measurement.
 
 use fpnna_arch::{Arch, Grid};
-use fpnna_bitstream::{
-    Bitstream, Column, Global, Node, RouteEntry, RouterConfig, Row, RowKind, Symbol, TileConfig, dir,
-};
+use fpnna_bitstream::{Bitstream, Column, Global, Node, RouteEntry, RouterConfig, Row, RowKind, Symbol, TileConfig};
 use fpnna_emu::{EmuOptions, Emulator, NullObserver};
 use fpnna_model::{self as m, NeuronParams, ONE, Reset};
 use std::collections::BTreeMap;
 use std::time::Instant;
+
+#[path = "../tests/common/xy_route.rs"]
+mod xy_route;
+use xy_route::xy_route;
 
 /// A CUBA-like network of `n` neurons, `cols` per tile, tile t at `at(t)`.
 fn cuba(n: u32, cols: u32, grid: (u16, u16), at: &dyn Fn(u32) -> (u16, u16), seed: u64) -> Bitstream {
@@ -95,28 +97,7 @@ fn cuba(n: u32, cols: u32, grid: (u16, u16), at: &dyn Fn(u32) -> (u16, u16), see
         let (sx, sy) = at(s / cols);
         for d in dest_tiles {
             let (tx, ty) = at(d);
-            let (mut x, mut y) = (sx, sy);
-            loop {
-                let out = if x < tx {
-                    dir::EAST
-                } else if x > tx {
-                    dir::WEST
-                } else if y < ty {
-                    dir::NORTH
-                } else if y > ty {
-                    dir::SOUTH
-                } else {
-                    dir::LOCAL
-                };
-                *routes.entry((y, x)).or_default().entry(s).or_insert(0) |= out;
-                match out {
-                    dir::EAST => x += 1,
-                    dir::WEST => x -= 1,
-                    dir::NORTH => y += 1,
-                    dir::SOUTH => y -= 1,
-                    _ => break,
-                }
-            }
+            xy_route((sx, sy), (tx, ty), |x, y, out| *routes.entry((y, x)).or_default().entry(s).or_insert(0) |= out);
         }
     }
     tiles.sort_by_key(|t| (t.y, t.x));

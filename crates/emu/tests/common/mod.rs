@@ -5,10 +5,13 @@
 
 use fpnna_arch::{Arch, Grid};
 use fpnna_bitstream::{
-    Bitstream, Column, Global, Node, Port, PortKind, RouteEntry, RouterConfig, Row, RowKind, Symbol, TileConfig, dir,
+    Bitstream, Column, Global, Node, Port, PortKind, RouteEntry, RouterConfig, Row, RowKind, Symbol, TileConfig,
 };
 use fpnna_model::{DECAY_ONE, Generator, NeuronParams, ONE, Reset, StdpParams, VolatileParams};
 use std::collections::BTreeMap;
+
+mod xy_route;
+use xy_route::xy_route;
 
 /// A neuron whose potential is its input of the step (no memory):
 /// it fires exactly when the step's input reaches `threshold`.
@@ -198,28 +201,8 @@ impl Builder {
 
     /// Adds the x-then-y route of `key` from its source to tile (tx, ty).
     fn route(&mut self, key: u32, tx: u16, ty: u16) {
-        let (mut x, mut y) = self.src_at[&key];
-        loop {
-            let out = if x < tx {
-                dir::EAST
-            } else if x > tx {
-                dir::WEST
-            } else if y < ty {
-                dir::NORTH
-            } else if y > ty {
-                dir::SOUTH
-            } else {
-                dir::LOCAL
-            };
-            *self.routes.entry((x, y, key)).or_insert(0) |= out;
-            match out {
-                dir::EAST => x += 1,
-                dir::WEST => x -= 1,
-                dir::NORTH => y += 1,
-                dir::SOUTH => y -= 1,
-                _ => break,
-            }
-        }
+        let routes = &mut self.routes;
+        xy_route(self.src_at[&key], (tx, ty), |x, y, out| *routes.entry((x, y, key)).or_insert(0) |= out);
     }
 
     pub fn build(mut self) -> Bitstream {
