@@ -4,10 +4,12 @@
 //! The result is exactly that of calling [`neuron_step`] on each neuron (the
 //! unit and property tests check it). The batch works in 32-bit lanes,
 //! which is exact while no sum leaves the `i32` range: each block of
-//! [`BLOCK`] neurons is computed speculatively, with every addition's
-//! overflow collected into one flag; a block whose flag is set, which takes
-//! potentials near 2^31 in Q16 units (32,768), is redone neuron by neuron
-//! with [`neuron_step`], whose `i64` sums saturate.
+//! [`BLOCK`] neurons is computed speculatively, with one test per neuron
+//! that its values are small enough (below 2^29, 8192 in Q16 units) for no
+//! sum to overflow; a block that fails it is redone with every addition's
+//! overflow collected into one flag, and a block whose flag is set, which
+//! takes potentials near 2^31 in Q16 units (32,768), is redone neuron by
+//! neuron with [`neuron_step`], whose `i64` sums saturate.
 //!
 //! The functions are `#[inline(always)]`, so that a caller that compiles
 //! its loop for a wider vector unit (runtime dispatch) gets them compiled
@@ -76,13 +78,19 @@ pub fn neuron_steps(
     let n = from.v.len();
     let same = [from.i.len(), from.refr.len(), to.v.len(), to.i.len(), to.refr.len(), input.len()];
     assert!(same.iter().all(|&m| m == n), "lanes of different lengths");
+    let bounded = p.bias.unsigned_abs() < BIAS_BOUND && (p.reset == Reset::Zero || p.threshold >= 0);
     let mut lo = 0;
     while lo < n {
         let hi = (lo + BLOCK).min(n);
         let old = Lanes { v: &from.v[lo..hi], i: &from.i[lo..hi], refr: &from.refr[lo..hi] };
-        let new = LanesMut { v: &mut to.v[lo..hi], i: &mut to.i[lo..hi], refr: &mut to.refr[lo..hi] };
+        let mut new = LanesMut { v: &mut to.v[lo..hi], i: &mut to.i[lo..hi], refr: &mut to.refr[lo..hi] };
         let input = &mut input[lo..hi];
-        if !block(p, &old, new, input, &mut |k| fired(lo + k)) {
+        // The bounded block when the parameters allow it; the flagged one
+        // when some value is out of its bounds; neuron by neuron when some
+        // sum leaves the i32 range.
+        let done = (bounded && block::<true>(p, &old, new.reborrow(), input, &mut |k| fired(lo + k)))
+            || block::<false>(p, &old, new.reborrow(), input, &mut |k| fired(lo + k));
+        if !done {
             for (k, x) in input.iter_mut().enumerate() {
                 let mut s = NeuronState { v: old.v[k], i: old.i[k], refr: old.refr[k] };
                 let f = neuron_step(p, &mut s, std::mem::take(x));
@@ -98,12 +106,31 @@ pub fn neuron_steps(
     input.fill(0);
 }
 
+impl LanesMut<'_> {
+    fn reborrow(&mut self) -> LanesMut<'_> {
+        LanesMut { v: self.v, i: self.i, refr: self.refr }
+    }
+}
+
+/// When every state and input of a block is below `VALUE_BOUND` in
+/// magnitude and the bias below `BIAS_BOUND`, no sum of the step leaves the
+/// `i32` range: `|decay(i) + input| < 2^30`, `|decay(v) + i + bias| < 2^29 +
+/// 2^30 + 2^28 < 2^31` (a decay never grows a value), and a subtractive
+/// reset `u - threshold` with `u >= threshold >= 0` lies in `0..=u`.
+const VALUE_BOUND: u32 = 1 << 29;
+/// See [`VALUE_BOUND`].
+const BIAS_BOUND: u32 = 1 << 28;
+
 /// One block of at most [`BLOCK`] neurons in 32-bit lanes (leaving `input`
-/// as it was). Returns false when some sum left the `i32` range.
-/// Conditions are lane masks (0 or -1), so that every lane runs the same
-/// instructions.
+/// as it was). Returns false when it cannot vouch for the result: with
+/// `BOUNDED` (for parameters with `|bias| < BIAS_BOUND` and a threshold of
+/// at least 0 under a subtractive reset), when some state or input is not
+/// below [`VALUE_BOUND`] in magnitude, which takes one test per lane;
+/// otherwise when some sum left the `i32` range, which takes one test per
+/// addition. Conditions are lane masks (0 or -1), so that every lane runs
+/// the same instructions.
 #[inline(always)]
-fn block(
+fn block<const BOUNDED: bool>(
     p: &NeuronParams,
     old: &Lanes<'_>,
     new: LanesMut<'_>,
@@ -119,9 +146,11 @@ fn block(
     let (thr, bias, v_min, refractory) = (p.threshold, p.bias, p.v_min, i32::from(p.refractory));
     let subtract = -i32::from(p.reset == Reset::Subtract);
     let mut nf = [0u8; BLOCK];
-    // Sign bit set: some sum overflowed; -1: some neuron fired.
+    // Sign bit set: some sum overflowed; -1: some neuron fired; bits at or
+    // above VALUE_BOUND: some value is too large for BOUNDED.
     let mut over = 0i32;
     let mut any = 0i32;
+    let mut big = 0u32;
     for k in 0..n {
         let (ik, o1) = add_flag(decay32(i[k], ki), input[k]);
         let (s, o2) = add_flag(decay32(v[k], kv), ik);
@@ -129,7 +158,11 @@ fn block(
         let u = s.max(v_min);
         let (sub, o4) = sub_flag(u, thr);
         let reset = subtract & sub.max(v_min);
-        over |= o1 | o2 | o3 | (o4 & subtract);
+        if BOUNDED {
+            big |= i[k].unsigned_abs() | input[k].unsigned_abs() | v[k].unsigned_abs();
+        } else {
+            over |= o1 | o2 | o3 | (o4 & subtract);
+        }
         let r = i32::from(refr[k]);
         let idle = -i32::from(r != 0);
         let f = !idle & -i32::from(u >= thr);
@@ -139,13 +172,18 @@ fn block(
         nf[k] = f as u8;
         any = any.min(f);
     }
-    if over < 0 {
+    if over < 0 || big >= VALUE_BOUND {
         return false;
     }
     if any != 0 {
-        for (k, &f) in nf[..n].iter().enumerate() {
-            if f != 0 {
-                fired(k);
+        // Eight lanes' flags at a time (a flag is 0 or 0xFF; past `n` they
+        // are 0).
+        for (j, w) in nf[..n.next_multiple_of(8)].chunks_exact(8).enumerate() {
+            let mut w = u64::from_le_bytes(w.try_into().expect("eight bytes"));
+            while w != 0 {
+                let b = w.trailing_zeros() / 8;
+                fired(j * 8 + b as usize);
+                w &= !(0xFF << (b * 8));
             }
         }
     }
@@ -168,14 +206,54 @@ mod tests {
         }
     }
 
+    /// States, inputs and parameters at the edges of the bounded block
+    /// (2^28 for the bias, 2^29 for the rest), of the i32 range, and of the
+    /// sign of the threshold: every neuron equals `neuron_step`.
+    #[test]
+    fn batch_equals_neuron_step_at_the_bounds() {
+        let edges = [0, (1 << 29) - 1, 1 << 29, (1 << 30) - 1, i32::MAX, -(1 << 29) + 1, -(1 << 29), i32::MIN];
+        let mut states = Vec::new();
+        for &v in &edges {
+            for &i in &edges {
+                states.extend(edges.iter().map(|&x| (v, i, x)));
+            }
+        }
+        let mut all = Vec::new();
+        for bias in [0, (1 << 28) - 1, 1 << 28, -(1 << 28) + 1, -(1 << 28), 1 << 30, -(1 << 30)] {
+            for threshold in [-(1 << 30), 0, 1 << 30] {
+                for reset in [Reset::Zero, Reset::Subtract] {
+                    all.extend([0, 300].map(|decay| (bias, threshold, reset, decay)));
+                }
+            }
+        }
+        for (bias, threshold, reset, decay) in all {
+            let p =
+                NeuronParams { decay_i: decay, decay_v: decay, threshold, bias, v_min: i32::MIN, reset, refractory: 1 };
+            // One neuron per batch, so that no other lane sends its block
+            // to the slower paths.
+            for &(v, i, x) in &states {
+                let (mut v2, mut i2, mut refr2, mut input) = ([0], [0], [0], [x]);
+                let mut fired = false;
+                let from = Lanes { v: &[v], i: &[i], refr: &[0] };
+                let to = LanesMut { v: &mut v2, i: &mut i2, refr: &mut refr2 };
+                neuron_steps(&p, from, to, &mut input, |_| fired = true);
+                let mut s = NeuronState { v, i, refr: 0 };
+                let f = neuron_step(&p, &mut s, x);
+                assert_eq!((v2[0], i2[0], refr2[0], fired), (s.v, s.i, s.refr, f), "{:?} with {p:?}", (v, i, x));
+            }
+        }
+    }
+
     fn params() -> impl Strategy<Value = NeuronParams> {
         let word = prop_oneof![any::<i32>(), -(1i32 << 22)..(1 << 22), Just(i32::MIN), Just(i32::MAX)];
-        (0u16..=4096, 0u16..=4096, word.clone(), word.clone(), word, any::<bool>(), 0u16..4).prop_map(
+        // Mostly a bias below the bounded block's limit (2^28), sometimes not.
+        let bias = prop_oneof![3 => word.clone().prop_map(|b| b >> 4), 1 => word.clone()];
+        (0u16..=4096, 0u16..=4096, word.clone(), bias, word, any::<bool>(), 0u16..4).prop_map(
             |(decay_i, decay_v, threshold, bias, v_min, zero, refractory)| NeuronParams {
                 decay_i,
                 decay_v,
                 threshold,
-                bias: bias >> 4,
+                bias,
                 v_min: v_min.min(0),
                 reset: if zero { Reset::Zero } else { Reset::Subtract },
                 refractory,
@@ -183,8 +261,17 @@ mod tests {
         )
     }
 
+    /// Mostly small, sometimes around the bounded block's limit (2^29) or
+    /// anywhere.
     fn word() -> impl Strategy<Value = i32> {
-        prop_oneof![60 => -(1i32 << 22)..(1 << 22), 1 => any::<i32>(), 1 => Just(i32::MIN), 1 => Just(i32::MAX)]
+        prop_oneof![
+            60 => -(1i32 << 22)..(1 << 22),
+            2 => (1i32 << 28)..(1 << 30),
+            2 => -(1i32 << 30)..-(1 << 28),
+            1 => any::<i32>(),
+            1 => Just(i32::MIN),
+            1 => Just(i32::MAX),
+        ]
     }
 
     proptest! {
@@ -195,7 +282,10 @@ mod tests {
         fn batch_equals_neuron_step(
             p in params(),
             init in prop::collection::vec((word(), word(), 0u16..4), 0..600),
-            inputs in prop::collection::vec(prop_oneof![300 => -(1i32 << 20)..(1 << 20), 1 => any::<i32>()], 600),
+            inputs in prop::collection::vec(
+                prop_oneof![300 => -(1i32 << 20)..(1 << 20), 2 => (1i32 << 28)..(1 << 30), 1 => any::<i32>()],
+                600,
+            ),
         ) {
             let n = init.len();
             let mut v: Vec<i32> = init.iter().map(|s| s.0).collect();
