@@ -129,8 +129,6 @@ type Value = (u32, u32, u8);
 /// increasing key order, so each group keeps a cursor: the search usually
 /// moves it forward by a step or two instead of bisecting the whole group.
 struct Table {
-    /// Number of entries.
-    entries: usize,
     /// (mask, [(value, index and outputs of its first entry)] sorted by value).
     groups: Vec<(u32, Vec<Value>)>,
     /// Per group: every value before it is below the last value looked up.
@@ -187,7 +185,7 @@ impl Table {
             values.dedup_by_key(|e| e.0);
         }
         let cursor = vec![0; groups.len()];
-        Table { entries: entries.len(), groups, cursor }
+        Table { groups, cursor }
     }
 
     /// `best[key]` = (index, outputs) of the first entry that matches `key`,
@@ -239,6 +237,36 @@ impl Table {
 /// No entry matches (in a table of outputs, which use bits 0..5).
 const NO_OUT: u8 = 0xFF;
 
+/// The outputs of the first entry of each router (`routers[r]`, its
+/// entries) that matches each key below `key_count` (`NO_OUT`: none),
+/// key-major: `[key * routers.len() + r]`, so that the routers a tree
+/// visits lie side by side. Tables whose masks are all prefixes (ones, then
+/// zeros: what the compiler writes) are filled range by range from their
+/// last entry to their first, so that the first match is written last;
+/// others are indexed by [`Table`].
+fn dense_outputs(routers: &[&[RouteEntry]], key_count: u32) -> Vec<u8> {
+    let nr = routers.len();
+    let mut dense = vec![NO_OUT; nr * key_count as usize];
+    let mut best = Vec::new();
+    for (r, entries) in routers.iter().enumerate() {
+        if entries.iter().all(|e| e.mask.leading_ones() + e.mask.trailing_zeros() == 32) {
+            for e in entries.iter().rev().filter(|e| e.value & !e.mask == 0) {
+                let lo = u64::from(e.value).min(u64::from(key_count));
+                let hi = (u64::from(e.value) + u64::from(!e.mask) + 1).min(u64::from(key_count));
+                for key in lo as usize..hi as usize {
+                    dense[key * nr + r] = e.out;
+                }
+            }
+        } else {
+            Table::new(entries).outputs(key_count, &mut best);
+            for (key, &(_, out)) in best.iter().enumerate() {
+                dense[key * nr + r] = out;
+            }
+        }
+    }
+    dense
+}
+
 /// Marks a row of `Built::sent_words` that is queued and read when due.
 pub(crate) const QUEUED: u32 = 1 << 31;
 /// Marks the first row of a tile in `Built::sent_words` (one packet).
@@ -288,28 +316,29 @@ pub(crate) fn build(bs: &Bitstream, opts: &EmuOptions) -> Result<Built, EmuError
     };
 
     // Routers.
-    let mut routers: BTreeMap<(u16, u16), Table> = BTreeMap::new();
+    let mut routers: BTreeMap<(u16, u16), &[RouteEntry]> = BTreeMap::new();
     for r in &bs.routers {
-        let place = format!("router ({}, {})", r.x, r.y);
+        let place = || format!("router ({}, {})", r.x, r.y);
         if r.x >= gw || r.y >= gh {
-            return Err(invalid(place, format!("outside the {gw}x{gh} grid")));
+            return Err(invalid(place(), format!("outside the {gw}x{gh} grid")));
         }
-        if routers.insert((r.x, r.y), Table::new(&r.entries)).is_some() {
-            return Err(invalid(place, "listed twice"));
+        if routers.insert((r.x, r.y), &r.entries).is_some() {
+            return Err(invalid(place(), "listed twice"));
         }
         if r.entries.len() > arch.router.table_entries as usize {
             return Err(invalid(
-                place,
+                place(),
                 format!("{} routing entries; a router holds {}", r.entries.len(), arch.router.table_entries),
             ));
         }
-        for (i, e) in r.entries.iter().enumerate() {
-            if e.out & !0x1F != 0 {
-                return Err(invalid(
-                    format!("{place} entry {i}"),
-                    format!("output bits {:#x} name no direction (east 1, north 2, west 4, south 8, local 16)", e.out),
-                ));
-            }
+        if let Some(i) = r.entries.iter().position(|e| e.out & !0x1F != 0) {
+            return Err(invalid(
+                format!("{} entry {i}", place()),
+                format!(
+                    "output bits {:#x} name no direction (east 1, north 2, west 4, south 8, local 16)",
+                    r.entries[i].out
+                ),
+            ));
         }
     }
 
@@ -513,7 +542,7 @@ pub(crate) fn build(bs: &Bitstream, opts: &EmuOptions) -> Result<Built, EmuError
             row_start[r + 1] += row_start[r];
         }
         let words = (tc.params.len() + tc.volatile.len() + tc.stdp.len() + tc.columns.len() + tc.rows.len()) as u64
-            + routers.get(&(tc.x, tc.y)).map_or(0, |e| e.entries as u64);
+            + routers.get(&(tc.x, tc.y)).map_or(0, |e| e.len() as u64);
         cfg.table_words += words;
         config_cycles = config_cycles.max(words + pulses);
 
@@ -598,8 +627,8 @@ pub(crate) fn build(bs: &Bitstream, opts: &EmuOptions) -> Result<Built, EmuError
     }
     for (xy, e) in &routers {
         if !tile_at.contains_key(xy) {
-            cfg.table_words += e.entries as u64;
-            config_cycles = config_cycles.max(e.entries as u64);
+            cfg.table_words += e.len() as u64;
+            config_cycles = config_cycles.max(e.len() as u64);
         }
     }
     cfg.config_cycles = config_cycles;
@@ -672,27 +701,17 @@ pub(crate) fn build(bs: &Bitstream, opts: &EmuOptions) -> Result<Built, EmuError
     let cells = usize::from(gw) * usize::from(gh);
     let cell = |x: u16, y: u16| usize::from(y) * usize::from(gw) + usize::from(x);
     let mut router_at = vec![NONE; cells];
-    let mut tables = Vec::with_capacity(routers.len());
-    for ((x, y), t) in routers {
-        router_at[cell(x, y)] = tables.len() as u32;
-        tables.push(t);
+    let mut entries = Vec::with_capacity(routers.len());
+    for ((x, y), e) in routers {
+        router_at[cell(x, y)] = entries.len() as u32;
+        entries.push(e);
     }
-    // Every router's outputs for every key, key-major (the routers a tree
-    // visits lie side by side), when that is not too large.
-    let (nr, kc) = (tables.len(), key_count as usize);
-    let dense: Vec<u8> = if nr * kc <= DENSE_MAX {
-        let mut dense = vec![NO_OUT; nr * kc];
-        let mut best = Vec::new();
-        for (r, t) in tables.iter_mut().enumerate() {
-            t.outputs(key_count, &mut best);
-            for (key, &(_, out)) in best.iter().enumerate() {
-                dense[key * nr + r] = out;
-            }
-        }
-        dense
-    } else {
-        Vec::new()
-    };
+    // Every router's outputs for every key, when that is not too large;
+    // otherwise the tables, indexed.
+    let nr = entries.len();
+    let dense = if nr * key_count as usize <= DENSE_MAX { dense_outputs(&entries, key_count) } else { Vec::new() };
+    let mut tables: Vec<Table> =
+        if dense.is_empty() { entries.iter().map(|e| Table::new(e)).collect() } else { Vec::new() };
     // The outputs of the router at cell `c` for `key` (`row`: the key's
     // row of `dense`, when there is one).
     #[inline(always)]
@@ -1041,12 +1060,20 @@ mod tests {
                 let scan = entries.iter().find(|e| key & e.mask == e.value).map(|e| e.out);
                 assert_eq!(t.lookup(key), scan, "key {key} in {entries:?}");
             }
-            // The table of every key's outputs.
+            // The table of every key's outputs, and the dense table of
+            // this router and one of its prefix entries only (filled range
+            // by range), side by side.
             let mut best = Vec::new();
             t.outputs(24, &mut best);
+            let prefix: Vec<RouteEntry> =
+                entries.iter().copied().filter(|e| e.mask.leading_ones() + e.mask.trailing_zeros() == 32).collect();
+            let dense = dense_outputs(&[&entries, &prefix], 24);
             for (key, &(_, out)) in best.iter().enumerate() {
-                let scan = entries.iter().find(|e| key as u32 & e.mask == e.value).map_or(NO_OUT, |e| e.out);
-                assert_eq!(out, scan, "key {key} in {entries:?}");
+                let scan =
+                    |es: &[RouteEntry]| es.iter().find(|e| key as u32 & e.mask == e.value).map_or(NO_OUT, |e| e.out);
+                assert_eq!(out, scan(&entries), "key {key} in {entries:?}");
+                assert_eq!(dense[key * 2], scan(&entries), "key {key} in {entries:?}");
+                assert_eq!(dense[key * 2 + 1], scan(&prefix), "key {key} in {prefix:?}");
             }
         }
     }
