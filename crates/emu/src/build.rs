@@ -69,23 +69,28 @@ pub(crate) struct Built {
     /// input slot of their due step (`Bank::input`): their reads are exact
     /// (no noise) and a sum does not depend on its order.
     pub pre: bool,
-    /// With `pre`, what a spike of source s does, in the order of its
-    /// deliveries: sent_words[sent_start[s]..sent_start[s + 1]] holds, per
-    /// row of each tile reached (the tile's rows of the source's key, in
-    /// `Tile::key_rows` order), either (tile << 8 | delay, nodes) followed
-    /// by that many (global column, weight), or (tile << 8 | delay |
-    /// QUEUED, index into `deliver_rows`) for a row read when due; the
-    /// first row of each tile is marked FIRST. One stream, read in order,
-    /// so that a spike touches its own bytes and no others. (`deliver` is
-    /// then empty: only queued rows are in `deliver_rows`.)
+    /// With `pre`, the rows a spike of source s reaches:
+    /// sent_rows[sent_start[s]..sent_start[s + 1]], in the order of its
+    /// deliveries and, within a tile, of `Tile::key_rows` (see [`SentRows`]).
+    /// (`deliver` is then empty: only queued rows are in `deliver_rows`.)
     pub sent_start: Vec<u32>,
-    pub sent_words: Vec<(u32, i32)>,
+    pub sent_rows: Vec<SentRows>,
+    /// With `pre`, the nodes of source s's rows read when sent, by delay:
+    /// sent_syn[syn_start[s]..syn_start[s + 1]] holds groups of (delay, n)
+    /// followed by n (global column, weight), one group per delay. A
+    /// spike's additions are one tight loop per group; the rows are
+    /// counted from `sent_rows`, in a loop of their own.
+    pub syn_start: Vec<u32>,
+    pub sent_syn: Vec<(u32, i32)>,
     /// Synaptic events a spike of each source causes.
     pub sent_nodes: Vec<u64>,
     /// Rows and nodes of such reads due at each step (by step % RING) in
-    /// each tile: pre_count[slot * tiles + tile], and the tiles with some.
+    /// each tile: pre_count[slot * tiles + tile]; the tiles with some are
+    /// pre_touched[slot * (tiles + 1)..][..pre_touched_len[slot]] (a fixed
+    /// place per slot, so that a tile is noted without a branch).
     pub pre_count: Vec<(u32, u32)>,
-    pub pre_touched: Vec<Vec<u32>>,
+    pub pre_touched: Vec<u32>,
+    pub pre_touched_len: Vec<usize>,
     /// Sources that spiked at each of the last RING steps (by step % RING),
     /// from which a saved state lists the rows still pending.
     pub sent: Vec<Vec<u32>>,
@@ -267,10 +272,24 @@ fn dense_outputs(routers: &[&[RouteEntry]], key_count: u32) -> Vec<u8> {
     dense
 }
 
-/// Marks a row of `Built::sent_words` that is queued and read when due.
+/// Marks a row of `Built::sent_rows` that is queued and read when due.
 pub(crate) const QUEUED: u32 = 1 << 31;
-/// Marks the first row of a tile in `Built::sent_words` (one packet).
+/// Marks the first rows of a tile in `Built::sent_rows` (one packet).
 pub(crate) const FIRST: u32 = 1 << 30;
+
+/// Consecutive rows (in `Tile::key_rows` order) of one tile that a source's
+/// spike reaches, with one delay.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct SentRows {
+    /// tile << 8 | delay, with FIRST on a tile's first entry, and QUEUED
+    /// for a row read when due (then the entry is that one row).
+    pub head: u32,
+    /// Rows read when sent, or with QUEUED the row's index into
+    /// `Built::deliver_rows`.
+    pub rows: u32,
+    /// Their nodes (synaptic events).
+    pub nodes: u32,
+}
 
 /// Most input sums kept for rows read when their spike is sent (slots x
 /// columns, 4 bytes each).
@@ -762,7 +781,12 @@ pub(crate) fn build(bs: &Bitstream, opts: &EmuOptions) -> Result<Built, EmuError
     let pre = !dev.noisy_reads()
         && nv_delay.is_some_and(|d| (d + 1).next_power_of_two() * bank.len() <= PRE_INPUTS_MAX)
         && tiles.len() < 1 << 22;
-    let (mut sent_start, mut sent_words, mut sent_nodes, mut sent_nodes_s) = (vec![0u32], Vec::new(), Vec::new(), 0);
+    let (mut sent_start, mut sent_rows, mut sent_nodes, mut sent_nodes_s) =
+        (vec![0u32], Vec::<SentRows>::new(), Vec::new(), 0);
+    let (mut syn_start, mut sent_syn) = (vec![0u32], Vec::new());
+    // One source's additions with a delay other than its first row's:
+    // (delay, global column, weight).
+    let mut adds: Vec<(u8, u32, i32)> = Vec::new();
     // Whether some route delivers the key of tiles[t].key_rows[i] (first row of each key).
     let mut reached: Vec<Vec<bool>> = tiles.iter().map(|t| vec![false; t.key_rows.len()]).collect();
     // Cell of each router of the current tree, in tree order.
@@ -775,7 +799,8 @@ pub(crate) fn build(bs: &Bitstream, opts: &EmuOptions) -> Result<Built, EmuError
     let all_rows = tiles.iter().map(|t| t.rowinfo.len()).sum();
     let nodes_all: usize = tiles.iter().filter(|t| t.direct_nv).map(|t| t.node_w.len()).sum();
     if pre {
-        sent_words.reserve(nodes_all + all_rows);
+        sent_rows.reserve(all_rows);
+        sent_syn.reserve(nodes_all + sources.len());
     } else {
         deliver.reserve(tiles.iter().map(|t| t.key_rows.chunk_by(|a, b| a.0 == b.0).count()).sum());
         deliver_rows.reserve(all_rows);
@@ -797,6 +822,11 @@ pub(crate) fn build(bs: &Bitstream, opts: &EmuOptions) -> Result<Built, EmuError
         }
         inject.push(*ip);
         let base = tree.len();
+        // The group of the first delay, written in place (see `Built::sent_syn`).
+        let (group, mut group_delay) = (sent_syn.len(), None);
+        if pre {
+            sent_syn.push((0, 0));
+        }
         at.clear();
         let row = if dense.is_empty() { &[][..] } else { &dense[key as usize * nr..][..nr] };
         let root = cell(sx, sy);
@@ -873,21 +903,32 @@ pub(crate) fn build(bs: &Bitstream, opts: &EmuOptions) -> Result<Built, EmuError
                 }
                 let hi = *cur;
                 if hi > lo && pre {
-                    // One stream per source (see `Built::sent_words`).
+                    // See `Built::sent_rows` and `Built::sent_syn`.
                     let t = &tiles[ti as usize];
                     for (j, &(_, r)) in kr[lo..hi].iter().enumerate() {
-                        let row = t.rowinfo[r as usize];
-                        let head = if j == 0 { FIRST } else { 0 } | ti << 8 | u32::from(row.delay);
+                        let row = &t.rowinfo[r as usize];
+                        let head = ti << 8 | u32::from(row.delay) | if j == 0 { FIRST } else { 0 };
+                        let (a, b) = (row.lo as usize, row.hi as usize);
+                        let nodes = (b - a) as u32;
+                        sent_nodes_s += u64::from(nodes);
                         if row.kind == RowKind::NonVolatile {
-                            let (a, b) = (row.lo as usize, row.hi as usize);
-                            sent_words.push((head, (b - a) as i32));
+                            match sent_rows.last_mut() {
+                                Some(e) if j > 0 && e.head & !FIRST == head => {
+                                    e.rows += 1;
+                                    e.nodes += nodes;
+                                }
+                                _ => sent_rows.push(SentRows { head, rows: 1, nodes }),
+                            }
                             let (cols, ws) = (&t.node_col[a..b], &t.node_w[a..b]);
-                            sent_words.extend(cols.iter().zip(ws).map(|(&c, &w)| (t.col_lo + u32::from(c), w)));
-                            sent_nodes_s += (b - a) as u64;
+                            let nodes = cols.iter().zip(ws).map(|(&c, &w)| (t.col_lo + u32::from(c), w));
+                            if *group_delay.get_or_insert(row.delay) == row.delay {
+                                sent_syn.extend(nodes);
+                            } else {
+                                adds.extend(nodes.map(|(c, w)| (row.delay, c, w)));
+                            }
                         } else {
-                            sent_words.push((head | QUEUED, deliver_rows.len() as i32));
-                            sent_nodes_s += u64::from(row.hi - row.lo);
-                            deliver_rows.push(row);
+                            sent_rows.push(SentRows { head: head | QUEUED, rows: deliver_rows.len() as u32, nodes });
+                            deliver_rows.push(*row);
                             deliver_node_start.push(deliver_nodes.len() as u32);
                         }
                     }
@@ -916,8 +957,22 @@ pub(crate) fn build(bs: &Bitstream, opts: &EmuOptions) -> Result<Built, EmuError
         }
         tree_start.push(tree.len() as u32);
         deliver_start.push(deliver.len() as u32);
-        sent_start.push(sent_words.len() as u32);
+        sent_start.push(sent_rows.len() as u32);
         sent_nodes.push(std::mem::take(&mut sent_nodes_s));
+        match group_delay {
+            Some(d) => sent_syn[group] = (u32::from(d), (sent_syn.len() - group - 1) as i32),
+            None if pre => {
+                sent_syn.pop();
+            }
+            None => {}
+        }
+        adds.sort_by_key(|a| a.0);
+        for g in adds.chunk_by(|a, b| a.0 == b.0) {
+            sent_syn.push((u32::from(g[0].0), g.len() as i32));
+            sent_syn.extend(g.iter().map(|&(_, c, w)| (c, w)));
+        }
+        adds.clear();
+        syn_start.push(sent_syn.len() as u32);
     }
     for (ti, t) in tiles.iter().enumerate() {
         let mut last = None;
@@ -972,10 +1027,13 @@ pub(crate) fn build(bs: &Bitstream, opts: &EmuOptions) -> Result<Built, EmuError
         arrivals: vec![Vec::new(); RING as usize],
         pre,
         sent_start,
-        sent_words,
+        sent_rows,
+        syn_start,
+        sent_syn,
         sent_nodes,
         pre_count: vec![(0, 0); RING as usize * n_tiles],
-        pre_touched: vec![Vec::new(); RING as usize],
+        pre_touched: vec![0; RING as usize * (n_tiles + 1)],
+        pre_touched_len: vec![0; RING as usize],
         sent: vec![Vec::new(); RING as usize],
         due: Vec::new(),
         due_start: vec![0; n_tiles + 1],

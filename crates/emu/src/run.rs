@@ -77,33 +77,36 @@ impl Built {
     }
 
     /// Delivers a spike of source `s` sent at step `t` (with `pre`): its
-    /// non-volatile rows are added into the input slots of their due steps
-    /// and counted there; the others are queued.
+    /// non-volatile rows are counted at their due steps and their nodes
+    /// added into those steps' input slots; the others are queued.
     #[inline]
     fn send(&mut self, s: u32, t: u64, packets_in: &mut [u64]) {
-        let (mut k, end) = (self.sent_start[s as usize] as usize, self.sent_start[s as usize + 1] as usize);
         let nt = self.tiles.len();
-        while k < end {
-            let (head, x) = self.sent_words[k];
-            k += 1;
-            let tile = (head & !(QUEUED | FIRST)) >> 8;
-            packets_in[tile as usize] += u64::from(head & FIRST != 0);
-            let due = t + u64::from(head & 0xFF);
-            let slot = (due % RING) as usize;
-            if head & QUEUED != 0 {
-                self.arrivals[slot].push((tile, x as u32));
+        let (a, b) = (self.sent_start[s as usize] as usize, self.sent_start[s as usize + 1] as usize);
+        for e in &self.sent_rows[a..b] {
+            let tile = (e.head & !(QUEUED | FIRST)) >> 8;
+            packets_in[tile as usize] += u64::from(e.head & FIRST != 0);
+            let slot = ((t + u64::from(e.head & 0xFF)) % RING) as usize;
+            if e.head & QUEUED != 0 {
+                self.arrivals[slot].push((tile, e.rows));
                 continue;
             }
-            let nodes = &self.sent_words[k..k + x as usize];
-            k += x as usize;
-            let (input, carry) = self.bank.slot(due);
-            add_row(input, carry, 0, nodes);
             let count = &mut self.pre_count[slot * nt + tile as usize];
-            if count.0 == 0 {
-                self.pre_touched[slot].push(tile);
-            }
-            count.0 += 1;
-            count.1 += x as u32;
+            // Noted in any case (a slot has room for one more than every
+            // tile), kept when the tile is new to the slot.
+            let len = &mut self.pre_touched_len[slot];
+            self.pre_touched[slot * (nt + 1) + *len] = tile;
+            *len += usize::from(count.0 == 0);
+            count.0 += e.rows;
+            count.1 += e.nodes;
+        }
+        let (mut k, end) = (self.syn_start[s as usize] as usize, self.syn_start[s as usize + 1] as usize);
+        while k < end {
+            let (delay, n) = self.sent_syn[k];
+            let nodes = &self.sent_syn[k + 1..k + 1 + n as usize];
+            k += 1 + n as usize;
+            let (input, carry) = self.bank.slot(t + u64::from(delay));
+            add_row(input, carry, 0, nodes);
         }
     }
 
@@ -128,6 +131,14 @@ impl Built {
         let (mut srcs, mut keys): (Vec<u32>, Vec<u32>) = (Vec::new(), Vec::new());
         let mut si = 0;
         let rows_per_cycle = u64::from(self.arch.timing.rows_per_cycle.max(1));
+        // Cycles to read `rows` rows (a table for the counts a tile can
+        // have in a step: a division is slow).
+        let rows_max = self.tiles.iter().map(|t| t.row_delay.len()).max().unwrap_or(0);
+        let reads: Vec<u64> = (0..=rows_max as u64).map(|r| r.div_ceil(rows_per_cycle)).collect();
+        let reads_of = |rows: u32| match reads.get(rows as usize) {
+            Some(&r) => r,
+            None => u64::from(rows).div_ceil(rows_per_cycle),
+        };
         let barrier = u64::from(self.arch.timing.barrier_cycles);
         let columns: u64 = self.tiles.iter().map(|t| t.col_key.len() as u64).sum();
         let noisy_nv = self.dev.noisy_reads();
@@ -174,13 +185,14 @@ impl Built {
             // (the update cycles of every tile are added at the end).
             let mut tile_cycles = self.max_update_cycles;
             let rs = (t % RING) as usize;
-            for &ti in &self.pre_touched[rs] {
+            let touched = std::mem::take(&mut self.pre_touched_len[rs]);
+            for &ti in &self.pre_touched[rs * (nt + 1)..][..touched] {
                 let (rows, nodes) = std::mem::take(&mut self.pre_count[rs * nt + ti as usize]);
                 let ti = ti as usize;
                 if queued(ti) {
                     step_rows[ti] = u64::from(rows);
                 } else {
-                    let reads = u64::from(rows).div_ceil(rows_per_cycle);
+                    let reads = reads_of(rows);
                     run_busy[ti] += reads;
                     tile_cycles = tile_cycles.max(reads + update_cycles[ti]);
                 }
@@ -189,7 +201,6 @@ impl Built {
                 st.row_reads += u64::from(rows);
                 st.synaptic_events += u64::from(nodes);
             }
-            self.pre_touched[rs].clear();
             let (input, carry) = self.bank.slot(t);
             if ring {
                 if let Some(pool) = pool {

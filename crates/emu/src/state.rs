@@ -110,24 +110,23 @@ impl Built {
         if self.pre {
             for sent in self.now.saturating_sub(RING - 1)..self.now {
                 for &s in &self.sent[(sent % RING) as usize] {
-                    let words = &self.sent_words
-                        [self.sent_start[s as usize] as usize..self.sent_start[s as usize + 1] as usize];
+                    let entries =
+                        &self.sent_rows[self.sent_start[s as usize] as usize..self.sent_start[s as usize + 1] as usize];
                     // The j-th row of a tile is its j-th row of the key.
                     let key = self.src_key[s as usize];
-                    let (mut k, mut rows): (usize, &[(u32, u32)]) = (0, &[]);
-                    while k < words.len() {
-                        let (head, x) = words[k];
-                        k += 1 + if head & QUEUED == 0 { x as usize } else { 0 };
-                        let tile = (head & !(QUEUED | FIRST)) >> 8;
-                        if head & FIRST != 0 {
+                    let mut rows: &[(u32, u32)] = &[];
+                    for e in entries {
+                        let tile = (e.head & !(QUEUED | FIRST)) >> 8;
+                        if e.head & FIRST != 0 {
                             let kr = &self.tiles[tile as usize].key_rows;
                             rows = &kr[kr.partition_point(|&(k, _)| k < key)..];
                         }
-                        let due = sent + u64::from(head & 0xFF);
+                        let n = if e.head & QUEUED != 0 { 1 } else { e.rows as usize };
+                        let due = sent + u64::from(e.head & 0xFF);
                         if due >= self.now {
-                            pending[tile as usize].push((due, rows[0].1));
+                            pending[tile as usize].extend(rows[..n].iter().map(|&(_, r)| (due, r)));
                         }
-                        rows = &rows[1..];
+                        rows = &rows[n..];
                     }
                 }
             }
@@ -270,7 +269,7 @@ impl Built {
         self.arrivals.iter_mut().for_each(|a| a.clear());
         self.bank.clear_input();
         self.pre_count.fill((0, 0));
-        self.pre_touched.iter_mut().for_each(Vec::clear);
+        self.pre_touched_len.fill(0);
         self.sent.iter_mut().for_each(Vec::clear);
         for (ti, (ts, t)) in s.tiles.iter().zip(&mut self.tiles).enumerate() {
             for (c, &n) in self.bank.cols(ti).zip(&ts.neurons) {
