@@ -569,7 +569,7 @@ pub(crate) fn build(bs: &Bitstream, opts: &EmuOptions) -> Result<Built, EmuError
         let ncol = tc.columns.len();
         let csr = |want: &dyn Fn(RowKind) -> bool| {
             let mut start = vec![0u32; ncol + 1];
-            if !tc.rows.iter().any(|r| want(r.kind)) {
+            if plastic == 0 || !tc.rows.iter().any(|r| want(r.kind)) {
                 return (start, Vec::new());
             }
             for k in 0..nn {
