@@ -202,11 +202,9 @@ impl Table {
         best.clear();
         best.resize(key_count as usize, (u32::MAX, NO_OUT));
         for (g, (mask, values)) in self.groups.iter().enumerate() {
-            if mask.leading_ones() + mask.trailing_zeros() == 32 {
+            if is_prefix(*mask) {
                 for &(value, i, out) in values {
-                    let lo = u64::from(value).min(u64::from(key_count)) as usize;
-                    let hi = (u64::from(value) + u64::from(!mask) + 1).min(u64::from(key_count)) as usize;
-                    for b in &mut best[lo..hi] {
+                    for b in &mut best[prefix_keys(value, *mask, key_count)] {
                         if i < b.0 {
                             *b = (i, out);
                         }
@@ -242,6 +240,20 @@ impl Table {
 /// No entry matches (in a table of outputs, which use bits 0..5).
 const NO_OUT: u8 = 0xFF;
 
+/// Whether a mask is a prefix (ones, then zeros): an entry with it matches
+/// a range of keys.
+fn is_prefix(mask: u32) -> bool {
+    mask.leading_ones() + mask.trailing_zeros() == 32
+}
+
+/// The keys below `key_count` that `key & mask == value` matches, for a
+/// prefix `mask` and a `value` within it.
+fn prefix_keys(value: u32, mask: u32, key_count: u32) -> std::ops::Range<usize> {
+    let lo = u64::from(value).min(u64::from(key_count));
+    let hi = (u64::from(value) + u64::from(!mask) + 1).min(u64::from(key_count));
+    lo as usize..hi as usize
+}
+
 /// The outputs of the first entry of each router (`routers[r]`, its
 /// entries) that matches each key below `key_count` (`NO_OUT`: none),
 /// key-major: `[key * routers.len() + r]`, so that the routers a tree
@@ -254,11 +266,9 @@ fn dense_outputs(routers: &[&[RouteEntry]], key_count: u32) -> Vec<u8> {
     let mut dense = vec![NO_OUT; nr * key_count as usize];
     let mut best = Vec::new();
     for (r, entries) in routers.iter().enumerate() {
-        if entries.iter().all(|e| e.mask.leading_ones() + e.mask.trailing_zeros() == 32) {
+        if entries.iter().all(|e| is_prefix(e.mask)) {
             for e in entries.iter().rev().filter(|e| e.value & !e.mask == 0) {
-                let lo = u64::from(e.value).min(u64::from(key_count));
-                let hi = (u64::from(e.value) + u64::from(!e.mask) + 1).min(u64::from(key_count));
-                for key in lo as usize..hi as usize {
+                for key in prefix_keys(e.value, e.mask, key_count) {
                     dense[key * nr + r] = e.out;
                 }
             }
@@ -273,9 +283,9 @@ fn dense_outputs(routers: &[&[RouteEntry]], key_count: u32) -> Vec<u8> {
 }
 
 /// Marks a row of `Built::sent_rows` that is queued and read when due.
-pub(crate) const QUEUED: u32 = 1 << 31;
+const QUEUED: u32 = 1 << 31;
 /// Marks the first rows of a tile in `Built::sent_rows` (one packet).
-pub(crate) const FIRST: u32 = 1 << 30;
+const FIRST: u32 = 1 << 30;
 
 /// Consecutive rows (in `Tile::key_rows` order) of one tile that a source's
 /// spike reaches, with one delay.
@@ -289,6 +299,29 @@ pub(crate) struct SentRows {
     pub rows: u32,
     /// Their nodes (synaptic events).
     pub nodes: u32,
+}
+
+impl SentRows {
+    pub fn tile(&self) -> u32 {
+        (self.head & !(QUEUED | FIRST)) >> 8
+    }
+
+    pub fn delay(&self) -> u64 {
+        u64::from(self.head & 0xFF)
+    }
+
+    pub fn first(&self) -> bool {
+        self.head & FIRST != 0
+    }
+
+    pub fn queued(&self) -> bool {
+        self.head & QUEUED != 0
+    }
+
+    /// Rows the entry stands for.
+    pub fn row_count(&self) -> usize {
+        if self.queued() { 1 } else { self.rows as usize }
+    }
 }
 
 /// Most input sums kept for rows read when their spike is sent (slots x
@@ -920,11 +953,11 @@ pub(crate) fn build(bs: &Bitstream, opts: &EmuOptions) -> Result<Built, EmuError
                                 _ => sent_rows.push(SentRows { head, rows: 1, nodes }),
                             }
                             let (cols, ws) = (&t.node_col[a..b], &t.node_w[a..b]);
-                            let nodes = cols.iter().zip(ws).map(|(&c, &w)| (t.col_lo + u32::from(c), w));
+                            let pairs = cols.iter().zip(ws).map(|(&c, &w)| (t.col_lo + u32::from(c), w));
                             if *group_delay.get_or_insert(row.delay) == row.delay {
-                                sent_syn.extend(nodes);
+                                sent_syn.extend(pairs);
                             } else {
-                                adds.extend(nodes.map(|(c, w)| (row.delay, c, w)));
+                                adds.extend(pairs.map(|(c, w)| (row.delay, c, w)));
                             }
                         } else {
                             sent_rows.push(SentRows { head: head | QUEUED, rows: deliver_rows.len() as u32, nodes });
@@ -1123,8 +1156,7 @@ mod tests {
             // by range), side by side.
             let mut best = Vec::new();
             t.outputs(24, &mut best);
-            let prefix: Vec<RouteEntry> =
-                entries.iter().copied().filter(|e| e.mask.leading_ones() + e.mask.trailing_zeros() == 32).collect();
+            let prefix: Vec<RouteEntry> = entries.iter().copied().filter(|e| is_prefix(e.mask)).collect();
             let dense = dense_outputs(&[&entries, &prefix], 24);
             for (key, &(_, out)) in best.iter().enumerate() {
                 let scan =

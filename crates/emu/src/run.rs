@@ -1,7 +1,7 @@
 //! The step loop: tile phases (possibly on threads), sources, delivery into
 //! the array's arrival ring, the mesh's cycle model, statistics.
 
-use crate::build::{Built, FIRST, QUEUED, SrcKind};
+use crate::build::{Built, SrcKind};
 use crate::stats::{MinMeanMax, Stats};
 use crate::tile::{Ctx, LOCAL, RING, add_row};
 use crate::{EmuError, Observer, RunResult, StepView};
@@ -84,10 +84,10 @@ impl Built {
         let nt = self.tiles.len();
         let (a, b) = (self.sent_start[s as usize] as usize, self.sent_start[s as usize + 1] as usize);
         for e in &self.sent_rows[a..b] {
-            let tile = (e.head & !(QUEUED | FIRST)) >> 8;
-            packets_in[tile as usize] += u64::from(e.head & FIRST != 0);
-            let slot = ((t + u64::from(e.head & 0xFF)) % RING) as usize;
-            if e.head & QUEUED != 0 {
+            let tile = e.tile();
+            packets_in[tile as usize] += u64::from(e.first());
+            let slot = ((t + e.delay()) % RING) as usize;
+            if e.queued() {
                 self.arrivals[slot].push((tile, e.rows));
                 continue;
             }

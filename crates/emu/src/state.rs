@@ -3,7 +3,7 @@
 //! still in flight (rows due in the next steps).
 
 use crate::EmuError;
-use crate::build::{Built, FIRST, QUEUED};
+use crate::build::Built;
 use crate::tile::{LOCAL, RING};
 use fpnna_bitstream::RowKind;
 use fpnna_model::NeuronState;
@@ -116,13 +116,13 @@ impl Built {
                     let key = self.src_key[s as usize];
                     let mut rows: &[(u32, u32)] = &[];
                     for e in entries {
-                        let tile = (e.head & !(QUEUED | FIRST)) >> 8;
-                        if e.head & FIRST != 0 {
+                        let tile = e.tile();
+                        if e.first() {
                             let kr = &self.tiles[tile as usize].key_rows;
                             rows = &kr[kr.partition_point(|&(k, _)| k < key)..];
                         }
-                        let n = if e.head & QUEUED != 0 { 1 } else { e.rows as usize };
-                        let due = sent + u64::from(e.head & 0xFF);
+                        let n = e.row_count();
+                        let due = sent + e.delay();
                         if due >= self.now {
                             pending[tile as usize].extend(rows[..n].iter().map(|&(_, r)| (due, r)));
                         }
