@@ -35,25 +35,18 @@ struct TreeCost {
     depth: u64,
     /// Routers that deliver to their tile.
     locals: u64,
+    /// Whether its packet, injected at cycle 0, leaves its last link within
+    /// the free-flow check's window.
+    fits: bool,
 }
 
-/// Bits of a tree node's depth in `Net::flow` (the link id above them:
-/// grids have at most 65,536 routers, so 2^18 links).
-const DEPTH_BITS: u32 = 14;
+/// Most cells of the free-flow check's (link, cycle) table: links times
+/// the window of cycles it covers (a power of two, shrunk to fit; a tree
+/// deeper than the window sends its steps to the full model).
+const CELLS_MAX: usize = 1 << 22;
 
-/// Most packets a link's record holds for the free-flow check; a link
-/// that more packets cross in one step sends the step to the full model.
-const SEEN: usize = 5;
-
-/// The packets that cross a link in one step, by the cycle each would
-/// cross it if none waited (valid when stamp is the step's).
-/// (16 bytes, so that four share a cache line.)
-#[derive(Clone, Copy, Debug, Default)]
-struct Seen {
-    stamp: u32,
-    n: u16,
-    at: [u16; SEEN],
-}
+/// Bits of a cell's count (the stamp of its step above them).
+const COUNT_BITS: u32 = 8;
 
 /// Counts of one step's traffic.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -86,12 +79,18 @@ pub(crate) struct Net {
     /// Injection point of each source (dense index).
     pub inject: Vec<u32>,
     cost: Vec<TreeCost>,
-    /// Per tree node, `link << DEPTH_BITS | depth` (what the free-flow
-    /// check reads, 4 bytes instead of a `TreeNode`); a source with a node
-    /// too deep for it has `TreeCost::depth == u64::MAX`.
+    /// Per tree node but the root, its cell in `cells` when its packet is
+    /// injected at cycle 0: `link << win_bits | (depth - 1) * hop_cycles`
+    /// (the cycle it leaves its parent; what the free-flow check reads, 4
+    /// bytes instead of a `TreeNode`).
     flow: Vec<u32>,
-    seen: Vec<Seen>,
-    /// Stamp of the current free-flow check (`Seen::stamp`), never 0.
+    win_bits: u32,
+    /// The free-flow check's (link, cycle a packet leaves on it) table:
+    /// `stamp << COUNT_BITS | packets`, valid when the stamp is the check's.
+    cells: Vec<u32>,
+    /// Per link, (stamp, packets in the step), when the check counts them.
+    per_link: Vec<(u32, u32)>,
+    /// Stamp of the current free-flow check, never 0 (below 2^24).
     epoch: u32,
     pub bandwidth: u32,
     pub inject_per_cycle: u32,
@@ -131,19 +130,27 @@ impl Net {
         arch: &fpnna_arch::Arch,
     ) -> Net {
         let nl = links.len();
+        let hop_cycles = u64::from(arch.timing.hop_cycles.max(1));
+        // The window: twice the cycles of the deepest tree (room for
+        // packets that wait to be injected), within CELLS_MAX cells.
+        let deepest = tree.iter().map(|n| u64::from(n.depth)).max().unwrap_or(0);
+        let mut win_bits = (2 * deepest * hop_cycles + 2).next_power_of_two().trailing_zeros();
+        while win_bits > 0 && nl << win_bits > CELLS_MAX {
+            win_bits -= 1;
+        }
         // One pass over the trees: each tree's cost, each node's flow word.
         let mut cost = Vec::with_capacity(tree_start.len().saturating_sub(1));
         let mut flow = Vec::with_capacity(tree.len());
         for w in tree_start.windows(2) {
-            let (mut depth, mut locals, mut fit) = (0, 0, true);
+            let (mut depth, mut locals) = (0, 0);
             for (k, n) in tree[w[0] as usize..w[1] as usize].iter().enumerate() {
                 depth = depth.max(u64::from(n.depth));
                 locals += u64::from(n.local);
-                let fits = u32::from(n.depth) < 1 << DEPTH_BITS && n.link < 1 << (32 - DEPTH_BITS);
-                fit &= fits || k == 0;
-                flow.push(if fits { n.link << DEPTH_BITS | u32::from(n.depth) } else { 0 });
+                let leaves = (u64::from(n.depth).max(1) - 1) * hop_cycles;
+                flow.push(if k > 0 && leaves >> win_bits == 0 { n.link << win_bits | leaves as u32 } else { 0 });
             }
-            cost.push(TreeCost { depth: if fit { depth } else { u64::MAX }, locals });
+            let fits = (depth.saturating_sub(1) * hop_cycles) >> win_bits == 0;
+            cost.push(TreeCost { depth, locals, fits });
         }
         Net {
             links,
@@ -152,11 +159,13 @@ impl Net {
             inject,
             cost,
             flow,
-            seen: vec![Seen::default(); nl],
+            win_bits,
+            cells: vec![0; nl << win_bits],
+            per_link: vec![(0, 0); nl],
             epoch: 0,
             bandwidth: u32::from(arch.router.link_bandwidth.max(1)),
             inject_per_cycle: u32::from(arch.router.inject_per_cycle.max(1)),
-            hop_cycles: u64::from(arch.timing.hop_cycles.max(1)),
+            hop_cycles,
             link: vec![LinkState::default(); nl],
             inj_stamp: vec![0; n_inject],
             inj_count: vec![0; n_inject],
@@ -205,7 +214,7 @@ impl Net {
                     *bits &= *bits - 1;
                     // (Without `want_load` the loop runs only after the full
                     // model, whose counts are then current.)
-                    let n = if free.is_some() && want_load { u32::from(self.seen[l].n) } else { self.link[l].count };
+                    let n = if free.is_some() && want_load { self.per_link[l].1 } else { self.link[l].count };
                     debug_assert_eq!(n, self.link[l].count, "packets on link {l} at step {step}");
                     if want_load {
                         self.load.push((l as u32, n));
@@ -228,27 +237,29 @@ impl Net {
     /// holds when no link is asked for by more than `bandwidth` packets in
     /// one cycle of that schedule (by induction over the cycles, nothing
     /// then ever waits). Checks that and returns the counts, or `None`
-    /// (some link is contended, or crossed by more than `SEEN` packets).
-    /// Injection ports are modelled exactly: a packet that waits to be
-    /// injected shifts its whole tree.
+    /// (some link is contended, or a packet leaves a link past the cycle
+    /// window). Injection ports are modelled exactly: a packet that waits
+    /// to be injected shifts its whole tree.
     fn free_flow(&mut self, stamp: u64, sources: &[u32], want_load: bool) -> Option<NetStep> {
         let mut out = NetStep::default();
         // With no more packets than a link's bandwidth, no link can be
-        // contended; then per-link bookkeeping is needed only to list the
-        // loads or to find a new maximum load.
+        // contended; links are counted only to list their loads or to find
+        // a new maximum load.
         let k = sources.len() as u32;
-        let per_link = want_load || k > self.bandwidth || k > self.max_load.max(1);
-        if !per_link && k == 1 && self.tree_start[sources[0] as usize + 1] - self.tree_start[sources[0] as usize] > 1 {
-            self.max_load = self.max_load.max(1);
+        let check = k > self.bandwidth;
+        let count = want_load || k > self.max_load;
+        if check && self.bandwidth >= (1 << COUNT_BITS) - 1 {
+            return None;
         }
-        if per_link {
-            self.epoch = self.epoch.wrapping_add(1);
-            if self.epoch == 0 {
-                self.seen.fill(Seen::default());
+        if check || count {
+            self.epoch += 1;
+            if self.epoch == 1 << (32 - COUNT_BITS) {
+                self.cells.fill(0);
+                self.per_link.fill((0, 0));
                 self.epoch = 1;
             }
         }
-        let epoch = self.epoch;
+        let (epoch, bandwidth, window) = (self.epoch, self.bandwidth, 1u64 << self.win_bits);
         let mut last = None;
         for &s in sources {
             let (a, b) = (self.tree_start[s as usize] as usize, self.tree_start[s as usize + 1] as usize);
@@ -257,37 +268,37 @@ impl Net {
             }
             let c0 = self.inject_cycle(stamp, s);
             let cost = self.cost[s as usize];
-            if cost.depth == u64::MAX {
-                return None;
-            }
             out.stall += u64::from(c0);
             out.packets += 1;
             out.hops += (b - a - 1) as u64;
             out.deliveries += cost.locals;
             last = last.max(Some(u64::from(c0) + cost.depth * self.hop_cycles));
-            if !per_link {
-                continue;
+            let flow = &self.flow[a + 1..b];
+            if check {
+                // The cell of the cycle each packet leaves its parent.
+                if !cost.fits || u64::from(c0) + cost.depth.saturating_sub(1) * self.hop_cycles >= window {
+                    return None;
+                }
+                for &f in flow {
+                    let cell = &mut self.cells[(f + c0) as usize];
+                    let n = if *cell >> COUNT_BITS == epoch { *cell & ((1 << COUNT_BITS) - 1) } else { 0 };
+                    if n >= bandwidth {
+                        return None;
+                    }
+                    *cell = epoch << COUNT_BITS | (n + 1);
+                }
             }
-            for &f in &self.flow[a + 1..b] {
-                // The cycle it leaves its parent.
-                let depth = f & ((1 << DEPTH_BITS) - 1);
-                let at = u64::from(c0) + u64::from(depth - 1) * self.hop_cycles;
-                let at = u16::try_from(at).ok()?;
-                let l = (f >> DEPTH_BITS) as usize;
-                let seen = &mut self.seen[l];
-                if seen.stamp != epoch {
-                    *seen = Seen { stamp: epoch, n: 0, at: [0; SEEN] };
-                    if want_load {
+            if count {
+                for &f in flow {
+                    let l = (f >> self.win_bits) as usize;
+                    let pl = &mut self.per_link[l];
+                    let n = if pl.0 == epoch { pl.1 + 1 } else { 1 };
+                    *pl = (epoch, n);
+                    self.max_load = self.max_load.max(n);
+                    if want_load && n == 1 {
                         self.touched[l / 64] |= 1 << (l % 64);
                     }
                 }
-                let n = seen.n as usize;
-                if n == SEEN || seen.at[..n].iter().filter(|&&c| c == at).count() >= self.bandwidth as usize {
-                    return None;
-                }
-                seen.at[n] = at;
-                seen.n += 1;
-                self.max_load = self.max_load.max(u32::from(seen.n));
             }
         }
         out.cycles = last.map_or(0, |c| c + 1);
