@@ -158,14 +158,21 @@ fn check_tile(arch: &Arch, g: &Global, t: &TileConfig) -> ItemResult {
 fn rows_ok(arch: &Arch, g: &Global, t: &TileConfig) -> bool {
     let (nv, vol, stdp) = (arch.tile.nonvolatile_nodes, t.volatile.len(), t.stdp.len());
     let vol_ok = arch.tile.volatile_nodes;
-    t.rows.iter().fold(true, |ok, r| {
+    let each = t.rows.iter().fold(true, |ok, r| {
         let kind_ok = match r.kind {
             RowKind::NonVolatile => nv,
             RowKind::Volatile(p) => vol_ok & (usize::from(p) < vol),
             RowKind::Stdp(p) => vol_ok & (usize::from(p) < stdp),
         };
         ok & (r.key < g.key_count) & (r.delay != 0) & (r.delay <= arch.tile.max_delay) & kind_ok
-    })
+    });
+    each && t.rows.is_sorted_by_key(row_order)
+}
+
+/// The order of a tile's rows (docs/bitstream.md): a key's rows are
+/// consecutive, so that an arriving key selects a range of rows.
+fn row_order(r: &Row) -> (u32, u8, bool, RowKind) {
+    (r.key, r.delay, r.negative, r.kind)
 }
 
 /// Whether every node passes [`check_nodes`] (see [`rows_ok`]).
@@ -204,6 +211,9 @@ fn check_rows(arch: &Arch, g: &Global, t: &TileConfig) -> ItemResult {
         }
         if !volatile && !arch.tile.nonvolatile_nodes {
             return err("nonvolatile row, but arch.tile.nonvolatile_nodes = false".into());
+        }
+        if i > 0 && row_order(r) < row_order(&t.rows[i - 1]) {
+            return err("rows must be sorted by (key, delay, sign, kind)".into());
         }
     }
     Ok(())

@@ -25,8 +25,8 @@ pub(crate) enum SrcKind {
 }
 
 /// Rows of tile `tile` that a source's packet selects:
-/// `Built::deliver_rows[lo..hi]` (a copy of `tiles[tile].key_rows`' rows of
-/// the key, so that a source's rows of all tiles lie side by side).
+/// `Built::deliver_rows[lo..hi]` (a copy of the descriptions of the tile's
+/// rows of the key, so that a source's rows of all tiles lie side by side).
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Delivery {
     pub tile: u32,
@@ -71,7 +71,7 @@ pub(crate) struct Built {
     pub pre: bool,
     /// With `pre`, the rows a spike of source s reaches:
     /// sent_rows[sent_start[s]..sent_start[s + 1]], in the order of its
-    /// deliveries and, within a tile, of `Tile::key_rows` (see [`SentRows`]).
+    /// deliveries and, within a tile, of the tile's rows (see [`SentRows`]).
     /// (`deliver` is then empty: only queued rows are in `deliver_rows`.)
     pub sent_start: Vec<u32>,
     pub sent_rows: Vec<SentRows>,
@@ -287,7 +287,7 @@ const QUEUED: u32 = 1 << 31;
 /// Marks the first rows of a tile in `Built::sent_rows` (one packet).
 const FIRST: u32 = 1 << 30;
 
-/// Consecutive rows (in `Tile::key_rows` order) of one tile that a source's
+/// Consecutive rows of one tile that a source's
 /// spike reaches, with one delay.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct SentRows {
@@ -460,6 +460,12 @@ pub(crate) fn build(bs: &Bitstream, opts: &EmuOptions) -> Result<Built, EmuError
         for (r, row) in tc.rows.iter().enumerate() {
             let place = || format!("{tplace} row {r}");
             key_ok(row.key).map_err(|why| invalid(place(), why))?;
+            if r > 0 && row.key < tc.rows[r - 1].key {
+                return Err(invalid(
+                    place(),
+                    format!("key {} after key {}: rows are sorted by key", row.key, tc.rows[r - 1].key),
+                ));
+            }
             if row.delay == 0 || row.delay > arch.tile.max_delay {
                 return Err(invalid(place(), format!("delay {} is outside 1..={}", row.delay, arch.tile.max_delay)));
             }
@@ -626,20 +632,7 @@ pub(crate) fn build(bs: &Bitstream, opts: &EmuOptions) -> Result<Built, EmuError
         };
         let (col_stdp_start, col_stdp) = csr(&|k| matches!(k, RowKind::Stdp(_)));
         let (col_vol_start, col_vol) = csr(&|k| matches!(k, RowKind::Volatile(_)));
-        let mut key_rows: Vec<(u32, u32)> = tc.rows.iter().enumerate().map(|(r, row)| (row.key, r as u32)).collect();
-        if !key_rows.is_sorted() {
-            key_rows.sort_unstable();
-        }
         let nstdp = tc.stdp.len();
-        let rowinfo: Vec<RowInfo> = (0..tc.rows.len())
-            .map(|r| RowInfo {
-                row: r as u32,
-                lo: row_start[r],
-                hi: row_start[r + 1],
-                kind: tc.rows[r].kind,
-                delay: tc.rows[r].delay,
-            })
-            .collect();
         let col_lo = bank.len() as u32;
         bank.push_tile(&col_params, tc.columns.iter().map(|c| NeuronState::with_v(c.v_init)));
         tiles.push(Tile {
@@ -650,9 +643,8 @@ pub(crate) fn build(bs: &Bitstream, opts: &EmuOptions) -> Result<Built, EmuError
             col_lo,
             row_delay: tc.rows.iter().map(|r| r.delay).collect(),
             row_kind: tc.rows.iter().map(|r| r.kind).collect(),
-            rowinfo,
             row_start,
-            key_rows,
+            row_key: tc.rows.iter().map(|r| r.key).collect(),
             node_row,
             node_col,
             node_w,
@@ -807,9 +799,9 @@ pub(crate) fn build(bs: &Bitstream, opts: &EmuOptions) -> Result<Built, EmuError
     // due step) unless reads are noisy or the slots take too much memory.
     let nv_delay = tiles
         .iter()
-        .flat_map(|t| t.rowinfo.iter())
-        .filter(|r| r.kind == RowKind::NonVolatile)
-        .map(|r| usize::from(r.delay))
+        .flat_map(|t| t.row_kind.iter().zip(&t.row_delay))
+        .filter(|&(&kind, _)| kind == RowKind::NonVolatile)
+        .map(|(_, &delay)| usize::from(delay))
         .max();
     let pre = !dev.noisy_reads()
         && nv_delay.is_some_and(|d| (d + 1).next_power_of_two() * bank.len() <= PRE_INPUTS_MAX)
@@ -820,22 +812,22 @@ pub(crate) fn build(bs: &Bitstream, opts: &EmuOptions) -> Result<Built, EmuError
     // One source's additions with a delay other than its first row's:
     // (delay, global column, weight).
     let mut adds: Vec<(u8, u32, i32)> = Vec::new();
-    // Whether some route delivers the key of tiles[t].key_rows[i] (first row of each key).
-    let mut reached: Vec<Vec<bool>> = tiles.iter().map(|t| vec![false; t.key_rows.len()]).collect();
+    // Whether some route delivers the key of tiles[t].row_key[i] (first row of each key).
+    let mut reached: Vec<Vec<bool>> = tiles.iter().map(|t| vec![false; t.row_key.len()]).collect();
     // Cell of each router of the current tree, in tree order.
     let mut at: Vec<u32> = Vec::new();
-    // Per tile: its key_rows before this index have keys below the current source's.
+    // Per tile: its rows before this index have keys below the current source's.
     let mut key_cursor = vec![0usize; tiles.len()];
     // Every (tile, key) with rows is delivered at most once, every row at
     // most once: these bounds are usually close, and untouched capacity
     // costs nothing.
-    let all_rows = tiles.iter().map(|t| t.rowinfo.len()).sum();
+    let all_rows = tiles.iter().map(|t| t.row_key.len()).sum();
     let nodes_all: usize = tiles.iter().filter(|t| t.direct_nv).map(|t| t.node_w.len()).sum();
     if pre {
         sent_rows.reserve(all_rows);
         sent_syn.reserve(nodes_all + sources.len());
     } else {
-        deliver.reserve(tiles.iter().map(|t| t.key_rows.chunk_by(|a, b| a.0 == b.0).count()).sum());
+        deliver.reserve(tiles.iter().map(|t| t.row_key.chunk_by(|a, b| a == b).count()).sum());
         deliver_rows.reserve(all_rows);
         deliver_node_start.reserve(all_rows);
         deliver_nodes.reserve(nodes_all);
@@ -925,26 +917,26 @@ pub(crate) fn build(bs: &Bitstream, opts: &EmuOptions) -> Result<Built, EmuError
             if node.local && ti != NONE {
                 // Keys come in increasing order: the tile's cursor has passed
                 // exactly its rows of smaller keys.
-                let kr = &tiles[ti as usize].key_rows;
+                let t = &tiles[ti as usize];
+                let rk = &t.row_key;
                 let cur = &mut key_cursor[ti as usize];
-                while *cur < kr.len() && kr[*cur].0 < key {
+                while *cur < rk.len() && rk[*cur] < key {
                     *cur += 1;
                 }
                 let lo = *cur;
-                while *cur < kr.len() && kr[*cur].0 == key {
+                while *cur < rk.len() && rk[*cur] == key {
                     *cur += 1;
                 }
                 let hi = *cur;
                 if hi > lo && pre {
                     // See `Built::sent_rows` and `Built::sent_syn`.
-                    let t = &tiles[ti as usize];
-                    for (j, &(_, r)) in kr[lo..hi].iter().enumerate() {
-                        let row = &t.rowinfo[r as usize];
-                        let head = ti << 8 | u32::from(row.delay) | if j == 0 { FIRST } else { 0 };
-                        let (a, b) = (row.lo as usize, row.hi as usize);
+                    for (j, r) in (lo..hi).enumerate() {
+                        let (delay, kind) = (t.row_delay[r], t.row_kind[r]);
+                        let head = ti << 8 | u32::from(delay) | if j == 0 { FIRST } else { 0 };
+                        let (a, b) = (t.row_start[r] as usize, t.row_start[r + 1] as usize);
                         let nodes = (b - a) as u32;
                         sent_nodes_s += u64::from(nodes);
-                        if row.kind == RowKind::NonVolatile {
+                        if kind == RowKind::NonVolatile {
                             match sent_rows.last_mut() {
                                 Some(e) if j > 0 && e.head & !FIRST == head => {
                                     e.rows += 1;
@@ -954,24 +946,22 @@ pub(crate) fn build(bs: &Bitstream, opts: &EmuOptions) -> Result<Built, EmuError
                             }
                             let (cols, ws) = (&t.node_col[a..b], &t.node_w[a..b]);
                             let pairs = cols.iter().zip(ws).map(|(&c, &w)| (t.col_lo + u32::from(c), w));
-                            if *group_delay.get_or_insert(row.delay) == row.delay {
+                            if *group_delay.get_or_insert(delay) == delay {
                                 sent_syn.extend(pairs);
                             } else {
-                                adds.extend(pairs.map(|(c, w)| (row.delay, c, w)));
+                                adds.extend(pairs.map(|(c, w)| (delay, c, w)));
                             }
                         } else {
                             sent_rows.push(SentRows { head: head | QUEUED, rows: deliver_rows.len() as u32, nodes });
-                            deliver_rows.push(*row);
+                            deliver_rows.push(t.row_info(r));
                             deliver_node_start.push(deliver_nodes.len() as u32);
                         }
                     }
                 } else if hi > lo {
-                    let t = &tiles[ti as usize];
-                    let nodes =
-                        kr[lo..hi].iter().map(|&(_, r)| t.row_start[r as usize + 1] - t.row_start[r as usize]).sum();
+                    let nodes = t.row_start[hi] - t.row_start[lo];
                     let first = deliver_rows.len() as u32;
-                    for &(_, r) in &kr[lo..hi] {
-                        let row = t.rowinfo[r as usize];
+                    for r in lo..hi {
+                        let row = t.row_info(r);
                         if t.direct_nv && row.kind == RowKind::NonVolatile {
                             let (a, b) = (row.lo as usize, row.hi as usize);
                             let (cols, ws) = (&t.node_col[a..b], &t.node_w[a..b]);
@@ -1009,9 +999,9 @@ pub(crate) fn build(bs: &Bitstream, opts: &EmuOptions) -> Result<Built, EmuError
     }
     for (ti, t) in tiles.iter().enumerate() {
         let mut last = None;
-        // Both key_rows and src_key are sorted: walk them together.
+        // Both row_key and src_key are sorted: walk them together.
         let mut j = 0;
-        for (i, &(key, _)) in t.key_rows.iter().enumerate() {
+        for (i, &key) in t.row_key.iter().enumerate() {
             if last == Some(key) {
                 continue;
             }

@@ -114,19 +114,18 @@ impl Built {
                         &self.sent_rows[self.sent_start[s as usize] as usize..self.sent_start[s as usize + 1] as usize];
                     // The j-th row of a tile is its j-th row of the key.
                     let key = self.src_key[s as usize];
-                    let mut rows: &[(u32, u32)] = &[];
+                    let mut row = 0;
                     for e in entries {
                         let tile = e.tile();
                         if e.first() {
-                            let kr = &self.tiles[tile as usize].key_rows;
-                            rows = &kr[kr.partition_point(|&(k, _)| k < key)..];
+                            row = self.tiles[tile as usize].row_key.partition_point(|&k| k < key) as u32;
                         }
-                        let n = e.row_count();
+                        let n = e.row_count() as u32;
                         let due = sent + e.delay();
                         if due >= self.now {
-                            pending[tile as usize].extend(rows[..n].iter().map(|&(_, r)| (due, r)));
+                            pending[tile as usize].extend((row..row + n).map(|r| (due, r)));
                         }
-                        rows = &rows[n..];
+                        row += n;
                     }
                 }
             }

@@ -65,10 +65,9 @@ pub(crate) struct Tile {
     pub row_kind: Vec<RowKind>,
     /// Nodes of row r: row_start[r]..row_start[r + 1].
     pub row_start: Vec<u32>,
-    /// (key, row), sorted: the rows an arriving key selects.
-    pub key_rows: Vec<(u32, u32)>,
-    /// Nodes and kind of each row.
-    pub rowinfo: Vec<RowInfo>,
+    /// Key of each row (rows are sorted by key: the rows an arriving key
+    /// selects are consecutive).
+    pub row_key: Vec<u32>,
     // Nodes, sorted by row.
     pub node_row: Vec<u16>,
     pub node_col: Vec<u16>,
@@ -134,6 +133,17 @@ pub(crate) fn add_row(input: &mut [i32], carry: &mut Vec<(u32, i64)>, base: u32,
 }
 
 impl Tile {
+    /// Row r's description.
+    pub fn row_info(&self, r: usize) -> RowInfo {
+        RowInfo {
+            row: r as u32,
+            lo: self.row_start[r],
+            hi: self.row_start[r + 1],
+            kind: self.row_kind[r],
+            delay: self.row_delay[r],
+        }
+    }
+
     #[inline]
     fn noisy(&self, ctx: &Ctx, n: usize, t: u64, w: i32, drift: f64) -> i32 {
         let mut f = drift;
@@ -174,7 +184,7 @@ impl Tile {
         self.rows_read += due.len() as u64;
         for &e in due {
             let RowInfo { lo, hi, kind, .. } =
-                if e & LOCAL != 0 { self.rowinfo[(e & !LOCAL) as usize] } else { ctx.deliver_rows[e as usize] };
+                if e & LOCAL != 0 { self.row_info((e & !LOCAL) as usize) } else { ctx.deliver_rows[e as usize] };
             let (lo, hi) = (lo as usize, hi as usize);
             self.syn += (hi - lo) as u64;
             match kind {

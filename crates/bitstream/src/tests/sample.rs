@@ -203,15 +203,9 @@ fn tile_strategy(arch: &Arch, key_count: u32, x: u16, y: u16) -> impl Strategy<V
             proptest::collection::vec(row, nr),
             nodes,
         )
-            .prop_map(move |(params, volatile, stdp, columns, rows, nodes)| TileConfig {
-                x,
-                y,
-                params,
-                volatile,
-                stdp,
-                columns,
-                rows,
-                nodes,
+            .prop_map(move |(params, volatile, stdp, columns, mut rows, nodes)| {
+                rows.sort_by_key(|r: &Row| (r.key, r.delay, r.negative, r.kind));
+                TileConfig { x, y, params, volatile, stdp, columns, rows, nodes }
             })
     })
 }

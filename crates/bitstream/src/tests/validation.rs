@@ -61,6 +61,8 @@ fn each_check_names_the_place_and_the_reason() {
             "tile (0, 0) row 2: volatile profile 1 out of range (the tile has 1)",
         ),
         (|b| b.tiles[1].rows[0].kind = RowKind::Stdp(0), "tile (2, 1) row 0: stdp profile 0 out of range"),
+        (|b| b.tiles[0].rows.swap(0, 2), "tile (0, 0) row 1: rows must be sorted by (key, delay, sign, kind)"),
+        (|b| b.tiles[0].rows.swap(0, 1), "tile (0, 0) row 1: rows must be sorted by (key, delay, sign, kind)"),
         (
             |b| b.arch.tile.volatile_nodes = false,
             "tile (0, 0) row 2: volatile row, but arch.tile.volatile_nodes = false",

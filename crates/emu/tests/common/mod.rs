@@ -214,6 +214,19 @@ impl Builder {
         self.bs.routers = routers.into_iter().map(|((y, x), entries)| RouterConfig { x, y, entries }).collect();
         self.bs.tiles.sort_by_key(|t| (t.y, t.x));
         for t in &mut self.bs.tiles {
+            // Rows in the bitstream's order (by key, delay, sign, kind), the
+            // nodes renumbered to follow them.
+            let mut order: Vec<usize> = (0..t.rows.len()).collect();
+            order.sort_by_key(|&r| {
+                let row = &t.rows[r];
+                (row.key, row.delay, row.negative, row.kind)
+            });
+            let mut new_index = vec![0u16; order.len()];
+            for (new, &old) in order.iter().enumerate() {
+                new_index[old] = new as u16;
+            }
+            t.rows = order.iter().map(|&r| t.rows[r]).collect();
+            t.nodes.iter_mut().for_each(|n| n.row = new_index[usize::from(n.row)]);
             t.nodes.sort_by_key(|n| (n.row, n.col));
         }
         self.bs
