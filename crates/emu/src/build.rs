@@ -69,19 +69,16 @@ pub(crate) struct Built {
     /// input slot of their due step (`Bank::input`): their reads are exact
     /// (no noise) and a sum does not depend on its order.
     pub pre: bool,
-    /// With `pre`, the rows a spike of source s reaches:
-    /// sent_rows[sent_start[s]..sent_start[s + 1]], in the order of its
-    /// deliveries and, within a tile, of the tile's rows (see [`SentRows`]).
+    /// With `pre`, what a spike of source s sends:
+    /// send[send_start[s]..send_start[s + 1]], one [`SendGroup`] per delay
+    /// of its rows read when sent (their per-tile counts and their nodes,
+    /// side by side: one stream per spike), and
+    /// queued[queued_start[s]..queued_start[s + 1]], its rows read when due.
     /// (`deliver` is then empty: only queued rows are in `deliver_rows`.)
-    pub sent_start: Vec<u32>,
-    pub sent_rows: Vec<SentRows>,
-    /// With `pre`, the nodes of source s's rows read when sent, by delay:
-    /// sent_syn[syn_start[s]..syn_start[s + 1]] holds groups of (delay, n)
-    /// followed by n (global column, weight), one group per delay. A
-    /// spike's additions are one tight loop per group; the rows are
-    /// counted from `sent_rows`, in a loop of their own.
-    pub syn_start: Vec<u32>,
-    pub sent_syn: Vec<(u32, i32)>,
+    pub send_start: Vec<u32>,
+    pub send: Vec<u32>,
+    pub queued_start: Vec<u32>,
+    pub queued: Vec<QueuedRow>,
     /// Synaptic events a spike of each source causes.
     pub sent_nodes: Vec<u64>,
     /// Rows and nodes of such reads due at each step (by step % RING) in
@@ -282,45 +279,139 @@ fn dense_outputs(routers: &[&[RouteEntry]], key_count: u32) -> Vec<u8> {
     dense
 }
 
-/// Marks a row of `Built::sent_rows` that is queued and read when due.
-const QUEUED: u32 = 1 << 31;
-/// Marks the first rows of a tile in `Built::sent_rows` (one packet).
-const FIRST: u32 = 1 << 30;
+/// Marks the first entry of a tile in a source's send groups or queued
+/// rows (the tile's one packet).
+const FIRST: u32 = 1 << 15;
+/// Most rows and nodes one [`SentRows`] entry counts.
+const ENTRY_ROWS: u32 = 0x7F;
+const ENTRY_NODES: u32 = 0xFF;
 
-/// Consecutive rows of one tile that a source's
-/// spike reaches, with one delay.
+/// Consecutive rows of one tile that a source's spike reaches with one
+/// delay, read when sent: `tile << 16 | FIRST? | rows << 8 | nodes` (rows
+/// and nodes beyond the fields' range take further entries).
 #[derive(Clone, Copy, Debug)]
-pub(crate) struct SentRows {
-    /// tile << 8 | delay, with FIRST on a tile's first entry, and QUEUED
-    /// for a row read when due (then the entry is that one row).
-    pub head: u32,
-    /// Rows read when sent, or with QUEUED the row's index into
-    /// `Built::deliver_rows`.
-    pub rows: u32,
-    /// Their nodes (synaptic events).
-    pub nodes: u32,
-}
+pub(crate) struct SentRows(pub u32);
 
 impl SentRows {
-    pub fn tile(&self) -> u32 {
-        (self.head & !(QUEUED | FIRST)) >> 8
+    pub fn tile(self) -> u32 {
+        self.0 >> 16
     }
 
-    pub fn delay(&self) -> u64 {
-        u64::from(self.head & 0xFF)
+    pub fn first(self) -> bool {
+        self.0 & FIRST != 0
     }
 
-    pub fn first(&self) -> bool {
-        self.head & FIRST != 0
+    pub fn rows(self) -> u32 {
+        (self.0 >> 8) & ENTRY_ROWS
     }
 
-    pub fn queued(&self) -> bool {
-        self.head & QUEUED != 0
+    pub fn nodes(self) -> u32 {
+        self.0 & ENTRY_NODES
+    }
+}
+
+/// A row read when due (volatile or STDP), as a spike sends it.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct QueuedRow {
+    pub tile: u32,
+    pub delay: u8,
+    /// The tile's first entry for the source (see [`FIRST`]).
+    pub first: bool,
+    /// Index into `Built::deliver_rows`.
+    pub row: u32,
+}
+
+/// One delay's part of a source's send stream, as words: `delay | entries
+/// << 8`, `nodes`, then `entries` [`SentRows`], then `nodes` pairs (global
+/// column, weight as u32).
+pub(crate) struct SendGroup<'a> {
+    pub delay: u64,
+    pub entries: &'a [u32],
+    pub nodes: &'a [u32],
+}
+
+/// The groups of a source's send stream.
+pub(crate) fn send_groups(mut words: &[u32]) -> impl Iterator<Item = SendGroup<'_>> {
+    std::iter::from_fn(move || {
+        let (&head, rest) = words.split_first()?;
+        let (&nodes, rest) = rest.split_first()?;
+        let (entries, rest) = rest.split_at((head >> 8) as usize);
+        let (nodes, rest) = rest.split_at(2 * nodes as usize);
+        words = rest;
+        Some(SendGroup { delay: u64::from(head & 0xFF), entries, nodes })
+    })
+}
+
+/// One source's rows read when sent, gathered while its tree is traced and
+/// then written as its send stream, grouped by delay.
+#[derive(Default)]
+struct SendBuilder {
+    /// (delay, entry).
+    entries: Vec<(u8, u32)>,
+    /// The rows' nodes, as (global column, weight as u32) pairs.
+    nodes: Vec<u32>,
+    /// (delay, first word in `nodes`, words) of each row.
+    rows: Vec<(u8, u32, u32)>,
+}
+
+impl SendBuilder {
+    /// Row of `tile` with `delay` and `nodes` (global column, weight),
+    /// merged into the previous entry when that is the same tile's with the
+    /// same delay and has room.
+    fn row(&mut self, tile: u32, delay: u8, first: bool, nodes: &[u16], weights: &[i32], col_lo: u32) {
+        let start = self.nodes.len() as u32;
+        for (&c, &w) in nodes.iter().zip(weights) {
+            self.nodes.extend([col_lo + u32::from(c), w as u32]);
+        }
+        self.rows.push((delay, start, 2 * nodes.len() as u32));
+        let (mut left, mut rows, mut first) = (nodes.len() as u32, 1, first);
+        loop {
+            let n = left.min(ENTRY_NODES);
+            match self.entries.last_mut() {
+                Some((d, e))
+                    if *d == delay
+                        && SentRows(*e).tile() == tile
+                        && SentRows(*e).rows() + rows <= ENTRY_ROWS
+                        && SentRows(*e).nodes() + n <= ENTRY_NODES =>
+                {
+                    *e += rows << 8 | n;
+                }
+                _ => self.entries.push((delay, tile << 16 | if first { FIRST } else { 0 } | rows << 8 | n)),
+            }
+            (left, rows, first) = (left - n, 0, false);
+            if left == 0 {
+                break;
+            }
+        }
     }
 
-    /// Rows the entry stands for.
-    pub fn row_count(&self) -> usize {
-        if self.queued() { 1 } else { self.rows as usize }
+    /// Appends the stream (one group per delay, in increasing delay) to
+    /// `out`, and empties the builder.
+    fn finish(&mut self, out: &mut Vec<u32>) {
+        let Some(&(first, _)) = self.entries.first() else { return };
+        if self.entries.iter().all(|e| e.0 == first) {
+            // One delay (the common case): the nodes are in place.
+            out.extend([u32::from(first) | (self.entries.len() as u32) << 8, self.nodes.len() as u32 / 2]);
+            out.extend(self.entries.iter().map(|e| e.1));
+            out.extend_from_slice(&self.nodes);
+        } else {
+            let mut delays: Vec<u8> = self.entries.iter().map(|e| e.0).collect();
+            delays.sort_unstable();
+            delays.dedup();
+            for d in delays {
+                let entries = self.entries.iter().filter(|e| e.0 == d);
+                let rows = self.rows.iter().filter(|r| r.0 == d);
+                let words: u32 = rows.clone().map(|r| r.2).sum();
+                out.extend([u32::from(d) | (entries.clone().count() as u32) << 8, words / 2]);
+                out.extend(entries.map(|e| e.1));
+                for &(_, start, n) in rows {
+                    out.extend_from_slice(&self.nodes[start as usize..(start + n) as usize]);
+                }
+            }
+        }
+        self.entries.clear();
+        self.nodes.clear();
+        self.rows.clear();
     }
 }
 
@@ -805,13 +896,10 @@ pub(crate) fn build(bs: &Bitstream, opts: &EmuOptions) -> Result<Built, EmuError
         .max();
     let pre = !dev.noisy_reads()
         && nv_delay.is_some_and(|d| (d + 1).next_power_of_two() * bank.len() <= PRE_INPUTS_MAX)
-        && tiles.len() < 1 << 22;
-    let (mut sent_start, mut sent_rows, mut sent_nodes, mut sent_nodes_s) =
-        (vec![0u32], Vec::<SentRows>::new(), Vec::new(), 0);
-    let (mut syn_start, mut sent_syn) = (vec![0u32], Vec::new());
-    // One source's additions with a delay other than its first row's:
-    // (delay, global column, weight).
-    let mut adds: Vec<(u8, u32, i32)> = Vec::new();
+        && tiles.len() <= 1 << 16;
+    let (mut send_start, mut send, mut sent_nodes, mut sent_nodes_s) = (vec![0u32], Vec::new(), Vec::new(), 0);
+    let (mut queued_start, mut queued) = (vec![0u32], Vec::new());
+    let mut builder = SendBuilder::default();
     // Whether some route delivers the key of tiles[t].row_key[i] (first row of each key).
     let mut reached: Vec<Vec<bool>> = tiles.iter().map(|t| vec![false; t.row_key.len()]).collect();
     // Cell of each router of the current tree, in tree order.
@@ -824,8 +912,7 @@ pub(crate) fn build(bs: &Bitstream, opts: &EmuOptions) -> Result<Built, EmuError
     let all_rows = tiles.iter().map(|t| t.row_key.len()).sum();
     let nodes_all: usize = tiles.iter().filter(|t| t.direct_nv).map(|t| t.node_w.len()).sum();
     if pre {
-        sent_rows.reserve(all_rows);
-        sent_syn.reserve(nodes_all + sources.len());
+        send.reserve(all_rows + 2 * nodes_all + 2 * sources.len());
     } else {
         deliver.reserve(tiles.iter().map(|t| t.row_key.chunk_by(|a, b| a == b).count()).sum());
         deliver_rows.reserve(all_rows);
@@ -847,11 +934,6 @@ pub(crate) fn build(bs: &Bitstream, opts: &EmuOptions) -> Result<Built, EmuError
         }
         inject.push(*ip);
         let base = tree.len();
-        // The group of the first delay, written in place (see `Built::sent_syn`).
-        let (group, mut group_delay) = (sent_syn.len(), None);
-        if pre {
-            sent_syn.push((0, 0));
-        }
         at.clear();
         let row = if dense.is_empty() { &[][..] } else { &dense[key as usize * nr..][..nr] };
         let root = cell(sx, sy);
@@ -929,30 +1011,16 @@ pub(crate) fn build(bs: &Bitstream, opts: &EmuOptions) -> Result<Built, EmuError
                 }
                 let hi = *cur;
                 if hi > lo && pre {
-                    // See `Built::sent_rows` and `Built::sent_syn`.
-                    for (j, r) in (lo..hi).enumerate() {
+                    // See `Built::send`.
+                    for r in lo..hi {
                         let (delay, kind) = (t.row_delay[r], t.row_kind[r]);
-                        let head = ti << 8 | u32::from(delay) | if j == 0 { FIRST } else { 0 };
                         let (a, b) = (t.row_start[r] as usize, t.row_start[r + 1] as usize);
-                        let nodes = (b - a) as u32;
-                        sent_nodes_s += u64::from(nodes);
+                        sent_nodes_s += (b - a) as u64;
                         if kind == RowKind::NonVolatile {
-                            match sent_rows.last_mut() {
-                                Some(e) if j > 0 && e.head & !FIRST == head => {
-                                    e.rows += 1;
-                                    e.nodes += nodes;
-                                }
-                                _ => sent_rows.push(SentRows { head, rows: 1, nodes }),
-                            }
-                            let (cols, ws) = (&t.node_col[a..b], &t.node_w[a..b]);
-                            let pairs = cols.iter().zip(ws).map(|(&c, &w)| (t.col_lo + u32::from(c), w));
-                            if *group_delay.get_or_insert(delay) == delay {
-                                sent_syn.extend(pairs);
-                            } else {
-                                adds.extend(pairs.map(|(c, w)| (delay, c, w)));
-                            }
+                            builder.row(ti, delay, r == lo, &t.node_col[a..b], &t.node_w[a..b], t.col_lo);
                         } else {
-                            sent_rows.push(SentRows { head: head | QUEUED, rows: deliver_rows.len() as u32, nodes });
+                            let row = deliver_rows.len() as u32;
+                            queued.push(QueuedRow { tile: ti, delay, first: r == lo, row });
                             deliver_rows.push(t.row_info(r));
                             deliver_node_start.push(deliver_nodes.len() as u32);
                         }
@@ -980,22 +1048,10 @@ pub(crate) fn build(bs: &Bitstream, opts: &EmuOptions) -> Result<Built, EmuError
         }
         tree_start.push(tree.len() as u32);
         deliver_start.push(deliver.len() as u32);
-        sent_start.push(sent_rows.len() as u32);
         sent_nodes.push(std::mem::take(&mut sent_nodes_s));
-        match group_delay {
-            Some(d) => sent_syn[group] = (u32::from(d), (sent_syn.len() - group - 1) as i32),
-            None if pre => {
-                sent_syn.pop();
-            }
-            None => {}
-        }
-        adds.sort_by_key(|a| a.0);
-        for g in adds.chunk_by(|a, b| a.0 == b.0) {
-            sent_syn.push((u32::from(g[0].0), g.len() as i32));
-            sent_syn.extend(g.iter().map(|&(_, c, w)| (c, w)));
-        }
-        adds.clear();
-        syn_start.push(sent_syn.len() as u32);
+        builder.finish(&mut send);
+        send_start.push(send.len() as u32);
+        queued_start.push(queued.len() as u32);
     }
     for (ti, t) in tiles.iter().enumerate() {
         let mut last = None;
@@ -1049,10 +1105,10 @@ pub(crate) fn build(bs: &Bitstream, opts: &EmuOptions) -> Result<Built, EmuError
         deliver_nodes,
         arrivals: vec![Vec::new(); RING as usize],
         pre,
-        sent_start,
-        sent_rows,
-        syn_start,
-        sent_syn,
+        send_start,
+        send,
+        queued_start,
+        queued,
         sent_nodes,
         pre_count: vec![(0, 0); RING as usize * n_tiles],
         pre_touched: vec![0; RING as usize * (n_tiles + 1)],
@@ -1108,6 +1164,61 @@ impl Built {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A source's rows, over several tiles and delays, some with more rows
+    /// or nodes than one entry counts: the stream has one group per delay
+    /// (increasing), each tile's rows and nodes of that delay add up, each
+    /// tile is marked first exactly once, and the nodes keep their order.
+    #[test]
+    fn send_stream_counts_every_row_and_node_once() {
+        // (tile, delay, nodes), in trace order (a tile's rows together).
+        let mut rows: Vec<(u32, u8, usize)> = vec![(3, 2, 1), (3, 2, 0), (3, 1, 300), (0, 1, 2)];
+        rows.extend((0..200).map(|k| (7, 1 + (k % 3 == 0) as u8, k % 5)));
+        // (The last row's delay is the first's, other delays in between.)
+        rows.extend([(65_535, 4, 600), (65_535, 4, 255), (65_535, 4, 1), (9, 2, 3)]);
+        let mut b = SendBuilder::default();
+        let mut want_nodes: BTreeMap<u8, Vec<u32>> = BTreeMap::new();
+        let mut want_counts: BTreeMap<(u8, u32), (u32, u32)> = BTreeMap::new();
+        let mut serial = 0u16;
+        for (k, &(tile, delay, n)) in rows.iter().enumerate() {
+            let cols: Vec<u16> = (0..n)
+                .map(|_| {
+                    serial = serial.wrapping_add(1);
+                    serial
+                })
+                .collect();
+            let ws: Vec<i32> = cols.iter().map(|&c| -i32::from(c)).collect();
+            let first = k == 0 || rows[k - 1].0 != tile;
+            b.row(tile, delay, first, &cols, &ws, 10);
+            want_nodes
+                .entry(delay)
+                .or_default()
+                .extend(cols.iter().flat_map(|&c| [10 + u32::from(c), -i32::from(c) as u32]));
+            let e = want_counts.entry((delay, tile)).or_default();
+            (e.0, e.1) = (e.0 + 1, e.1 + n as u32);
+        }
+        let mut out = vec![99];
+        b.finish(&mut out);
+        assert!(b.entries.is_empty() && b.nodes.is_empty() && b.rows.is_empty());
+        let groups: Vec<SendGroup> = send_groups(&out[1..]).collect();
+        assert_eq!(groups.iter().map(|g| g.delay).collect::<Vec<_>>(), [1, 2, 4]);
+        let mut counts: BTreeMap<(u8, u32), (u32, u32)> = BTreeMap::new();
+        let mut firsts = Vec::new();
+        for g in &groups {
+            assert_eq!(g.nodes, want_nodes[&(g.delay as u8)], "delay {}", g.delay);
+            for &e in g.entries {
+                let e = SentRows(e);
+                let c = counts.entry((g.delay as u8, e.tile())).or_default();
+                (c.0, c.1) = (c.0 + e.rows(), c.1 + e.nodes());
+                if e.first() {
+                    firsts.push(e.tile());
+                }
+            }
+        }
+        assert_eq!(counts, want_counts);
+        firsts.sort_unstable();
+        assert_eq!(firsts, [0, 3, 7, 9, 65_535]);
+    }
 
     /// The indexed table (looked up, or as a table of all keys) finds the
     /// same entry as a scan in table order, with exact, prefix and other

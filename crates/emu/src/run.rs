@@ -1,9 +1,10 @@
 //! The step loop: tile phases (possibly on threads), sources, delivery into
 //! the array's arrival ring, the mesh's cycle model, statistics.
 
-use crate::build::{Built, SrcKind};
+use crate::bank::add_in;
+use crate::build::{Built, SentRows, SrcKind, send_groups};
 use crate::stats::{MinMeanMax, Stats};
-use crate::tile::{Ctx, LOCAL, RING, add_row};
+use crate::tile::{Ctx, LOCAL, RING};
 use crate::{EmuError, Observer, RunResult, StepView};
 use rayon::prelude::*;
 
@@ -77,36 +78,37 @@ impl Built {
     }
 
     /// Delivers a spike of source `s` sent at step `t` (with `pre`): its
-    /// non-volatile rows are counted at their due steps and their nodes
+    /// rows read when sent are counted at their due steps and their nodes
     /// added into those steps' input slots; the others are queued.
     #[inline]
     fn send(&mut self, s: u32, t: u64, packets_in: &mut [u64]) {
         let nt = self.tiles.len();
-        let (a, b) = (self.sent_start[s as usize] as usize, self.sent_start[s as usize + 1] as usize);
-        for e in &self.sent_rows[a..b] {
-            let tile = e.tile();
-            packets_in[tile as usize] += u64::from(e.first());
-            let slot = ((t + e.delay()) % RING) as usize;
-            if e.queued() {
-                self.arrivals[slot].push((tile, e.rows));
-                continue;
+        let (a, b) = (self.send_start[s as usize] as usize, self.send_start[s as usize + 1] as usize);
+        for g in send_groups(&self.send[a..b]) {
+            let slot = ((t + g.delay) % RING) as usize;
+            for &e in g.entries {
+                let e = SentRows(e);
+                let tile = e.tile();
+                packets_in[tile as usize] += u64::from(e.first());
+                let count = &mut self.pre_count[slot * nt + tile as usize];
+                // Noted in any case (a slot has room for one more than every
+                // tile), kept when the tile is new to the slot.
+                let len = &mut self.pre_touched_len[slot];
+                self.pre_touched[slot * (nt + 1) + *len] = tile;
+                // (A tile's first entry in a group counts at least one row.)
+                *len += usize::from(count.0 == 0);
+                count.0 += e.rows();
+                count.1 += e.nodes();
             }
-            let count = &mut self.pre_count[slot * nt + tile as usize];
-            // Noted in any case (a slot has room for one more than every
-            // tile), kept when the tile is new to the slot.
-            let len = &mut self.pre_touched_len[slot];
-            self.pre_touched[slot * (nt + 1) + *len] = tile;
-            *len += usize::from(count.0 == 0);
-            count.0 += e.rows;
-            count.1 += e.nodes;
+            let (input, carry) = self.bank.slot(t + g.delay);
+            for p in g.nodes.chunks_exact(2) {
+                add_in(input, carry, p[0] as usize, p[0], p[1] as i32);
+            }
         }
-        let (mut k, end) = (self.syn_start[s as usize] as usize, self.syn_start[s as usize + 1] as usize);
-        while k < end {
-            let (delay, n) = self.sent_syn[k];
-            let nodes = &self.sent_syn[k + 1..k + 1 + n as usize];
-            k += 1 + n as usize;
-            let (input, carry) = self.bank.slot(t + u64::from(delay));
-            add_row(input, carry, 0, nodes);
+        let (a, b) = (self.queued_start[s as usize] as usize, self.queued_start[s as usize + 1] as usize);
+        for q in &self.queued[a..b] {
+            packets_in[q.tile as usize] += u64::from(q.first);
+            self.arrivals[((t + u64::from(q.delay)) % RING) as usize].push((q.tile, q.row));
         }
     }
 

@@ -3,7 +3,7 @@
 //! still in flight (rows due in the next steps).
 
 use crate::EmuError;
-use crate::build::Built;
+use crate::build::{Built, SentRows, send_groups};
 use crate::tile::{LOCAL, RING};
 use fpnna_bitstream::RowKind;
 use fpnna_model::NeuronState;
@@ -110,22 +110,26 @@ impl Built {
         if self.pre {
             for sent in self.now.saturating_sub(RING - 1)..self.now {
                 for &s in &self.sent[(sent % RING) as usize] {
-                    let entries =
-                        &self.sent_rows[self.sent_start[s as usize] as usize..self.sent_start[s as usize + 1] as usize];
-                    // The j-th row of a tile is its j-th row of the key.
-                    let key = self.src_key[s as usize];
-                    let mut row = 0;
-                    for e in entries {
-                        let tile = e.tile();
-                        if e.first() {
-                            row = self.tiles[tile as usize].row_key.partition_point(|&k| k < key) as u32;
+                    // Every row of the key in each tile its spike reached.
+                    let s = s as usize;
+                    let (a, b) = (self.send_start[s] as usize, self.send_start[s + 1] as usize);
+                    let (qa, qb) = (self.queued_start[s] as usize, self.queued_start[s + 1] as usize);
+                    let reached = send_groups(&self.send[a..b])
+                        .flat_map(|g| g.entries.iter().map(|&e| SentRows(e)))
+                        .filter(|e| e.first())
+                        .map(|e| e.tile())
+                        .chain(self.queued[qa..qb].iter().filter(|q| q.first).map(|q| q.tile));
+                    let key = self.src_key[s];
+                    for tile in reached {
+                        let t = &self.tiles[tile as usize];
+                        let lo = t.row_key.partition_point(|&k| k < key);
+                        let hi = t.row_key.partition_point(|&k| k <= key);
+                        for r in lo..hi {
+                            let due = sent + u64::from(t.row_delay[r]);
+                            if due >= self.now {
+                                pending[tile as usize].push((due, r as u32));
+                            }
                         }
-                        let n = e.row_count() as u32;
-                        let due = sent + e.delay();
-                        if due >= self.now {
-                            pending[tile as usize].extend((row..row + n).map(|r| (due, r)));
-                        }
-                        row += n;
                     }
                 }
             }
