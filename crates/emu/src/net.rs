@@ -190,6 +190,13 @@ impl Net {
         (self.inj_count[ip] - 1) / self.inject_per_cycle
     }
 
+    /// Reads a word of every cache line of source `s`'s flow words (see
+    /// `Built::run`).
+    pub fn touch(&self, s: u32) -> u32 {
+        let (a, b) = (self.tree_start[s as usize] as usize, self.tree_start[s as usize + 1] as usize);
+        (a..b).step_by(16).fold(0, |x, i| x ^ self.flow[i])
+    }
+
     /// Routes the packets of one step's spikes (`sources`, in key order)
     /// and returns how long it took; with `want_load`, lists the packets
     /// each link carried in `load`.

