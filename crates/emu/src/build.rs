@@ -902,6 +902,8 @@ pub(crate) fn build(bs: &Bitstream, opts: &EmuOptions) -> Result<Built, EmuError
     let mut builder = SendBuilder::default();
     // Whether some route delivers the key of tiles[t].row_key[i] (first row of each key).
     let mut reached: Vec<Vec<bool>> = tiles.iter().map(|t| vec![false; t.row_key.len()]).collect();
+    // Rows of each tile that some route delivers (all of them: no fault to look for).
+    let mut reached_rows = vec![0usize; tiles.len()];
     // Cell of each router of the current tree, in tree order.
     let mut at: Vec<u32> = Vec::new();
     // Per tile: its rows before this index have keys below the current source's.
@@ -1042,6 +1044,7 @@ pub(crate) fn build(bs: &Bitstream, opts: &EmuOptions) -> Result<Built, EmuError
                 }
                 if hi > lo {
                     reached[ti as usize][lo] = true;
+                    reached_rows[ti as usize] += hi - lo;
                 }
             }
             i += 1;
@@ -1053,7 +1056,7 @@ pub(crate) fn build(bs: &Bitstream, opts: &EmuOptions) -> Result<Built, EmuError
         send_start.push(send.len() as u32);
         queued_start.push(queued.len() as u32);
     }
-    for (ti, t) in tiles.iter().enumerate() {
+    for (ti, t) in tiles.iter().enumerate().filter(|&(ti, t)| reached_rows[ti] < t.row_key.len()) {
         let mut last = None;
         // Both row_key and src_key are sorted: walk them together.
         let mut j = 0;
