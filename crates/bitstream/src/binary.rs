@@ -163,6 +163,9 @@ pub fn decode(bytes: &[u8]) -> Result<Bitstream, BitstreamError> {
     let mut ports: Option<Vec<Port>> = None;
     let mut symbols: Option<Vec<Symbol>> = None;
     let mut last: Option<Tag> = None;
+    // The whole-file CRC, from the bytes between payloads and each
+    // payload's own CRC state (combined, so that no byte is hashed twice).
+    let (mut file_crc, mut hashed) = (crc32fast::Hasher::new(), 0);
     loop {
         let offset = cur.pos;
         let [tag_byte] = cur.array::<1>("section list", "section tag")?;
@@ -198,7 +201,12 @@ pub fn decode(bytes: &[u8]) -> Result<Bitstream, BitstreamError> {
         let payload_offset = cur.pos;
         let payload = cur.take(len as usize, &name, "payload")?;
         let stored = u32::from_le_bytes(cur.array(&name, "CRC")?);
-        let computed = crc32fast::hash(payload);
+        let mut payload_crc = crc32fast::Hasher::new();
+        payload_crc.update(payload);
+        file_crc.update(&bytes[hashed..payload_offset]);
+        file_crc.combine(&payload_crc);
+        hashed = payload_offset + payload.len();
+        let computed = payload_crc.finalize();
         if stored != computed {
             return Err(BitstreamError::SectionCrc { section: name, offset, stored, computed });
         }
@@ -218,7 +226,8 @@ pub fn decode(bytes: &[u8]) -> Result<Bitstream, BitstreamError> {
     }
     let check_offset = cur.pos;
     let stored = u32::from_le_bytes(cur.array("end", "whole-file CRC")?);
-    let computed = crc32fast::hash(&bytes[..check_offset]);
+    file_crc.update(&bytes[hashed..check_offset]);
+    let computed = file_crc.finalize();
     if stored != computed {
         return Err(BitstreamError::FileCrc { offset: check_offset, stored, computed });
     }
