@@ -38,15 +38,15 @@ pub struct LanesMut<'a> {
 /// [`crate::decay`] in 32-bit arithmetic, exact for every `x` and every
 /// factor `k = DECAY_ONE - d` in `0..=DECAY_ONE`: with `x = hi * 4096 + lo`
 /// (`lo` in `0..4096`), `x * k / 4096` is `hi * k + lo * k / 4096`, whose
-/// floor needs no 64-bit product; truncation toward zero adds one when the
-/// product is negative and not a multiple of 4096.
+/// floor needs no 64-bit product; truncation toward zero of a negative
+/// product is the floor of the product plus 4095, which adds to the low
+/// part only (`hi * k * 4096` is a multiple of 4096).
 #[inline(always)]
 pub fn decay32(x: i32, k: i32) -> i32 {
     let hi = x >> 12;
     let lo = x & 4095;
-    let p = lo * k;
-    let floor = hi.wrapping_mul(k).wrapping_add(p >> 12);
-    floor + ((x >> 31) & i32::from(p & 4095 != 0))
+    let p = lo * k + ((x >> 31) & 4095);
+    hi.wrapping_mul(k).wrapping_add(p >> 12)
 }
 
 /// `a + b` wrapped, and a word whose sign bit is set iff it overflowed.
