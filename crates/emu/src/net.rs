@@ -36,7 +36,7 @@ struct TreeCost {
     /// Routers that deliver to their tile.
     locals: u64,
     /// Whether its packet, injected at cycle 0, leaves its last link within
-    /// the free-flow check's window.
+    /// the free-flow check's window (otherwise its flow words are 0).
     fits: bool,
 }
 
@@ -281,9 +281,13 @@ impl Net {
             out.deliveries += cost.locals;
             last = last.max(Some(u64::from(c0) + cost.depth * self.hop_cycles));
             let flow = &self.flow[a + 1..b];
+            // (A tree deeper than the window has no flow words to read.)
+            if !cost.fits && (check || count) {
+                return None;
+            }
             if check {
                 // The cell of the cycle each packet leaves its parent.
-                if !cost.fits || u64::from(c0) + cost.depth.saturating_sub(1) * self.hop_cycles >= window {
+                if u64::from(c0) + cost.depth.saturating_sub(1) * self.hop_cycles >= window {
                     return None;
                 }
                 for &f in flow {
@@ -373,5 +377,50 @@ impl Net {
         }
         out.cycles = last.map_or(0, |c| c + 1);
         out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A chain of `n` hops over links `first..first + n`, delivered at its end.
+    fn chain(tree: &mut Vec<TreeNode>, first: u32, n: u32) {
+        let base = tree.len() as u32;
+        for d in 0..=n {
+            let link = if d == 0 { NONE } else { first + d - 1 };
+            let (first_child, n_children) = if d < n { (base + d + 1, 1) } else { (0, 0) };
+            tree.push(TreeNode { link, first_child, n_children, local: d == n, depth: d as u16 });
+        }
+    }
+
+    /// With so many links that the free-flow window shrinks below a tree's
+    /// depth, that tree's steps take the full model, also when nothing can
+    /// be contended but the links' loads are listed (the check must not
+    /// count links it has no flow words for); shallow trees keep the
+    /// shortcut. Debug builds compare the shortcut with the full model at
+    /// every step.
+    #[test]
+    fn trees_deeper_than_the_window_take_the_full_model() {
+        let nl = CELLS_MAX / 4;
+        let links = vec![Link { x: 0, y: 0, dir: 1 }; nl];
+        let mut tree = Vec::new();
+        chain(&mut tree, 10, 9);
+        chain(&mut tree, 100, 2);
+        let tree_start = vec![0, 10, 13];
+        let arch = fpnna_arch::Arch::preset("small").expect("preset");
+        let mut net = Net::new(links, tree_start, tree, vec![0, 1], 2, &arch);
+        assert!(1 << net.win_bits < 9, "window of {} cycles", 1 << net.win_bits);
+        assert!(!net.cost[0].fits && net.cost[1].fits);
+        for (step, sources) in [(0, vec![0]), (1, vec![1]), (2, vec![0, 1]), (3, vec![0])] {
+            let out = net.step(step, &sources, true);
+            let hops: u64 = sources.iter().map(|&s| if s == 0 { 9 } else { 2 }).sum();
+            assert_eq!((out.packets, out.hops), (sources.len() as u64, hops), "step {step}");
+            let mut want: Vec<(u32, u32)> =
+                sources.iter().flat_map(|&s| if s == 0 { 10..19 } else { 100..102 }).map(|l| (l, 1)).collect();
+            want.sort_unstable();
+            assert_eq!(net.load, want, "step {step}");
+        }
+        assert_eq!(net.max_load, 1);
     }
 }
