@@ -285,6 +285,8 @@ const FIRST: u32 = 1 << 15;
 /// Most rows and nodes one [`SentRows`] entry counts.
 const ENTRY_ROWS: u32 = 0x7F;
 const ENTRY_NODES: u32 = 0xFF;
+/// Most entries one [`SendGroup`] holds (its head's 24 bits).
+const GROUP_ENTRIES: usize = (1 << 24) - 1;
 
 /// Consecutive rows of one tile that a source's spike reaches with one
 /// delay, read when sent: `tile << 16 | FIRST? | rows << 8 | nodes` (rows
@@ -385,27 +387,41 @@ impl SendBuilder {
         }
     }
 
-    /// Appends the stream (one group per delay, in increasing delay) to
-    /// `out`, and empties the builder.
+    /// Appends the stream (one group per delay, in increasing delay; a
+    /// delay with more entries than a group's head counts takes further
+    /// groups) to `out`, and empties the builder.
     fn finish(&mut self, out: &mut Vec<u32>) {
-        let Some(&(first, _)) = self.entries.first() else { return };
-        if self.entries.iter().all(|e| e.0 == first) {
-            // One delay (the common case): the nodes are in place.
-            out.extend([u32::from(first) | (self.entries.len() as u32) << 8, self.nodes.len() as u32 / 2]);
-            out.extend(self.entries.iter().map(|e| e.1));
-            out.extend_from_slice(&self.nodes);
-        } else {
-            let mut delays: Vec<u8> = self.entries.iter().map(|e| e.0).collect();
-            delays.sort_unstable();
-            delays.dedup();
-            for d in delays {
-                let entries = self.entries.iter().filter(|e| e.0 == d);
-                let rows = self.rows.iter().filter(|r| r.0 == d);
-                let words: u32 = rows.clone().map(|r| r.2).sum();
-                out.extend([u32::from(d) | (entries.clone().count() as u32) << 8, words / 2]);
-                out.extend(entries.map(|e| e.1));
-                for &(_, start, n) in rows {
-                    out.extend_from_slice(&self.nodes[start as usize..(start + n) as usize]);
+        self.finish_groups(out, GROUP_ENTRIES);
+    }
+
+    /// [`Self::finish`] with at most `max_entries` entries per group.
+    fn finish_groups(&mut self, out: &mut Vec<u32>, max_entries: usize) {
+        // Rows come in trace order; sorted by delay (stably) unless they
+        // are already, as they usually are (one delay): then each delay's
+        // nodes lie in one piece.
+        let in_order = self.entries.is_sorted_by_key(|e| e.0);
+        if !in_order {
+            self.entries.sort_by_key(|e| e.0);
+            self.rows.sort_by_key(|r| r.0);
+        }
+        let mut rows = &self.rows[..];
+        for g in self.entries.chunk_by(|a, b| a.0 == b.0) {
+            let delay = g[0].0;
+            let (mine, rest) = rows.split_at(rows.iter().take_while(|r| r.0 == delay).count());
+            rows = rest;
+            let words: u32 = mine.iter().map(|r| r.2).sum();
+            for (i, chunk) in g.chunks(max_entries).enumerate() {
+                let nodes = if i == 0 { words / 2 } else { 0 };
+                out.extend([u32::from(delay) | (chunk.len() as u32) << 8, nodes]);
+                out.extend(chunk.iter().map(|e| e.1));
+                if i > 0 {
+                    continue;
+                }
+                match (in_order, mine.first(), mine.last()) {
+                    (true, Some(a), Some(b)) => out.extend_from_slice(&self.nodes[a.1 as usize..(b.1 + b.2) as usize]),
+                    _ => mine.iter().for_each(|&(_, start, n)| {
+                        out.extend_from_slice(&self.nodes[start as usize..(start + n) as usize])
+                    }),
                 }
             }
         }
@@ -1175,10 +1191,22 @@ mod tests {
     #[test]
     fn send_stream_counts_every_row_and_node_once() {
         // (tile, delay, nodes), in trace order (a tile's rows together).
-        let mut rows: Vec<(u32, u8, usize)> = vec![(3, 2, 1), (3, 2, 0), (3, 1, 300), (0, 1, 2)];
-        rows.extend((0..200).map(|k| (7, 1 + (k % 3 == 0) as u8, k % 5)));
+        let mut mixed: Vec<(u32, u8, usize)> = vec![(3, 2, 1), (3, 2, 0), (3, 1, 300), (0, 1, 2)];
+        mixed.extend((0..200).map(|k| (7, 1 + (k % 3 == 0) as u8, k % 5)));
         // (The last row's delay is the first's, other delays in between.)
-        rows.extend([(65_535, 4, 600), (65_535, 4, 255), (65_535, 4, 1), (9, 2, 3)]);
+        mixed.extend([(65_535, 4, 600), (65_535, 4, 255), (65_535, 4, 1), (9, 2, 3)]);
+        // Rows already in delay order.
+        let mut ordered = mixed.clone();
+        ordered.sort_by_key(|r| r.1);
+        // Groups of any size, and groups of at most 3 entries (a delay then
+        // takes several groups).
+        for max in [GROUP_ENTRIES, 3] {
+            send_stream_case(max, &mixed);
+            send_stream_case(max, &ordered);
+        }
+    }
+
+    fn send_stream_case(max: usize, rows: &[(u32, u8, usize)]) {
         let mut b = SendBuilder::default();
         let mut want_nodes: BTreeMap<u8, Vec<u32>> = BTreeMap::new();
         let mut want_counts: BTreeMap<(u8, u32), (u32, u32)> = BTreeMap::new();
@@ -1201,14 +1229,19 @@ mod tests {
             (e.0, e.1) = (e.0 + 1, e.1 + n as u32);
         }
         let mut out = vec![99];
-        b.finish(&mut out);
+        b.finish_groups(&mut out, max);
         assert!(b.entries.is_empty() && b.nodes.is_empty() && b.rows.is_empty());
         let groups: Vec<SendGroup> = send_groups(&out[1..]).collect();
-        assert_eq!(groups.iter().map(|g| g.delay).collect::<Vec<_>>(), [1, 2, 4]);
+        let mut delays: Vec<u64> = groups.iter().map(|g| g.delay).collect();
+        assert!(delays.is_sorted(), "{delays:?}");
+        delays.dedup();
+        assert_eq!(delays, [1, 2, 4]);
         let mut counts: BTreeMap<(u8, u32), (u32, u32)> = BTreeMap::new();
         let mut firsts = Vec::new();
+        let mut nodes: BTreeMap<u8, Vec<u32>> = BTreeMap::new();
         for g in &groups {
-            assert_eq!(g.nodes, want_nodes[&(g.delay as u8)], "delay {}", g.delay);
+            assert!(g.entries.len() <= max);
+            nodes.entry(g.delay as u8).or_default().extend_from_slice(g.nodes);
             for &e in g.entries {
                 let e = SentRows(e);
                 let c = counts.entry((g.delay as u8, e.tile())).or_default();
@@ -1219,8 +1252,12 @@ mod tests {
             }
         }
         assert_eq!(counts, want_counts);
+        assert_eq!(nodes, want_nodes);
         firsts.sort_unstable();
-        assert_eq!(firsts, [0, 3, 7, 9, 65_535]);
+        let mut want_firsts: Vec<u32> =
+            rows.iter().enumerate().filter(|&(k, r)| k == 0 || rows[k - 1].0 != r.0).map(|(_, r)| r.0).collect();
+        want_firsts.sort_unstable();
+        assert_eq!(firsts, want_firsts);
     }
 
     /// The indexed table (looked up, or as a table of all keys) finds the
