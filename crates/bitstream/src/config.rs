@@ -95,6 +95,14 @@ pub struct Row {
     pub scale: i32,
 }
 
+impl Row {
+    /// The key of a tile's row order (rows are sorted by it, so that the
+    /// rows a key selects are consecutive).
+    pub fn order(&self) -> (u32, u8, bool, RowKind) {
+        (self.key, self.delay, self.negative, self.kind)
+    }
+}
+
 /// One programmed node.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Node {

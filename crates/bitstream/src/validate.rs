@@ -166,13 +166,7 @@ fn rows_ok(arch: &Arch, g: &Global, t: &TileConfig) -> bool {
         };
         ok & (r.key < g.key_count) & (r.delay != 0) & (r.delay <= arch.tile.max_delay) & kind_ok
     });
-    each && t.rows.is_sorted_by_key(row_order)
-}
-
-/// The order of a tile's rows (docs/bitstream.md): a key's rows are
-/// consecutive, so that an arriving key selects a range of rows.
-fn row_order(r: &Row) -> (u32, u8, bool, RowKind) {
-    (r.key, r.delay, r.negative, r.kind)
+    each && t.rows.is_sorted_by_key(Row::order)
 }
 
 /// Whether every node passes [`check_nodes`] (see [`rows_ok`]).
@@ -212,7 +206,7 @@ fn check_rows(arch: &Arch, g: &Global, t: &TileConfig) -> ItemResult {
         if !volatile && !arch.tile.nonvolatile_nodes {
             return err("nonvolatile row, but arch.tile.nonvolatile_nodes = false".into());
         }
-        if i > 0 && row_order(r) < row_order(&t.rows[i - 1]) {
+        if i > 0 && r.order() < t.rows[i - 1].order() {
             return err("rows must be sorted by (key, delay, sign, kind)".into());
         }
     }

@@ -74,7 +74,7 @@ pub fn check_placement(net: &Network, bs: &Bitstream) -> Result<(), Vec<String>>
             }
             if i > 0 {
                 let p = &tile.rows[i - 1];
-                if (p.key, p.delay, p.negative, p.kind) > (r.key, r.delay, r.negative, r.kind) {
+                if p.order() > r.order() {
                     errs.push(format!("{at}: rows not sorted at row {i}"));
                 }
             }

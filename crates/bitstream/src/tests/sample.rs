@@ -204,7 +204,7 @@ fn tile_strategy(arch: &Arch, key_count: u32, x: u16, y: u16) -> impl Strategy<V
             nodes,
         )
             .prop_map(move |(params, volatile, stdp, columns, mut rows, nodes)| {
-                rows.sort_by_key(|r: &Row| (r.key, r.delay, r.negative, r.kind));
+                rows.sort_by_key(Row::order);
                 TileConfig { x, y, params, volatile, stdp, columns, rows, nodes }
             })
     })

@@ -217,10 +217,7 @@ impl Builder {
             // Rows in the bitstream's order (by key, delay, sign, kind), the
             // nodes renumbered to follow them.
             let mut order: Vec<usize> = (0..t.rows.len()).collect();
-            order.sort_by_key(|&r| {
-                let row = &t.rows[r];
-                (row.key, row.delay, row.negative, row.kind)
-            });
+            order.sort_by_key(|&r| t.rows[r].order());
             let mut new_index = vec![0u16; order.len()];
             for (new, &old) in order.iter().enumerate() {
                 new_index[old] = new as u16;
