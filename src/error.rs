@@ -18,6 +18,10 @@ pub enum CliError {
     /// Any other refused input: the message names the file and the place.
     #[error("{0}")]
     Input(String),
+    /// The command line asks for something impossible (a value clap alone
+    /// cannot check, e.g. two flags that together are out of range).
+    #[error("{0}")]
+    Usage(String),
     /// A bug: an invariant of fpnna broke.
     #[error("internal error (a bug in fpnna, please report it): {0}")]
     Bug(String),
@@ -28,6 +32,7 @@ impl CliError {
     pub fn exit_code(&self) -> u8 {
         match self {
             CliError::Source { .. } | CliError::Input(_) => crate::exit::INPUT,
+            CliError::Usage(_) => crate::exit::USAGE,
             CliError::Bug(_) => crate::exit::BUG,
         }
     }

@@ -295,3 +295,31 @@ fn parameters_wider_than_the_neuron_registers_are_refused() {
     assert_eq!(out.status.code(), Some(1), "{err}");
     assert!(err.contains("population `exc`: threshold 10") && err.contains("16-bit"), "{err}");
 }
+
+#[test]
+fn device_flags_are_named_like_the_figures_and_checked_on_the_command_line() {
+    let tmp = tempdir();
+    let fpb = compiled_gate(tmp.path());
+    let fpb = fpb.to_str().unwrap();
+    let base = ["run", fpb, "--steps", "10"];
+    let with = |extra: &[&str]| fpnna(&[&base[..], extra].concat());
+    // The field names and the old names (hidden aliases) are both accepted.
+    for flags in
+        [["--d2d-tau-spread", "0.1"], ["--tau-spread", "0.1"], ["--write-verify", "2"], ["--write-verify-max", "2"]]
+    {
+        let out = with(&flags);
+        assert!(out.status.success(), "{flags:?}: {}", stderr(&out));
+    }
+    // A value out of the figure's range is a command-line error naming the flag.
+    for (flags, needle) in [
+        (&["--c2c-noise", "1.5"][..], "--c2c-noise"),
+        (&["--program-error", "NaN"][..], "--program-error"),
+        (&["--drift-nu", "x"][..], "--drift-nu"),
+        (&["--stuck-at-min", "0.6", "--stuck-at-max", "0.6"][..], "stuck_at_max"),
+    ] {
+        let out = with(flags);
+        assert_eq!(out.status.code(), Some(2), "{flags:?}: {}", stderr(&out));
+        assert!(stderr(&out).contains(needle), "{flags:?}: {}", stderr(&out));
+        assert!(!stderr(&out).contains(".fpb"), "not an error in the bitstream: {}", stderr(&out));
+    }
+}

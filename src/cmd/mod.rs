@@ -4,6 +4,7 @@ mod arch;
 mod bits;
 mod check;
 mod compile;
+mod devices;
 mod run;
 mod sim;
 

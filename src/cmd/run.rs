@@ -5,7 +5,7 @@ use crate::error::CliError;
 use crate::io::{AtomicFile, read, write_atomic};
 use crate::spikes;
 use fpnna_bitstream::PortKind;
-use fpnna_emu::{DeviceOptions, EmuOptions, EmuState, Emulator, Timescale, VcdObserver, VcdOptions};
+use fpnna_emu::{EmuError, EmuOptions, EmuState, Emulator, Timescale, VcdObserver, VcdOptions};
 use std::path::PathBuf;
 
 /// Arguments of `run`.
@@ -46,36 +46,8 @@ pub struct Args {
     /// Save the state after the run.
     #[arg(long)]
     save_state: Option<PathBuf>,
-    /// Programming error, fraction of the level range (overrides the arch).
-    #[arg(long)]
-    program_error: Option<f64>,
-    /// Write-verify iterations at most.
-    #[arg(long)]
-    write_verify: Option<u16>,
-    /// Read noise, fraction of G per read.
-    #[arg(long)]
-    read_noise: Option<f64>,
-    /// Drift exponent nu.
-    #[arg(long)]
-    drift_nu: Option<f64>,
-    /// Fraction of non-volatile nodes stuck at G_min.
-    #[arg(long)]
-    stuck_at_min: Option<f64>,
-    /// Fraction of non-volatile nodes stuck at G_max.
-    #[arg(long)]
-    stuck_at_max: Option<f64>,
-    /// Forming yield (failures are stuck at G_min).
-    #[arg(long)]
-    forming_yield: Option<f64>,
-    /// Cycle-to-cycle noise of volatile increments.
-    #[arg(long)]
-    c2c_noise: Option<f64>,
-    /// Device-to-device spread of volatile tau.
-    #[arg(long)]
-    tau_spread: Option<f64>,
-    /// Device-to-device spread of volatile G0.
-    #[arg(long)]
-    g0_spread: Option<f64>,
+    #[command(flatten)]
+    devices: super::devices::DeviceArgs,
 }
 
 pub fn run(a: Args) -> Result<(), CliError> {
@@ -85,24 +57,11 @@ pub fn run(a: Args) -> Result<(), CliError> {
         let arch = super::arch::load(path)?;
         fpnna_bitstream::check_arch(&b, &arch).map_err(|e| CliError::Input(format!("{}: {e}", a.input.display())))?;
     }
-    let opts = EmuOptions {
-        ideal: a.ideal,
-        seed: a.seed,
-        threads: a.threads,
-        devices: DeviceOptions {
-            program_error: a.program_error,
-            write_verify_max: a.write_verify,
-            read_noise: a.read_noise,
-            drift_nu: a.drift_nu,
-            stuck_at_min: a.stuck_at_min,
-            stuck_at_max: a.stuck_at_max,
-            forming_yield: a.forming_yield,
-            c2c_noise: a.c2c_noise,
-            d2d_tau_spread: a.tau_spread,
-            d2d_g0_spread: a.g0_spread,
-        },
-    };
-    let mut emu = Emulator::new(&b, opts).map_err(|e| CliError::Input(format!("{}: {e}", a.input.display())))?;
+    let opts = EmuOptions { ideal: a.ideal, seed: a.seed, threads: a.threads, devices: a.devices.overrides() };
+    let mut emu = Emulator::new(&b, opts).map_err(|e| match e {
+        EmuError::Device(e) => CliError::Usage(format!("device flags: {e}")),
+        e => CliError::Input(format!("{}: {e}", a.input.display())),
+    })?;
     if let Some(p) = &a.load_state {
         let text =
             String::from_utf8(read(p)?).map_err(|_| CliError::Input(format!("{}: not UTF-8 text", p.display())))?;

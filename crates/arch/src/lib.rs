@@ -5,6 +5,9 @@
 use serde::{Deserialize, Serialize};
 use std::path::Path;
 
+mod device;
+pub use device::{DeviceFigures, DeviceOverrides, FIGURES, Figure, FigureError, Range};
+
 /// A whole array.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -283,24 +286,8 @@ impl Arch {
         if !(nv.g_min_ns >= 0.0 && nv.g_max_ns > nv.g_min_ns) {
             return bad("nonvolatile.g_max_ns", nv.g_max_ns.to_string(), "must exceed g_min_ns >= 0");
         }
-        let fractions: [(&'static str, f64); 6] = [
-            ("nonvolatile.program_error", nv.program_error),
-            ("nonvolatile.read_noise", nv.read_noise),
-            ("nonvolatile.stuck_at_min", nv.stuck_at_min),
-            ("nonvolatile.stuck_at_max", nv.stuck_at_max),
-            ("nonvolatile.forming_yield", nv.forming_yield),
-            ("volatile.c2c_noise", self.volatile.c2c_noise),
-        ];
-        for (field, v) in fractions {
-            if !(0.0..=1.0).contains(&v) {
-                return bad(field, v.to_string(), "must be a fraction in [0, 1]");
-            }
-        }
-        if nv.stuck_at_min + nv.stuck_at_max > 1.0 {
-            return bad("nonvolatile.stuck_at_max", nv.stuck_at_max.to_string(), "stuck-at rates add up beyond 1");
-        }
-        if !(0.0..=1.0).contains(&nv.drift_nu) {
-            return bad("nonvolatile.drift_nu", nv.drift_nu.to_string(), "must be in [0, 1]");
+        if let Err(e) = self.devices().check() {
+            return bad(e.figure.path, e.value, e.why);
         }
         if nv.endurance.is_nan() || nv.endurance < 1.0 {
             return bad("nonvolatile.endurance", nv.endurance.to_string(), "must be >= 1");
@@ -311,11 +298,6 @@ impl Arch {
         }
         if !(v.tau_min_ms > 0.0 && v.tau_max_ms >= v.tau_min_ms) {
             return bad("volatile.tau_max_ms", v.tau_max_ms.to_string(), "needs 0 < tau_min_ms <= tau_max_ms");
-        }
-        for (field, x) in [("volatile.d2d_tau_spread", v.d2d_tau_spread), ("volatile.d2d_g0_spread", v.d2d_g0_spread)] {
-            if !(0.0..=1.0).contains(&x) {
-                return bad(field, x.to_string(), "must be a fraction in [0, 1]");
-            }
         }
         let r = &self.router;
         if r.table_entries == 0 {

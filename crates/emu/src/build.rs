@@ -7,7 +7,7 @@ use crate::net::{Link, NONE, Net, TreeNode};
 use crate::noise;
 use crate::stats::{ConfigStats, TileActivity};
 use crate::tile::{RING, RowInfo, Tile};
-use crate::{DeviceModel, EmuError, EmuOptions, RouteFault};
+use crate::{DeviceFigures, EmuError, EmuOptions, RouteFault, resolve_devices};
 use fpnna_arch::Arch;
 use fpnna_bitstream::{Bitstream, Port, PortKind, RouteEntry, RowKind, Symbol, dir};
 use fpnna_model::{self as m, DECAY_ONE, Generator, NeuronState, VolatileParams};
@@ -39,7 +39,7 @@ pub(crate) struct Delivery {
 /// A configured array.
 pub(crate) struct Built {
     pub arch: Arch,
-    pub dev: DeviceModel,
+    pub dev: DeviceFigures,
     pub seed: u64,
     /// Timestep, ms.
     pub dt_ms: f64,
@@ -442,7 +442,7 @@ const DIRS: [(u8, i32, i32, &str); 4] =
     [(dir::EAST, 1, 0, "east"), (dir::NORTH, 0, 1, "north"), (dir::WEST, -1, 0, "west"), (dir::SOUTH, 0, -1, "south")];
 
 /// Volatile parameters of one node with device-to-device spread.
-fn spread_volatile(p: &VolatileParams, dev: &DeviceModel, seed: u64, g: u64) -> VolatileParams {
+fn spread_volatile(p: &VolatileParams, dev: &DeviceFigures, seed: u64, g: u64) -> VolatileParams {
     let mut q = *p;
     if dev.d2d_tau_spread > 0.0 && p.decay > 0 && p.decay < DECAY_ONE {
         // tau in steps from the decay factor, perturbed, back to a factor.
@@ -462,8 +462,7 @@ fn spread_volatile(p: &VolatileParams, dev: &DeviceModel, seed: u64, g: u64) -> 
 pub(crate) fn build(bs: &Bitstream, opts: &EmuOptions) -> Result<Built, EmuError> {
     let arch = &bs.arch;
     arch.validate("the bitstream's architecture").map_err(|e| invalid("architecture", e.to_string()))?;
-    let dev = DeviceModel::resolve(arch, opts);
-    dev.check()?;
+    let dev = resolve_devices(arch, opts)?;
     let seed = opts.seed;
     let (gw, gh) = (arch.grid.width, arch.grid.height);
     if !(bs.global.dt_ms > 0.0 && bs.global.dt_ms.is_finite()) {

@@ -34,6 +34,9 @@ use build::Built;
 /// Errors of the emulator; each names the place it is about.
 #[derive(Debug, thiserror::Error)]
 pub enum EmuError {
+    /// A device figure (from the architecture or an override) is impossible.
+    #[error("device figure {0}")]
+    Device(fpnna_arch::FigureError),
     /// The bitstream describes something the array cannot be configured with.
     #[error("bitstream: {place}: {why}")]
     Invalid {
@@ -62,32 +65,7 @@ pub enum EmuError {
     Observer(#[from] std::io::Error),
 }
 
-/// Overrides of the device non-idealities; `None` takes the figure from the
-/// bitstream's architecture (DEVICE-MODEL.md). All are ignored when
-/// [`EmuOptions::ideal`] is set.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-pub struct DeviceOptions {
-    /// Programming error, std. dev. as a fraction of the level range.
-    pub program_error: Option<f64>,
-    /// Write-verify iterations at most (0: one blind write).
-    pub write_verify_max: Option<u16>,
-    /// Read noise, std. dev. as a fraction of the node's weight, per read.
-    pub read_noise: Option<f64>,
-    /// Drift exponent nu of w(t) = w0 (t / dt)^-nu (non-volatile nodes).
-    pub drift_nu: Option<f64>,
-    /// Fraction of non-volatile nodes stuck at G_min (level 0).
-    pub stuck_at_min: Option<f64>,
-    /// Fraction of non-volatile nodes stuck at G_max (top level).
-    pub stuck_at_max: Option<f64>,
-    /// Fraction of forming pulses that succeed (failures are stuck at G_min).
-    pub forming_yield: Option<f64>,
-    /// Cycle-to-cycle noise of a volatile increment, fraction of the increment.
-    pub c2c_noise: Option<f64>,
-    /// Device-to-device spread of volatile tau, fraction.
-    pub d2d_tau_spread: Option<f64>,
-    /// Device-to-device spread of volatile G0, fraction.
-    pub d2d_g0_spread: Option<f64>,
-}
+pub use fpnna_arch::{DeviceFigures, DeviceOverrides};
 
 /// How to run.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -100,30 +78,12 @@ pub struct EmuOptions {
     /// Worker threads for the tile phases (0 or 1: the calling thread).
     pub threads: usize,
     /// Device figures overriding the architecture's.
-    pub devices: DeviceOptions,
-}
-
-impl DeviceOptions {
-    /// Every non-ideality explicitly off (a base for turning one on).
-    pub fn all_off() -> Self {
-        DeviceOptions {
-            program_error: Some(0.0),
-            write_verify_max: Some(0),
-            read_noise: Some(0.0),
-            drift_nu: Some(0.0),
-            stuck_at_min: Some(0.0),
-            stuck_at_max: Some(0.0),
-            forming_yield: Some(1.0),
-            c2c_noise: Some(0.0),
-            d2d_tau_spread: Some(0.0),
-            d2d_g0_spread: Some(0.0),
-        }
-    }
+    pub devices: DeviceOverrides,
 }
 
 impl Default for EmuOptions {
     fn default() -> Self {
-        EmuOptions { ideal: false, seed: 1, threads: 1, devices: DeviceOptions::default() }
+        EmuOptions { ideal: false, seed: 1, threads: 1, devices: DeviceOverrides::default() }
     }
 }
 
@@ -134,96 +94,15 @@ impl EmuOptions {
     }
 }
 
-/// The device figures in force for a run (after defaults and overrides).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct DeviceModel {
-    /// Programming error, fraction of the level range.
-    pub program_error: f64,
-    /// Write-verify iterations at most.
-    pub write_verify_max: u16,
-    /// Read noise, fraction of the weight.
-    pub read_noise: f64,
-    /// Drift exponent.
-    pub drift_nu: f64,
-    /// Stuck-at-G_min rate.
-    pub stuck_at_min: f64,
-    /// Stuck-at-G_max rate.
-    pub stuck_at_max: f64,
-    /// Forming yield.
-    pub forming_yield: f64,
-    /// Volatile cycle-to-cycle noise.
-    pub c2c_noise: f64,
-    /// Volatile tau spread.
-    pub d2d_tau_spread: f64,
-    /// Volatile G0 spread.
-    pub d2d_g0_spread: f64,
-}
-
-impl DeviceModel {
-    /// Resolves the options against an architecture.
-    pub fn resolve(arch: &fpnna_arch::Arch, opts: &EmuOptions) -> DeviceModel {
-        if opts.ideal {
-            return DeviceModel {
-                program_error: 0.0,
-                write_verify_max: 0,
-                read_noise: 0.0,
-                drift_nu: 0.0,
-                stuck_at_min: 0.0,
-                stuck_at_max: 0.0,
-                forming_yield: 1.0,
-                c2c_noise: 0.0,
-                d2d_tau_spread: 0.0,
-                d2d_g0_spread: 0.0,
-            };
-        }
-        let (nv, v, d) = (&arch.nonvolatile, &arch.volatile, &opts.devices);
-        DeviceModel {
-            program_error: d.program_error.unwrap_or(nv.program_error),
-            write_verify_max: d.write_verify_max.unwrap_or(nv.write_verify_max),
-            read_noise: d.read_noise.unwrap_or(nv.read_noise),
-            drift_nu: d.drift_nu.unwrap_or(nv.drift_nu),
-            stuck_at_min: d.stuck_at_min.unwrap_or(nv.stuck_at_min),
-            stuck_at_max: d.stuck_at_max.unwrap_or(nv.stuck_at_max),
-            forming_yield: d.forming_yield.unwrap_or(nv.forming_yield),
-            c2c_noise: d.c2c_noise.unwrap_or(v.c2c_noise),
-            d2d_tau_spread: d.d2d_tau_spread.unwrap_or(v.d2d_tau_spread),
-            d2d_g0_spread: d.d2d_g0_spread.unwrap_or(v.d2d_g0_spread),
-        }
+/// The device figures in force for a run: the architecture's, or ideal
+/// ones with `ideal`, then the explicit overrides.
+pub(crate) fn resolve_devices(arch: &fpnna_arch::Arch, opts: &EmuOptions) -> Result<DeviceFigures, EmuError> {
+    if opts.ideal {
+        return Ok(DeviceFigures::ideal());
     }
-
-    fn check(&self) -> Result<(), EmuError> {
-        let fields = [
-            ("program_error", self.program_error),
-            ("read_noise", self.read_noise),
-            ("drift_nu", self.drift_nu),
-            ("stuck_at_min", self.stuck_at_min),
-            ("stuck_at_max", self.stuck_at_max),
-            ("forming_yield", self.forming_yield),
-            ("c2c_noise", self.c2c_noise),
-            ("d2d_tau_spread", self.d2d_tau_spread),
-            ("d2d_g0_spread", self.d2d_g0_spread),
-        ];
-        for (name, x) in fields {
-            if !(0.0..=1.0).contains(&x) {
-                return Err(EmuError::Invalid {
-                    place: format!("device option `{name}`"),
-                    why: format!("{x} is not a fraction in [0, 1]"),
-                });
-            }
-        }
-        if self.stuck_at_min + self.stuck_at_max > 1.0 {
-            return Err(EmuError::Invalid {
-                place: "device options `stuck_at_min` + `stuck_at_max`".into(),
-                why: "the stuck-at rates add up beyond 1".into(),
-            });
-        }
-        Ok(())
-    }
-
-    /// Whether reads of non-volatile nodes are perturbed.
-    fn noisy_reads(&self) -> bool {
-        self.read_noise > 0.0 || self.drift_nu > 0.0
-    }
+    let dev = arch.devices().with(&opts.devices);
+    dev.check().map_err(EmuError::Device)?;
+    Ok(dev)
 }
 
 /// A routing problem found when the emulator traced every source's
@@ -416,7 +295,7 @@ impl Emulator {
     }
 
     /// The device figures in force.
-    pub fn devices(&self) -> &DeviceModel {
+    pub fn devices(&self) -> &DeviceFigures {
         &self.b.dev
     }
 

@@ -1,6 +1,6 @@
 //! Statistics of a run and of the configuration, and the energy model.
 
-use crate::DeviceModel;
+use crate::DeviceFigures;
 use fpnna_arch::Arch;
 use serde::{Deserialize, Serialize};
 
@@ -136,7 +136,7 @@ pub struct Stats {
     /// Configuration details.
     pub config: ConfigStats,
     /// Device figures in force.
-    pub devices: Option<DeviceModel>,
+    pub devices: Option<DeviceFigures>,
     /// Per programmed tile.
     pub tiles: Vec<TileActivity>,
     /// Routing problems found when loading.

@@ -6,7 +6,7 @@ mod common;
 use common::{Builder, Kind, busy, busy_stim, memoryless, stdp_profile, volatile_profile};
 use fpnna_bitstream::Bitstream;
 use fpnna_emu::{
-    DeviceOptions, EmuError, EmuOptions, EmuState, Emulator, NullObserver, Timescale, VcdObserver, VcdOptions,
+    DeviceOverrides, EmuError, EmuOptions, EmuState, Emulator, NullObserver, Timescale, VcdObserver, VcdOptions,
 };
 use fpnna_model::{self as m, Generator, ONE};
 
@@ -168,7 +168,7 @@ fn noisy(seed: u64) -> EmuOptions {
         ideal: false,
         seed,
         threads: 1,
-        devices: DeviceOptions { read_noise: Some(0.05), program_error: Some(0.03), ..DeviceOptions::default() },
+        devices: DeviceOverrides { read_noise: Some(0.05), program_error: Some(0.03), ..DeviceOverrides::default() },
     }
 }
 
@@ -187,7 +187,7 @@ fn noise_changes_spikes_repeatably() {
     assert_ne!(a.spikes, c.spikes);
     // Noise options at zero are ideal, forming and stuck-at aside.
     let zero = EmuOptions {
-        devices: DeviceOptions {
+        devices: DeviceOverrides {
             read_noise: Some(0.0),
             program_error: Some(0.0),
             forming_yield: Some(1.0),
@@ -195,7 +195,7 @@ fn noise_changes_spikes_repeatably() {
             d2d_tau_spread: Some(0.0),
             d2d_g0_spread: Some(0.0),
             drift_nu: Some(0.0),
-            ..DeviceOptions::default()
+            ..DeviceOverrides::default()
         },
         ..noisy(1)
     };
@@ -206,12 +206,12 @@ fn noise_changes_spikes_repeatably() {
 fn faults_and_forming_failures_are_counted() {
     let (bs, inp) = busy();
     let opts = |sa0: f64, sa1: f64| EmuOptions {
-        devices: DeviceOptions {
+        devices: DeviceOverrides {
             stuck_at_min: Some(sa0),
             stuck_at_max: Some(sa1),
             forming_yield: Some(0.9),
             program_error: Some(0.02),
-            ..DeviceOptions::default()
+            ..DeviceOverrides::default()
         },
         ..EmuOptions::default()
     };
@@ -504,16 +504,16 @@ fn each_non_ideality_alone_changes_the_run_repeatably() {
     let (bs, inp) = busy();
     let stim = busy_stim(inp, 200);
     let ideal = run(&bs, EmuOptions::ideal(), 200, &stim).spikes;
-    let off = DeviceOptions::all_off();
-    let only: [(&str, DeviceOptions); 8] = [
-        ("program_error", DeviceOptions { program_error: Some(0.05), ..off.clone() }),
-        ("read_noise", DeviceOptions { read_noise: Some(0.1), ..off.clone() }),
-        ("drift_nu", DeviceOptions { drift_nu: Some(0.1), ..off.clone() }),
-        ("stuck_at_min", DeviceOptions { stuck_at_min: Some(0.2), ..off.clone() }),
-        ("forming_yield", DeviceOptions { forming_yield: Some(0.8), ..off.clone() }),
-        ("c2c_noise", DeviceOptions { c2c_noise: Some(0.5), ..off.clone() }),
-        ("d2d_tau_spread", DeviceOptions { d2d_tau_spread: Some(0.3), ..off.clone() }),
-        ("d2d_g0_spread", DeviceOptions { d2d_g0_spread: Some(0.3), ..off.clone() }),
+    let off = DeviceOverrides::all_off();
+    let only: [(&str, DeviceOverrides); 8] = [
+        ("program_error", DeviceOverrides { program_error: Some(0.05), ..off.clone() }),
+        ("read_noise", DeviceOverrides { read_noise: Some(0.1), ..off.clone() }),
+        ("drift_nu", DeviceOverrides { drift_nu: Some(0.1), ..off.clone() }),
+        ("stuck_at_min", DeviceOverrides { stuck_at_min: Some(0.2), ..off.clone() }),
+        ("forming_yield", DeviceOverrides { forming_yield: Some(0.8), ..off.clone() }),
+        ("c2c_noise", DeviceOverrides { c2c_noise: Some(0.5), ..off.clone() }),
+        ("d2d_tau_spread", DeviceOverrides { d2d_tau_spread: Some(0.3), ..off.clone() }),
+        ("d2d_g0_spread", DeviceOverrides { d2d_g0_spread: Some(0.3), ..off.clone() }),
     ];
     assert_eq!(run(&bs, EmuOptions { devices: off.clone(), ..EmuOptions::default() }, 200, &stim).spikes, ideal);
     for (name, devices) in only {

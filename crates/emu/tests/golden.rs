@@ -11,7 +11,7 @@ mod common;
 
 use common::{Builder, Kind, busy, busy_stim};
 use fpnna_bitstream::Bitstream;
-use fpnna_emu::{DeviceOptions, EmuOptions, EmuState, Emulator, NullObserver, Timescale, VcdObserver, VcdOptions};
+use fpnna_emu::{DeviceOverrides, EmuOptions, EmuState, Emulator, NullObserver, Timescale, VcdObserver, VcdOptions};
 use fpnna_model::{self as m, Generator, NeuronParams, ONE, Reset};
 use serde_json::{Value, json};
 use std::path::PathBuf;
@@ -147,7 +147,7 @@ fn all_noise(seed: u64) -> EmuOptions {
         ideal: false,
         seed,
         threads: 1,
-        devices: DeviceOptions {
+        devices: DeviceOverrides {
             program_error: Some(0.03),
             write_verify_max: Some(3),
             read_noise: Some(0.05),
@@ -167,7 +167,7 @@ fn read_noise_only(seed: u64) -> EmuOptions {
         ideal: false,
         seed,
         threads: 1,
-        devices: DeviceOptions { read_noise: Some(0.08), ..DeviceOptions::all_off() },
+        devices: DeviceOverrides { read_noise: Some(0.08), ..DeviceOverrides::all_off() },
     }
 }
 
