@@ -5,14 +5,12 @@
 //! energy figure) shows up here.
 //!
 //! To regenerate after an *intended* change of behaviour:
-//! `FPNNA_UPDATE_GOLDEN=1 cargo test -p fpnna-emu --test golden`.
+//! `UPDATE_GOLDEN=1 cargo test -p fpnna-emu --test golden`.
 
-mod common;
-
-use common::{Builder, Kind, busy, busy_stim};
 use fpnna_bitstream::Bitstream;
 use fpnna_emu::{DeviceOptions, EmuOptions, EmuState, Emulator, NullObserver, Timescale, VcdObserver, VcdOptions};
 use fpnna_model::{self as m, Generator, NeuronParams, ONE, Reset};
+use fpnna_testkit::hand::{Builder, Kind, busy, busy_stim};
 use serde_json::{Value, json};
 use std::path::PathBuf;
 
@@ -34,19 +32,7 @@ fn spikes_fnv(spikes: &[(u64, u32)]) -> String {
 fn check(name: &str, got: Value) {
     let text = serde_json::to_string_pretty(&got).unwrap() + "\n";
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/golden").join(format!("{name}.json"));
-    if std::env::var_os("FPNNA_UPDATE_GOLDEN").is_some() {
-        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        std::fs::write(&path, &text).unwrap();
-        return;
-    }
-    let want = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    if want != text {
-        let (w, g): (Value, Value) = (serde_json::from_str(&want).unwrap(), got);
-        for k in ["runs", "state_fnv", "vcd_fnv", "route_faults", "config"] {
-            assert_eq!(w.get(k), g.get(k), "{name}: `{k}` differs from the golden output");
-        }
-        panic!("{name}: output differs from the golden output");
-    }
+    fpnna_testkit::golden::check(&path, &text);
 }
 
 /// One run, observed by a VCD writer (cycles timescale, a few traced
