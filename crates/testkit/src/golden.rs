@@ -57,12 +57,14 @@ fn read(path: &Path) -> Vec<u8> {
     std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}; run with {UPDATE_VAR}=1 to create it", path.display()))
 }
 
-/// A readable account of how `actual` differs from `expected`: the first
-/// differing line with a few lines of context, then both sides from there.
+/// A readable account of how `actual` differs from `expected`: the lines
+/// between the common head and the common tail of both (at most [`SHOWN`]
+/// of each side), with a few lines of context around them.
 pub fn text_diff(path: &Path, expected: &str, actual: &str) -> String {
     let (e, a): (Vec<&str>, Vec<&str>) = (expected.lines().collect(), actual.lines().collect());
     // A difference only in the final newline shows as no differing line.
     let first = e.iter().zip(&a).position(|(x, y)| x != y).unwrap_or(e.len().min(a.len()));
+    let tail = e[first..].iter().rev().zip(a[first..].iter().rev()).take_while(|(x, y)| x == y).count();
     let mut out = format!(
         "{} differs from the output at line {} ({} expected lines, {} actual). \
          Run with {UPDATE_VAR}=1 and review the diff.\n",
@@ -75,12 +77,17 @@ pub fn text_diff(path: &Path, expected: &str, actual: &str) -> String {
         let _ = writeln!(out, "  {:>5} | {line}", i + 1);
     }
     for (mark, side) in [('-', &e), ('+', &a)] {
-        for (i, line) in side.iter().enumerate().skip(first).take(SHOWN) {
+        let end = side.len() - tail;
+        for (i, line) in side.iter().enumerate().take(end.min(first + SHOWN)).skip(first) {
             let _ = writeln!(out, "{mark} {:>5} | {line}", i + 1);
         }
-        if side.len() > first + SHOWN {
-            let _ = writeln!(out, "{mark}   ... {} more lines", side.len() - first - SHOWN);
+        if end > first + SHOWN {
+            let _ = writeln!(out, "{mark}   ... {} more differing lines", end - first - SHOWN);
         }
+    }
+    let after = a.len() - tail;
+    for (i, line) in a.iter().enumerate().skip(after).take(CONTEXT) {
+        let _ = writeln!(out, "  {:>5} | {line}", i + 1);
     }
     if e.len() == a.len() && first == e.len() {
         out.push_str("(the files differ only in their final newline)\n");
@@ -115,6 +122,8 @@ mod tests {
         assert!(d.contains("      3 | c"), "{d}");
         assert!(d.contains("-     4 | d"), "{d}");
         assert!(d.contains("+     4 | X"), "{d}");
+        assert!(d.contains("      5 | e"), "{d}");
+        assert!(!d.contains("-     5"), "only the differing lines are marked: {d}");
     }
 
     #[test]
