@@ -28,29 +28,9 @@ pub fn stderr(o: &Output) -> String {
 }
 
 /// Compares `actual` with the golden file at `path` (relative to the root);
-/// with `UPDATE_GOLDEN=1` in the environment, rewrites the file instead, to
-/// be reviewed as a diff.
+/// `UPDATE_GOLDEN=1` rewrites it (see `fpnna_testkit::golden`).
 pub fn check_golden(path: &Path, actual: &str) {
-    let full = root().join(path);
-    if std::env::var_os("UPDATE_GOLDEN").is_some() {
-        std::fs::create_dir_all(full.parent().unwrap()).unwrap();
-        std::fs::write(&full, actual).unwrap();
-        return;
-    }
-    let expected = std::fs::read_to_string(&full)
-        .unwrap_or_else(|e| panic!("{}: {e}; run with UPDATE_GOLDEN=1 to create it", path.display()));
-    if expected != actual {
-        let line = expected.lines().zip(actual.lines()).position(|(a, b)| a != b);
-        panic!(
-            "{} differs from the output (first difference at line {}; {} vs {} lines). \
-             Run with UPDATE_GOLDEN=1 and review the diff.\n--- actual ---\n{}",
-            path.display(),
-            line.map_or_else(|| "end".to_string(), |l| (l + 1).to_string()),
-            expected.lines().count(),
-            actual.lines().count(),
-            actual.lines().take(40).collect::<Vec<_>>().join("\n")
-        );
-    }
+    fpnna_testkit::golden::check(&root().join(path), actual);
 }
 
 /// An example directory's settings (examples/NAME/example.toml).

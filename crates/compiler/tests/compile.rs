@@ -1,12 +1,10 @@
 //! End-to-end tests of the compiler on networks built in code.
 
-mod common;
-
-use common::*;
 use fpnna_bitstream::{Node, PortKind, Row, RowKind, dir};
 use fpnna_compiler::{CompileError, check_placement, compile, quantize};
 use fpnna_ir::{Network, SynapseKind};
 use fpnna_model::{Bounds, ONE, Pairing, StdpParams, VolatileParams};
+use fpnna_testkit::ir::*;
 
 fn tiny() -> Network {
     let mut net = Network::new("tiny", 1.0);

@@ -2,12 +2,10 @@
 //! either succeeds and the independent checker accepts the bitstream, or
 //! fails with a capacity error.
 
-mod common;
-
-use common::*;
 use fpnna_compiler::{CompileError, check_placement, compile};
 use fpnna_ir::{Network, PopId, SynapseKind};
 use fpnna_model::{Bounds, ONE, Pairing, StdpParams, VolatileParams};
+use fpnna_testkit::ir::*;
 use proptest::prelude::*;
 
 /// (pre, post, weight, delay)

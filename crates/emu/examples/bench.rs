@@ -19,9 +19,7 @@ use fpnna_model::{self as m, NeuronParams, ONE, Reset};
 use std::collections::BTreeMap;
 use std::time::Instant;
 
-#[path = "../tests/common/xy_route.rs"]
-mod xy_route;
-use xy_route::xy_route;
+use fpnna_testkit::xy_route::xy_route;
 
 /// A CUBA-like network of `n` neurons, `cols` per tile, tile t at `at(t)`.
 fn cuba(n: u32, cols: u32, grid: (u16, u16), at: &dyn Fn(u32) -> (u16, u16), seed: u64) -> Bitstream {

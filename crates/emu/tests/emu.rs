@@ -1,14 +1,12 @@
 //! The emulator on hand-built bitstreams: hand-checked spikes, the cycle
 //! model, non-idealities, state, waveforms, determinism.
 
-mod common;
-
-use common::{Builder, Kind, busy, busy_stim, memoryless, stdp_profile, volatile_profile};
 use fpnna_bitstream::Bitstream;
 use fpnna_emu::{
     DeviceOverrides, EmuError, EmuOptions, EmuState, Emulator, NullObserver, Timescale, VcdObserver, VcdOptions,
 };
 use fpnna_model::{self as m, Generator, ONE};
+use fpnna_testkit::hand::{Builder, Kind, busy, busy_stim, memoryless, stdp_profile, volatile_profile};
 
 fn run(bs: &Bitstream, opts: EmuOptions, steps: u64, stim: &[(u64, u32)]) -> fpnna_emu::RunResult {
     Emulator::new(bs, opts).unwrap().run(steps, stim, &mut NullObserver).unwrap()

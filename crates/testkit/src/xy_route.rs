@@ -1,5 +1,5 @@
 //! The dimension-ordered (x, then y) route of hand-built test and bench
-//! bitstreams (shared by `tests/common` and `examples/bench.rs`).
+//! bitstreams (shared by [`crate::hand`] and the emulator's `examples/bench.rs`).
 
 use fpnna_bitstream::dir;
 

@@ -1,7 +1,6 @@
 //! Builds small bitstreams by hand (the compiler is not a dependency of the
 //! emulator): neurons placed on given tiles, synapses as rows and nodes,
 //! dimension-ordered (x then y) multicast routes with exact-key entries.
-#![allow(dead_code)]
 
 use fpnna_arch::{Arch, Grid};
 use fpnna_bitstream::{
@@ -10,8 +9,7 @@ use fpnna_bitstream::{
 use fpnna_model::{DECAY_ONE, Generator, NeuronParams, ONE, Reset, StdpParams, VolatileParams};
 use std::collections::BTreeMap;
 
-mod xy_route;
-use xy_route::xy_route;
+use crate::xy_route::xy_route;
 
 /// A neuron whose potential is its input of the step (no memory):
 /// it fires exactly when the step's input reaches `threshold`.
@@ -40,6 +38,7 @@ pub fn lif(threshold: i32) -> NeuronParams {
     }
 }
 
+/// The STDP profile of the emulator's tests (all-to-all, hard bounds).
 pub fn stdp_profile() -> StdpParams {
     StdpParams {
         a_plus: ONE / 10,
@@ -53,6 +52,7 @@ pub fn stdp_profile() -> StdpParams {
     }
 }
 
+/// The volatile (facilitating) profile of the emulator's tests.
 pub fn volatile_profile() -> VolatileParams {
     VolatileParams { decay: 2048, gain: ONE / 4, facil: 9 * ONE }
 }
@@ -60,12 +60,18 @@ pub fn volatile_profile() -> VolatileParams {
 /// The synapse kinds the builder knows.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Kind {
+    /// A non-volatile row.
     Static,
+    /// A volatile row of these parameters.
     Volatile(VolatileParams),
+    /// An STDP row of these parameters.
     Stdp(StdpParams),
 }
 
+/// A bitstream under construction: populations, ports and synapses are
+/// added one by one, the routes follow from them in [`Builder::build`].
 pub struct Builder {
+    /// The bitstream so far (its architecture may be changed before building).
     pub bs: Bitstream,
     /// key -> (x, y) where its spikes enter the mesh.
     src_at: BTreeMap<u32, (u16, u16)>,
@@ -84,6 +90,7 @@ impl Builder {
         Builder::with_arch(arch)
     }
 
+    /// An empty bitstream for `arch`.
     pub fn with_arch(arch: Arch) -> Builder {
         Builder {
             bs: Bitstream {
@@ -151,14 +158,17 @@ impl Builder {
         base
     }
 
+    /// An input port of `n` channels entering at (x, y); returns its first key.
     pub fn input(&mut self, name: &str, n: u32, x: u16, y: u16) -> u32 {
         self.port(name, n, x, y, PortKind::Input, "input")
     }
 
+    /// A generator port of `n` channels at (x, y); returns its first key.
     pub fn generator(&mut self, name: &str, n: u32, x: u16, y: u16, g: Generator) -> u32 {
         self.port(name, n, x, y, PortKind::Generator(g), "poisson")
     }
 
+    /// An output port over the keys `base..base + n`.
     pub fn output(&mut self, name: &str, base: u32, n: u32) {
         self.bs.ports.push(Port { name: name.into(), key_base: base, size: n, kind: PortKind::Output, x: 0, y: 0 });
     }
@@ -205,6 +215,8 @@ impl Builder {
         xy_route(self.src_at[&key], (tx, ty), |x, y, out| *routes.entry((x, y, key)).or_insert(0) |= out);
     }
 
+    /// The finished bitstream: routes as exact-key entries, tiles, rows and
+    /// nodes in the bitstream's order.
     pub fn build(mut self) -> Bitstream {
         self.bs.global.key_count = self.next_key;
         let mut routers: BTreeMap<(u16, u16), Vec<RouteEntry>> = BTreeMap::new();
@@ -274,6 +286,7 @@ pub fn busy() -> (Bitstream, u32) {
     (b.build(), inp)
 }
 
+/// The stimulus of [`busy`]: its input channels in turn, 3 steps out of 7.
 pub fn busy_stim(inp: u32, steps: u64) -> Vec<(u64, u32)> {
     (0..steps).filter(|t| t % 7 < 3).map(|t| (t, inp + (t % 4) as u32)).collect()
 }

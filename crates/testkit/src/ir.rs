@@ -1,10 +1,11 @@
-//! Builders for test networks and architectures.
-#![allow(dead_code)]
+//! Builders of test networks (in the IR, no source text) and small
+//! architectures, for the compiler's tests.
 
 use fpnna_arch::Arch;
 use fpnna_ir::{Network, NeuronModel, Neurons, PopId, PopKind, Population, Projection, SynapseKind, Synapses};
 use fpnna_model::{Generator, NeuronParams, ONE, Reset};
 
+/// The LIF parameters of every test neuron (threshold 1.0, refractory 1).
 pub fn lif() -> NeuronParams {
     NeuronParams {
         decay_i: 1024,
@@ -17,6 +18,7 @@ pub fn lif() -> NeuronParams {
     }
 }
 
+/// A population of `n` LIF neurons, `v_init` 0, 1, 2, ... (in fixed-point units).
 pub fn neurons(net: &mut Network, name: &str, n: u32) -> PopId {
     net.add_population(Population {
         name: name.into(),
@@ -30,10 +32,12 @@ pub fn neurons(net: &mut Network, name: &str, n: u32) -> PopId {
     })
 }
 
+/// An input population of `n` channels.
 pub fn input(net: &mut Network, name: &str, n: u32) -> PopId {
     net.add_population(Population { name: name.into(), size: n, kind: PopKind::Input, output: false })
 }
 
+/// A generator population of `n` channels (regular, period 3).
 pub fn generator(net: &mut Network, name: &str, n: u32) -> PopId {
     net.add_population(Population {
         name: name.into(),
@@ -43,6 +47,7 @@ pub fn generator(net: &mut Network, name: &str, n: u32) -> PopId {
     })
 }
 
+/// A projection from `a` to `b` of the synapses (pre, post, weight, delay).
 pub fn project(net: &mut Network, a: PopId, b: PopId, kind: SynapseKind, syn: &[(u32, u32, i32, u8)]) {
     let mut s = Synapses::default();
     for &(pre, post, w, d) in syn {
@@ -52,6 +57,7 @@ pub fn project(net: &mut Network, a: PopId, b: PopId, kind: SynapseKind, syn: &[
     net.add_projection(a, b, Projection { name, kind, syn: s });
 }
 
+/// All-to-all synapses of weight `w`, delay 1.
 pub fn all_to_all(na: u32, nb: u32, w: i32) -> Vec<(u32, u32, i32, u8)> {
     (0..na).flat_map(|i| (0..nb).map(move |j| (i, j, w, 1))).collect()
 }
@@ -59,10 +65,13 @@ pub fn all_to_all(na: u32, nb: u32, w: i32) -> Vec<(u32, u32, i32, u8)> {
 /// A deterministic pseudo-random stream (SplitMix64).
 pub struct Mix(pub u64);
 impl Mix {
+    /// The next number of the stream.
+    #[allow(clippy::should_implement_trait)]
     pub fn next(&mut self) -> u64 {
         self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
         fpnna_model::hash3(self.0, 1, 2)
     }
+    /// A number below `n` (below 1 when `n` is 0).
     pub fn below(&mut self, n: u64) -> u64 {
         self.next() % n.max(1)
     }
