@@ -4,6 +4,7 @@
 mod cmd;
 mod error;
 mod io;
+mod panic;
 mod spikes;
 
 use clap::Parser;
@@ -30,11 +31,20 @@ struct Cli {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    match cmd::run(cli.command) {
-        Ok(()) => ExitCode::from(exit::OK),
-        Err(e) => {
+    panic::install_hook();
+    // The command owns nothing the caller looks at after a panic, so
+    // observing its state half-updated is not a concern.
+    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        panic::test_trigger();
+        cmd::run(cli.command)
+    }));
+    match outcome {
+        Ok(Ok(())) => ExitCode::from(exit::OK),
+        Ok(Err(e)) => {
             error::render(&e);
             ExitCode::from(e.exit_code())
         }
+        // The hook has printed the report.
+        Err(_) => ExitCode::from(exit::BUG),
     }
 }

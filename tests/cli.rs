@@ -323,3 +323,19 @@ fn device_flags_are_named_like_the_figures_and_checked_on_the_command_line() {
         assert!(!stderr(&out).contains(".fpb"), "not an error in the bitstream: {}", stderr(&out));
     }
 }
+
+#[test]
+fn a_panic_is_reported_as_an_internal_error_with_exit_code_3() {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_fpnna"))
+        .args(["check", "examples/and_gate/and_gate.fpn"])
+        .env("FPNNA_TEST_PANIC", "1")
+        .current_dir(root())
+        .output()
+        .unwrap();
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(3), "{err}");
+    assert!(err.starts_with("fpnna: internal error: FPNNA_TEST_PANIC is set at src/panic.rs:"), "{err}");
+    assert!(err.contains("this is a bug; please report it with the input that caused it"), "{err}");
+    assert!(!err.contains("panicked"), "the default hook spoke too:\n{err}");
+    assert!(out.stdout.is_empty());
+}

@@ -1,12 +1,16 @@
 //! Property: on any verified network and any small architecture, compile
 //! either succeeds and the independent checker accepts the bitstream, or
-//! fails with a capacity error.
+//! fails with a capacity error (matched as `CompileError` variants); the
+//! share of cases that compile has a floor, so the property cannot pass by
+//! failing on capacity.
 
 use fpnna_compiler::{CompileError, check_placement, compile};
 use fpnna_ir::{Network, PopId, SynapseKind};
 use fpnna_model::{Bounds, ONE, Pairing, StdpParams, VolatileParams};
 use fpnna_testkit::ir::*;
 use proptest::prelude::*;
+use proptest::test_runner::{Config, FileFailurePersistence, RngAlgorithm, RngSeed, TestRunner};
+use std::cell::Cell;
 
 /// (pre, post, weight, delay)
 type Syn = (u32, u32, i32, u8);
@@ -24,7 +28,7 @@ fn spec() -> impl Strategy<Value = Spec> {
             any::<usize>(),
             any::<usize>(),
             0u8..3,
-            prop::collection::vec((any::<u32>(), any::<u32>(), -2 * ONE..2 * ONE, 1u8..4), 0..40),
+            prop::collection::vec((any::<u32>(), any::<u32>(), -2 * ONE..2 * ONE, 1u8..4), 0..24),
         ),
         1..6,
     );
@@ -81,40 +85,105 @@ fn build(s: &Spec) -> Network {
     net
 }
 
-proptest! {
-    #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+/// Cases run (a fixed seed keeps CI deterministic; the regression file's
+/// cases, if any, run first).
+const CASES: u32 = 256;
+/// Of the cases, the share that must compile (measured: see docs/testing.md).
+const FIT_FLOOR: f64 = 0.85;
 
-    #[test]
-    fn compiles_and_checks_or_fails_on_capacity(
-        s in spec(),
-        w in 1u16..5, h in 1u16..5, rows in 2u16..48, cols in 1u16..10, entries in 2u32..40,
-        levels in 2u16..40, max_delay in 2u8..6, vol in prop::bool::weighted(0.8), seed in any::<u64>(),
-    ) {
-        let net = build(&s);
-        prop_assume!(net.verify().is_ok());
-        let mut a = arch(w, h, rows, cols, entries);
-        a.nonvolatile.levels = levels;
-        a.tile.max_delay = max_delay;
-        a.tile.volatile_nodes = vol;
-        match compile(&net, &a, seed, None) {
-            Ok(c) => {
-                if let Err(e) = check_placement(&c.quantized, &c.bitstream) {
-                    return Err(TestCaseError::fail(format!("{e:#?}")));
-                }
-                prop_assert!(c.quantized.verify().is_ok());
-            }
-            Err(e) => { prop_assert!(
-                matches!(
-                    e,
-                    CompileError::TooManyTiles { .. }
-                        | CompileError::FanInTooLarge { .. }
-                        | CompileError::DelayTooLong { .. }
-                        | CompileError::NodeMode { .. }
-                        | CompileError::RefractoryTooLong { .. }
-                        | CompileError::Unroutable { .. }
-                ),
-                "{}", e
-            )},
-        }
+/// The architecture knobs of a case.
+#[derive(Clone, Debug)]
+struct Knobs {
+    grid: (u16, u16),
+    rows: u16,
+    cols: u16,
+    entries: u32,
+    levels: u16,
+    max_delay: u8,
+    volatile: bool,
+    seed: u64,
+}
+
+/// Sizes shaped so that most networks fit (about 89 % compile): at least
+/// 4 tiles of at least 16 rows and 4 columns, tables of at least 8 entries,
+/// volatile nodes 95 % of the time; delays are folded into the
+/// architecture's max_delay in the test, so `DelayTooLong` cannot occur.
+fn knobs() -> impl Strategy<Value = Knobs> {
+    ((2u16..5, 2u16..5), 16u16..64, 4u16..12, 8u32..40, 2u16..40, 2u8..6, prop::bool::weighted(0.95), any::<u64>())
+        .prop_map(|(grid, rows, cols, entries, levels, max_delay, volatile, seed)| Knobs {
+            grid,
+            rows,
+            cols,
+            entries,
+            levels,
+            max_delay,
+            volatile,
+            seed,
+        })
+}
+
+/// Whether a compile error is acceptable: the network needs more than the
+/// architecture has (tiles, rows, table entries, a node mode).
+fn is_capacity(e: &CompileError) -> bool {
+    matches!(
+        e,
+        CompileError::TooManyTiles { .. }
+            | CompileError::FanInTooLarge { .. }
+            | CompileError::NodeMode { .. }
+            | CompileError::Unroutable { .. }
+    )
+}
+
+/// Compiles one case: `Ok(true)` if it compiled and checked, `Ok(false)`
+/// for a capacity error.
+fn check_case(s: &Spec, k: &Knobs) -> Result<bool, TestCaseError> {
+    let mut s = s.clone();
+    for (_, _, _, syn) in &mut s.projs {
+        syn.iter_mut().for_each(|x| x.3 = 1 + (x.3 - 1) % k.max_delay);
     }
+    let net = build(&s);
+    prop_assume!(net.verify().is_ok());
+    let mut a = arch(k.grid.0, k.grid.1, k.rows, k.cols, k.entries);
+    a.nonvolatile.levels = k.levels;
+    a.tile.max_delay = k.max_delay;
+    a.tile.volatile_nodes = k.volatile;
+    match compile(&net, &a, k.seed, None) {
+        Ok(c) => {
+            if let Err(e) = check_placement(&c.quantized, &c.bitstream) {
+                return Err(TestCaseError::fail(format!("{e:#?}")));
+            }
+            prop_assert!(c.quantized.verify().is_ok());
+            Ok(true)
+        }
+        Err(e) if is_capacity(&e) => Ok(false),
+        Err(e) => Err(TestCaseError::fail(format!("not a capacity error: {e}"))),
+    }
+}
+
+/// Property: on any verified network and any small architecture, compile
+/// either succeeds and the independent checker accepts the bitstream, or
+/// fails with a capacity error; and most cases compile.
+#[test]
+fn compiles_and_checks_or_fails_on_capacity() {
+    let config = Config {
+        cases: CASES,
+        rng_algorithm: RngAlgorithm::ChaCha,
+        rng_seed: RngSeed::Fixed(0xc0_3e11e),
+        source_file: Some(file!()),
+        failure_persistence: Some(Box::new(FileFailurePersistence::SourceParallel("proptest-regressions"))),
+        ..Config::default()
+    };
+    let (fit, total) = (Cell::new(0u32), Cell::new(0u32));
+    let result = TestRunner::new(config).run(&(spec(), knobs()), |(s, k)| {
+        let compiled = check_case(&s, &k)?;
+        total.set(total.get() + 1);
+        fit.set(fit.get() + u32::from(compiled));
+        Ok(())
+    });
+    if let Err(e) = result {
+        panic!("{e}");
+    }
+    let (fit, total) = (fit.get(), total.get());
+    eprintln!("compiler prop: {total} cases, {fit} compiled");
+    assert!(f64::from(fit) >= FIT_FLOOR * f64::from(total), "only {fit} of {total} cases compiled");
 }

@@ -56,7 +56,7 @@ pub const STEPS: u64 = 120;
 
 /// A random population.
 pub fn pop() -> impl Strategy<Value = Pop> {
-    (1u32..20, 2.0f64..30.0, 0.0f64..8.0, 0.4f64..2.0, -0.05f64..0.08, any::<bool>(), 0u32..4).prop_map(
+    (1u32..20, 2.0f64..30.0, 0.0f64..8.0, 0.4f64..2.0, -0.02f64..0.08, any::<bool>(), 0u32..4).prop_map(
         |(size, tau_m, tau_syn, threshold, bias, subtract, refractory)| Pop {
             size,
             tau_m,
@@ -73,7 +73,7 @@ pub fn pop() -> impl Strategy<Value = Pop> {
 pub fn conn() -> impl Strategy<Value = Conn> {
     (
         (0usize..8, 0usize..8, 0u8..4, 0.1f64..0.9, any::<u32>()),
-        (-1.0f64..0.0, 0.0f64..1.5, 1u32..7, 0u8..10, 1.0f64..20.0, 0.05f64..0.5),
+        (-1.0f64..0.0, 0.3f64..1.5, 1u32..7, 0u8..10, 1.0f64..20.0, 0.05f64..0.5),
     )
         .prop_map(|((from, to, connector, p, seed), (lo, hi, delay, kind, tau, gain))| Conn {
             from,
@@ -90,15 +90,19 @@ pub fn conn() -> impl Strategy<Value = Conn> {
         })
 }
 
-/// A random case.
+/// A random case. The ranges are shaped so that most cases fit their
+/// architecture (tiles of at least 16 rows and 4 columns, tables of at
+/// least 8 entries) and most that fit spike (positive upper weights, a
+/// bias mostly above zero, 10 to 60 stimulus spikes): about 95 % compile
+/// and about 93 % of those spike (docs/testing.md).
 pub fn case() -> impl Strategy<Value = Case> {
     (
         (prop_oneof![Just(0.5), Just(1.0)], prop::collection::vec(1u32..8, 1..3)),
         prop::option::of((1u32..8, 20.0f64..300.0, any::<u32>())),
         prop::collection::vec(pop(), 1..4),
         prop::collection::vec(conn(), 1..7),
-        prop::collection::vec((0u64..STEPS, 0usize..2, 0u32..8), 0..40),
-        ((2u16..6, 2u16..6), 8u16..96, 2u16..24, 1u16..4, 4u32..64, 1u16..6, any::<u64>()),
+        prop::collection::vec((0u64..STEPS, 0usize..2, 0u32..8), 10..60),
+        ((2u16..6, 2u16..6), 16u16..128, 4u16..24, 1u16..4, 8u32..64, 1u16..6, any::<u64>()),
     )
         .prop_map(
             |((dt, inputs), poisson, pops, conns, stimulus, (grid, rows, cols, bandwidth, table, rpc, seed))| Case {
