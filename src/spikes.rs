@@ -36,6 +36,11 @@ pub fn read_stimulus(path: &Path, steps: u64, ports: &[(String, u32)]) -> Result
         Some((n, h)) => return Err(at(n, format!("expected the header `{HEADER}`, found `{h}`"))),
         None => return Err(at(1, format!("empty file: expected the header `{HEADER}`"))),
     }
+    // Looked up per row: a map built once, not a scan of the ports.
+    let mut size_of = std::collections::BTreeMap::new();
+    for (p, s) in ports {
+        size_of.entry(p.as_str()).or_insert(*s);
+    }
     let mut rows = Vec::new();
     for (n, line) in lines {
         if line.trim().is_empty() {
@@ -53,7 +58,7 @@ pub fn read_stimulus(path: &Path, steps: u64, ports: &[(String, u32)]) -> Result
             ));
         }
         let index: u32 = cells[2].parse().map_err(|_| at(n, format!("index `{}` is not a whole number", cells[2])))?;
-        let Some((_, size)) = ports.iter().find(|(p, _)| p == cells[1]) else {
+        let Some(size) = size_of.get(cells[1]) else {
             let names: Vec<&str> = ports.iter().map(|(p, _)| p.as_str()).collect();
             return Err(at(
                 n,

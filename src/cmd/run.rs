@@ -74,9 +74,15 @@ pub fn run(a: Args) -> Result<(), CliError> {
         Some(p) => {
             let ports: Vec<(String, u32)> =
                 emu.ports().iter().filter(|p| p.kind == PortKind::Input).map(|p| (p.name.clone(), p.size)).collect();
+            // Key bases looked up per spike: a map built once (the first
+            // port of a name, as `Emulator::port` finds it).
+            let mut base = std::collections::BTreeMap::new();
+            for p in emu.ports() {
+                base.entry(p.name.as_str()).or_insert(p.key_base);
+            }
             spikes::read_stimulus(p, a.io.steps, &ports)?
                 .into_iter()
-                .map(|r| (r.step, emu.port(&r.population).expect("checked port").key_base + r.index))
+                .map(|r| (r.step, base[r.population.as_str()] + r.index))
                 .collect()
         }
         None => Vec::new(),

@@ -63,10 +63,13 @@ pub fn read_stimulus(net: &Network, path: &std::path::Path, steps: u64) -> Resul
     let ports: Vec<(String, u32)> =
         net.pops().filter(|(_, p)| p.kind == PopKind::Input).map(|(_, p)| (p.name.clone(), p.size)).collect();
     let rows = spikes::read_stimulus(path, steps, &ports)?;
-    Ok(rows
-        .into_iter()
-        .map(|r| Spike { step: r.step, pop: net.pop_by_name(&r.population).expect("checked port"), index: r.index })
-        .collect())
+    // Names looked up per spike: a map built once (the first population of
+    // a name, as `Network::pop_by_name` finds it).
+    let mut id = std::collections::BTreeMap::new();
+    for (i, p) in net.pops() {
+        id.entry(p.name.as_str()).or_insert(i);
+    }
+    Ok(rows.into_iter().map(|r| Spike { step: r.step, pop: id[r.population.as_str()], index: r.index }).collect())
 }
 
 fn summary(net: &Network, r: &fpnna_sim::SimResult, steps: u64) -> String {

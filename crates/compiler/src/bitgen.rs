@@ -8,7 +8,7 @@ use fpnna_arch::Arch;
 use fpnna_bitstream::{
     Bitstream, Column, Global, Node, Port, PortKind, RouteEntry, RouterConfig, Row, RowKind, Symbol, TileConfig,
 };
-use fpnna_ir::{Network, NeuronModel, PopKind, SynapseKind};
+use fpnna_ir::{Network, NeuronId, NeuronModel, PopKind, SynapseKind};
 use fpnna_model::{Generator, NeuronParams, StdpParams, VolatileParams};
 
 /// Builds the bitstream. `tables` is indexed by router (y * W + x).
@@ -21,14 +21,12 @@ pub(crate) fn bitgen(
     scales: &[i32],
     tables: &[Vec<RouteEntry>],
 ) -> Bitstream {
-    let (offsets, key_count) = net.offsets();
+    let keys = net.keys();
     // Parameters and initial potential per neuron key.
-    let pop_of = |key: u32| offsets.partition_point(|&o| o <= key) - 1;
     let neuron = |key: u32| -> (NeuronParams, i32) {
-        let p = pop_of(key);
-        let n = net.pop(fpnna_ir::PopId(p as u32)).neurons().expect("a neuron population");
-        let i = (key - offsets[p]) as usize;
-        (n.params[i], n.v_init[i])
+        let (p, i) = keys.locate(NeuronId(key)).expect("a key of the network");
+        let n = net.pop(p).neurons().expect("a neuron population");
+        (n.params[i as usize], n.v_init[i as usize])
     };
     let kinds: Vec<SynapseKind> = net.projs().map(|(_, p)| p.kind).collect();
     let mut tiles = Vec::with_capacity(part.members.len());
@@ -121,7 +119,7 @@ pub(crate) fn bitgen(
         .filter(|(_, t)| !t.is_empty())
         .map(|(r, t)| RouterConfig { x: (r % w) as u16, y: (r / w) as u16, entries: t.clone() })
         .collect();
-    let recorded = recorded(net);
+    let recorded = net.recorded();
     let mut ports = Vec::new();
     let mut symbols = Vec::new();
     let mut port_index = 0usize;
@@ -132,7 +130,7 @@ pub(crate) fn bitgen(
         place.pos.get(c).copied().unwrap_or((0, 0))
     };
     for (id, p) in net.pops() {
-        let key_base = offsets[id.0 as usize];
+        let key_base = keys.base(id);
         let kind = match &p.kind {
             PopKind::Input => "input",
             PopKind::Generator(Generator::Poisson { .. }) => "poisson",
@@ -160,12 +158,12 @@ pub(crate) fn bitgen(
             port(PortKind::Output);
         }
     }
-    Bitstream { arch: arch.clone(), global: Global { dt_ms: net.dt_ms, key_count }, tiles, routers, ports, symbols }
-}
-
-/// Which populations are outputs: those marked `output`, or every neuron
-/// population when none is (the reference simulator's rule).
-pub(crate) fn recorded(net: &Network) -> Vec<bool> {
-    let any = net.pops().any(|(_, p)| p.output);
-    net.pops().map(|(_, p)| if any { p.output } else { p.neurons().is_some() }).collect()
+    Bitstream {
+        arch: arch.clone(),
+        global: Global { dt_ms: net.dt_ms, key_count: keys.len() },
+        tiles,
+        routers,
+        ports,
+        symbols,
+    }
 }

@@ -108,7 +108,8 @@ fn check_width(pop: &str, n: &fpnna_ir::Neurons, bits: u8) -> Result<(), Compile
 /// can fix: register widths, delays beyond the tile's, node modes the tile
 /// lacks, and a neuron whose fan-in alone needs more rows than a tile has.
 pub(crate) fn netlist(net: &Network, arch: &Arch, scales: &[i32]) -> Result<Netlist, CompileError> {
-    let (offsets, key_count) = net.offsets();
+    let keys = net.keys();
+    let key_count = keys.len();
     // Index of each neuron key among the neurons to place.
     let mut slot = vec![u32::MAX; key_count as usize];
     let mut neurons = Vec::new();
@@ -123,7 +124,7 @@ pub(crate) fn netlist(net: &Network, arch: &Arch, scales: &[i32]) -> Result<Netl
                 });
             }
             check_width(&p.name, n, arch.neuron.state_bits)?;
-            let o = offsets[id.0 as usize];
+            let o = keys.base(id);
             for k in o..o + p.size {
                 slot[k as usize] = neurons.len() as u32;
                 neurons.push(k);
@@ -144,7 +145,7 @@ pub(crate) fn netlist(net: &Network, arch: &Arch, scales: &[i32]) -> Result<Netl
         if !pr.syn.is_empty() && !needs_volatile && !arch.tile.nonvolatile_nodes {
             return Err(CompileError::NodeMode { proj: pr.name.clone(), kind: pr.kind.label(), mode: "nonvolatile" });
         }
-        let ob = offsets[net.endpoints(id).1.0 as usize];
+        let ob = keys.base(net.endpoints(id).1);
         for &post in &pr.syn.post {
             counts[slot[(ob + post) as usize] as usize + 1] += 1;
         }
@@ -158,7 +159,7 @@ pub(crate) fn netlist(net: &Network, arch: &Arch, scales: &[i32]) -> Result<Netl
     let lmax = i64::from(arch.nonvolatile.levels) - 1;
     for (id, pr) in net.projs() {
         let (a, b) = net.endpoints(id);
-        let (oa, ob) = (offsets[a.0 as usize], offsets[b.0 as usize]);
+        let (oa, ob) = (keys.base(a), keys.base(b));
         // Class index per (delay, sign) of this projection, in first-use order.
         let mut local = [[u32::MAX; 2]; 256];
         let scale = i64::from(scales[id.0 as usize]);
@@ -187,7 +188,7 @@ pub(crate) fn netlist(net: &Network, arch: &Arch, scales: &[i32]) -> Result<Netl
     for i in 0..neurons.len() {
         let seg = &mut incoming[start[i]..start[i + 1]];
         if seg.len() > rows_limit {
-            return Err(fan_in_error(net, &offsets, &classes, neurons[i], seg, rows_limit));
+            return Err(fan_in_error(net, &classes, neurons[i], seg, rows_limit));
         }
         seg.sort_unstable();
         let mut dup = 0u64;
@@ -205,16 +206,9 @@ pub(crate) fn netlist(net: &Network, arch: &Arch, scales: &[i32]) -> Result<Netl
     Ok(Netlist { key_count, classes, neurons, start, incoming })
 }
 
-fn fan_in_error(
-    net: &Network,
-    offsets: &[u32],
-    classes: &[Class],
-    key: u32,
-    seg: &[(u64, u16)],
-    limit: usize,
-) -> CompileError {
-    let pop = offsets.partition_point(|&o| o <= key) - 1;
-    let p = net.pop(fpnna_ir::PopId(pop as u32));
+fn fan_in_error(net: &Network, classes: &[Class], key: u32, seg: &[(u64, u16)], limit: usize) -> CompileError {
+    let (pop, index) = net.keys().locate(fpnna_ir::NeuronId(key)).expect("a key of the network");
+    let p = net.pop(pop);
     let mut per_proj = std::collections::BTreeMap::new();
     for &(r, _) in seg {
         *per_proj.entry(classes[unpack(r).1 as usize].proj).or_insert(0usize) += 1;
@@ -222,7 +216,7 @@ fn fan_in_error(
     let (&proj, &n) = per_proj.iter().max_by_key(|(p, n)| (**n, std::cmp::Reverse(**p))).expect("non-empty");
     CompileError::FanInTooLarge {
         pop: p.name.clone(),
-        index: key - offsets[pop],
+        index,
         rows: seg.len(),
         limit,
         proj: net.proj(fpnna_ir::ProjId(proj)).name.clone(),

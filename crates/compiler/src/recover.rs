@@ -12,7 +12,9 @@
 //! holds each such synapse once.
 
 use fpnna_bitstream::{Bitstream, PortKind, RowKind};
-use fpnna_ir::{Network, NeuronModel, Neurons, PopId, PopKind, Population, Projection, SynapseKind, Synapses};
+use fpnna_ir::{
+    Network, NeuronId, NeuronModel, Neurons, PopId, PopKind, Population, Projection, SynapseKind, Synapses,
+};
 use fpnna_model::NeuronParams;
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -20,13 +22,6 @@ use std::collections::{BTreeMap, BTreeSet};
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[error("cannot recover the network: {0}")]
 pub struct RecoverError(pub String);
-
-/// One population being rebuilt.
-struct Pop {
-    id: PopId,
-    key_base: u32,
-    size: u32,
-}
 
 /// Recovers the network a bitstream computes.
 pub fn recover(b: &Bitstream) -> Result<Network, RecoverError> {
@@ -47,7 +42,6 @@ pub fn recover(b: &Bitstream) -> Result<Network, RecoverError> {
     }
 
     let mut net = Network::new("decompiled", b.global.dt_ms);
-    let mut pops: Vec<Pop> = Vec::new();
     let mut expected = 0u32;
     for s in &syms {
         if s.key_base != expected {
@@ -81,22 +75,20 @@ pub fn recover(b: &Bitstream) -> Result<Network, RecoverError> {
             other => return Err(err(format!("symbol `{}` has the unknown kind `{other}`", s.name))),
         };
         let output = b.ports.iter().any(|p| p.name == s.name && p.kind == PortKind::Output);
-        let id = net.add_population(Population { name: s.name.clone(), size: s.size, kind, output });
-        pops.push(Pop { id, key_base: s.key_base, size: s.size });
+        net.add_population(Population { name: s.name.clone(), size: s.size, kind, output });
     }
-    let locate = |key: u32| -> Result<(usize, u32), RecoverError> {
-        let k = pops.partition_point(|p| p.key_base <= key);
-        match k.checked_sub(1).map(|k| (k, &pops[k])) {
-            Some((k, p)) if key - p.key_base < p.size => Ok((k, key - p.key_base)),
-            _ => Err(RecoverError(format!("key {key} belongs to no symbol"))),
-        }
+    // The symbols were added in key order, end to end from key 0: the
+    // network's own numbering is the bitstream's.
+    let keys = net.keys();
+    let locate = |key: u32| -> Result<(PopId, u32), RecoverError> {
+        keys.locate(NeuronId(key)).ok_or_else(|| RecoverError(format!("key {key} belongs to no symbol")))
     };
 
     // Synapses, grouped by (pre population, post population, kind).
-    type Group = (usize, usize, SynapseKind);
+    type Group = (PopId, PopId, SynapseKind);
     type Seen = BTreeSet<(u32, u32, u8)>;
     let mut groups: Vec<(Group, Synapses, Seen)> = Vec::new();
-    let mut open: BTreeMap<(usize, usize, String), usize> = BTreeMap::new();
+    let mut open: BTreeMap<(PopId, PopId, String), usize> = BTreeMap::new();
     for t in &b.tiles {
         for n in &t.nodes {
             let row = t
@@ -138,14 +130,14 @@ pub fn recover(b: &Bitstream) -> Result<Network, RecoverError> {
         }
     }
     for ((a, c, kind), syn, _) in groups {
-        let name = format!("{} -> {}", net.pop(pops[a].id).name, net.pop(pops[c].id).name);
+        let name = format!("{} -> {}", net.pop(a).name, net.pop(c).name);
         let mut unique = name.clone();
         let mut k = 2;
         while net.projs().any(|(_, p)| p.name == unique) {
             unique = format!("{name} #{k}");
             k += 1;
         }
-        net.add_projection(pops[a].id, pops[c].id, Projection { name: unique, kind, syn });
+        net.add_projection(a, c, Projection { name: unique, kind, syn });
     }
     net.verify().map_err(|e| err(e.iter().map(ToString::to_string).collect::<Vec<_>>().join("; ")))?;
     Ok(net)

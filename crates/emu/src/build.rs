@@ -45,6 +45,8 @@ pub(crate) struct Built {
     pub dt_ms: f64,
     pub ports: Vec<Port>,
     pub symbols: Vec<Symbol>,
+    /// Key -> symbol, for naming spikes.
+    pub names: crate::names::SymbolIndex,
     /// Sources sorted by key.
     pub src_key: Vec<u32>,
     pub src_kind: Vec<SrcKind>,
@@ -1110,6 +1112,7 @@ pub(crate) fn build(bs: &Bitstream, opts: &EmuOptions) -> Result<Built, EmuError
         dt_ms: bs.global.dt_ms,
         ports: bs.ports.clone(),
         symbols: bs.symbols.clone(),
+        names: crate::names::SymbolIndex::new(&bs.symbols),
         src_key,
         src_kind,
         recorded,
@@ -1152,10 +1155,8 @@ impl Built {
 
     /// Name and index of a key, from the symbols.
     pub fn name_of(&self, key: u32) -> Option<(&str, u32)> {
-        self.symbols
-            .iter()
-            .find(|s| key >= s.key_base && key - s.key_base < s.size)
-            .map(|s| (s.name.as_str(), key - s.key_base))
+        let s = &self.symbols[self.names.lookup(key)?];
+        Some((s.name.as_str(), key - s.key_base))
     }
 
     /// (tile, column) of neuron `key`.

@@ -13,6 +13,7 @@
 
 mod bank;
 mod build;
+mod names;
 mod net;
 mod noise;
 mod run;

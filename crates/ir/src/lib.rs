@@ -4,7 +4,9 @@
 //! generators, neuron groups) and whose edges are projections, each holding
 //! its synapses already expanded (structure of arrays, weights in the fixed
 //! point of `fpnna-model`). Ids are typed: [`PopId`], [`ProjId`],
-//! [`NeuronId`]; petgraph indices do not leak out.
+//! [`NeuronId`] (the global neuron number, the spike key downstream, mapped
+//! to and from (population, index) by [`KeyMap`] only); petgraph indices
+//! do not leak out.
 
 use fpnna_model::{Generator, MAX_DELAY, NeuronParams, StdpParams, VolatileParams};
 use petgraph::graph::{DiGraph, EdgeIndex, NodeIndex};
@@ -27,9 +29,53 @@ pub struct PopId(pub u32);
 pub struct ProjId(pub u32);
 
 /// A neuron (or channel) of the whole network: populations laid end to end
-/// in id order.
+/// in id order. Downstream this number is the neuron's spike *key*.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct NeuronId(pub u32);
+
+/// The global numbering of a network's neurons, built once
+/// ([`Network::keys`]): population `p`'s neuron `i` is key `base(p) + i`.
+/// The one place that maps keys to (population, index) and back.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct KeyMap {
+    /// Key of the first neuron of each population, in id order.
+    offsets: Vec<u32>,
+    /// Keys of the whole network.
+    total: u32,
+}
+
+impl KeyMap {
+    /// Number of keys (all populations).
+    pub fn len(&self) -> u32 {
+        self.total
+    }
+
+    /// Whether the network has no neurons or channels.
+    pub fn is_empty(&self) -> bool {
+        self.total == 0
+    }
+
+    /// Key of the first neuron of `pop`.
+    pub fn base(&self, pop: PopId) -> u32 {
+        self.offsets[pop.0 as usize]
+    }
+
+    /// Key of neuron `index` of `pop`.
+    pub fn key(&self, pop: PopId, index: u32) -> NeuronId {
+        NeuronId(self.base(pop) + index)
+    }
+
+    /// Population and index of `key`; `None` beyond the last key.
+    pub fn locate(&self, key: NeuronId) -> Option<(PopId, u32)> {
+        if key.0 >= self.total {
+            return None;
+        }
+        // The last population starting at or before the key: empty
+        // populations share their successor's offset and are skipped.
+        let p = self.offsets.partition_point(|&o| o <= key.0).checked_sub(1)?;
+        Some((PopId(p as u32), key.0 - self.offsets[p]))
+    }
+}
 
 impl PopId {
     fn node(self) -> NodeIndex {
@@ -250,15 +296,31 @@ impl Network {
         self.graph.edge_count()
     }
 
-    /// Global id of the first neuron of each population, and the total.
-    pub fn offsets(&self) -> (Vec<u32>, u32) {
-        let mut offs = Vec::with_capacity(self.pop_count());
+    /// The global numbering of the neurons (the spike keys).
+    pub fn keys(&self) -> KeyMap {
+        let mut offsets = Vec::with_capacity(self.pop_count());
         let mut total = 0u32;
         for (_, p) in self.pops() {
-            offs.push(total);
+            offsets.push(total);
             total += p.size;
         }
-        (offs, total)
+        KeyMap { offsets, total }
+    }
+
+    /// Global id of the first neuron of each population, and the total
+    /// (the parts of [`Network::keys`]).
+    pub fn offsets(&self) -> (Vec<u32>, u32) {
+        let k = self.keys();
+        (k.offsets, k.total)
+    }
+
+    /// Which populations a run records, by id: those marked `output`, or
+    /// every neuron population when none is marked. The one statement of
+    /// the rule: the simulator records these, the compiler gives them
+    /// output ports.
+    pub fn recorded(&self) -> Vec<bool> {
+        let any = self.pops().any(|(_, p)| p.output);
+        self.pops().map(|(_, p)| if any { p.output } else { p.neurons().is_some() }).collect()
     }
 
     /// Total synapse count.
@@ -403,6 +465,37 @@ mod tests {
         assert_eq!(net.verify(), Ok(()));
         assert_eq!(net.offsets(), (vec![0, 2], 5));
         assert_eq!(net.pop_by_name("p3"), Some(b));
+    }
+
+    #[test]
+    fn keys_locate_and_round_trip() {
+        let mut net = Network::new("t", 1.0);
+        let a = net.add_population(Population { name: "in".into(), size: 2, kind: PopKind::Input, output: false });
+        let b = net.add_population(neurons(3));
+        let keys = net.keys();
+        assert_eq!((keys.len(), keys.base(b)), (5, 2));
+        assert_eq!(keys.key(b, 1), NeuronId(3));
+        assert_eq!(keys.locate(NeuronId(1)), Some((a, 1)));
+        assert_eq!(keys.locate(NeuronId(2)), Some((b, 0)));
+        assert_eq!(keys.locate(NeuronId(5)), None);
+        for k in 0..keys.len() {
+            let (p, i) = keys.locate(NeuronId(k)).unwrap();
+            assert_eq!(keys.key(p, i), NeuronId(k));
+        }
+    }
+
+    #[test]
+    fn outputs_are_the_marked_populations_or_else_every_neuron_population() {
+        let mut net = Network::new("t", 1.0);
+        net.add_population(Population { name: "in".into(), size: 2, kind: PopKind::Input, output: false });
+        let b = net.add_population(Population { output: false, ..neurons(3) });
+        assert_eq!(net.recorded(), vec![false, true]);
+        net.set_output(b, false);
+        let c = net.add_population(neurons(1));
+        assert_eq!(net.recorded(), vec![false, false, true]);
+        net.set_output(c, false);
+        net.set_output(PopId(0), true);
+        assert_eq!(net.recorded(), vec![true, false, false]);
     }
 
     #[test]

@@ -184,7 +184,7 @@ pub fn simulate(net: &Network, steps: u64, stimulus: &[Spike]) -> Result<SimResu
     let ring_len = usize::from(max_delay) + 1;
     let mut ring = vec![vec![0i64; total]; ring_len];
     let mut events: Vec<Vec<(u32, u32)>> = vec![Vec::new(); ring_len];
-    let recorded = recorded_pops(net);
+    let recorded = net.recorded();
     let mut result = SimResult { counts: vec![0; net.pop_count()], ..Default::default() };
     let mut input = vec![0i64; total];
     let mut fired: Vec<u32> = Vec::new();
@@ -290,13 +290,6 @@ pub fn simulate(net: &Network, steps: u64, stimulus: &[Spike]) -> Result<SimResu
     }
     sort_spikes(net, &mut result.spikes);
     Ok(result)
-}
-
-/// Which populations a run records: those marked `output`, or every neuron
-/// population when none is marked.
-pub fn recorded_pops(net: &Network) -> Vec<bool> {
-    let any = net.pops().any(|(_, p)| p.output);
-    net.pops().map(|(_, p)| if any { p.output } else { p.neurons().is_some() }).collect()
 }
 
 /// Sorts spikes by (step, population name, index), the order of spike files.
