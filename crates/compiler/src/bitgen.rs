@@ -2,25 +2,20 @@
 //! tiles sorted by (y, x), rows by (key, delay, negative, kind), nodes by
 //! (row, col), parameter and profile tables deduplicated and sorted.
 
-use crate::partition::{Netlist, Partition, unpack};
+use crate::partition::{Partition, unpack};
 use crate::place::Placement;
+use crate::quantize::Quantized;
+use crate::route::Routing;
 use fpnna_arch::Arch;
 use fpnna_bitstream::{
-    Bitstream, Column, Global, Node, Port, PortKind, RouteEntry, RouterConfig, Row, RowKind, Symbol, TileConfig,
+    Bitstream, Column, Global, Node, Port, PortKind, RouterConfig, Row, RowKind, Symbol, TileConfig,
 };
-use fpnna_ir::{Network, NeuronId, NeuronModel, PopKind, SynapseKind};
+use fpnna_ir::{NeuronId, NeuronModel, PopKind, SynapseKind};
 use fpnna_model::{Generator, NeuronParams, StdpParams, VolatileParams};
 
-/// Builds the bitstream. `tables` is indexed by router (y * W + x).
-pub(crate) fn bitgen(
-    net: &Network,
-    arch: &Arch,
-    nl: &Netlist,
-    part: &Partition,
-    place: &Placement,
-    scales: &[i32],
-    tables: &[Vec<RouteEntry>],
-) -> Bitstream {
+/// Stage 5: builds the bitstream from the products of the stages before.
+pub(crate) fn bitgen(q: &Quantized, arch: &Arch, part: &Partition, place: &Placement, routing: &Routing) -> Bitstream {
+    let (net, nl, scales, tables) = (&q.net, &part.netlist, &q.scales, &routing.tables);
     let keys = net.keys();
     // Parameters and initial potential per neuron key.
     let neuron = |key: u32| -> (NeuronParams, i32) {
@@ -29,8 +24,8 @@ pub(crate) fn bitgen(
         (n.params[i as usize], n.v_init[i as usize])
     };
     let kinds: Vec<SynapseKind> = net.projs().map(|(_, p)| p.kind).collect();
-    let mut tiles = Vec::with_capacity(part.members.len());
-    for (c, range) in part.members.iter().enumerate() {
+    let mut tiles = Vec::with_capacity(part.clusters.len());
+    for (c, range) in part.clusters.iter().enumerate() {
         let (x, y) = place.pos[c];
         let keys = &nl.neurons[range.clone()];
         let mut params: Vec<NeuronParams> = keys.iter().map(|&k| neuron(k).0).collect();
@@ -126,7 +121,7 @@ pub(crate) fn bitgen(
     // Tile of the first neuron of each neuron population (for output ports).
     let first_tile = |key: u32| -> (u16, u16) {
         let i = nl.neurons.partition_point(|&k| k < key);
-        let c = part.members.partition_point(|r| r.end <= i);
+        let c = part.clusters.partition_point(|r| r.end <= i);
         place.pos.get(c).copied().unwrap_or((0, 0))
     };
     for (id, p) in net.pops() {

@@ -11,6 +11,7 @@
 
 mod bitgen;
 mod check;
+mod nets;
 mod partition;
 mod place;
 mod quantize;
@@ -26,8 +27,10 @@ pub use report::{Report, RouterReport, TileReport, Timings};
 pub use route::RouteIteration;
 
 use fpnna_arch::Arch;
-use fpnna_bitstream::{Bitstream, RowKind};
+use fpnna_bitstream::Bitstream;
 use fpnna_ir::{Network, VerifyError};
+use quantize::Quantized;
+use report::Products;
 use std::time::Instant;
 
 /// Why a network cannot be compiled for an architecture.
@@ -166,6 +169,13 @@ pub struct Compiled {
 /// Quantizes every projection of `net` to the levels of `arch` (see
 /// docs/compiler.md): the returned network is what the hardware computes.
 pub fn quantize(net: &Network, arch: &Arch) -> Result<(Network, QuantReport), CompileError> {
+    let q = quantize_checked(net, arch)?;
+    Ok((q.net, q.report))
+}
+
+/// Stage 1, after checking its inputs: the network and the architecture
+/// must be well formed.
+fn quantize_checked(net: &Network, arch: &Arch) -> Result<Quantized, CompileError> {
     net.verify().map_err(CompileError::InvalidNetwork)?;
     arch.validate(&format!("<arch {}>", arch.name)).map_err(|e| CompileError::InvalidArch(e.to_string()))?;
     Ok(quantize::quantize(net, arch))
@@ -179,187 +189,35 @@ pub fn compile(
     seed: u64,
     progress: Option<&dyn Fn(&str)>,
 ) -> Result<Compiled, CompileError> {
-    let say = |s: &str| {
-        if let Some(p) = progress {
-            p(s)
-        }
-    };
     let t0 = Instant::now();
-    let ms = |t: Instant| t.elapsed().as_secs_f64() * 1000.0;
     let mut timings = Timings::default();
+    let q = timed(progress, "quantize", &mut timings.quantize_ms, || quantize_checked(net, arch))?;
+    let part = timed(progress, "partition", &mut timings.partition_ms, || partition::partition(&q, arch))?;
+    let pl = timed(progress, "place", &mut timings.place_ms, || place::place(&part, arch, seed));
+    let routing = timed(progress, "route", &mut timings.route_ms, || route::route(&part, &pl, arch))?;
+    let bitstream =
+        timed(progress, "bitgen", &mut timings.bitgen_ms, || bitgen::bitgen(&q, arch, &part, &pl, &routing));
+    timings.place_moves_per_s =
+        if timings.place_ms > 0.0 { pl.stats.moves as f64 / timings.place_ms * 1000.0 } else { 0.0 };
+    timings.total_ms = ms_since(t0);
+    let products =
+        Products { quantized: &q, partition: &part, placement: &pl, routing: &routing, bitstream: &bitstream };
+    let report = Report::new(&net.name, arch, seed, &products, timings);
+    Ok(Compiled { bitstream, report, quantized: q.net })
+}
 
-    say("quantize");
+/// Runs one stage: tells `progress` its name, and times it into `ms`.
+fn timed<T>(progress: Option<&dyn Fn(&str)>, name: &str, ms: &mut f64, run: impl FnOnce() -> T) -> T {
+    if let Some(p) = progress {
+        p(name)
+    }
     let t = Instant::now();
-    let (q, qr) = quantize(net, arch)?;
-    timings.quantize_ms = ms(t);
+    let out = run();
+    *ms = ms_since(t);
+    out
+}
 
-    say("partition");
-    let t = Instant::now();
-    let scales: Vec<i32> = qr.projections.iter().map(|p| p.scale).collect();
-    let nl = partition::netlist(&q, arch, &scales)?;
-    let part = partition::partition(&nl, arch)?;
-    // Ports: input and generator populations, in id order.
-    let (offsets, _) = q.offsets();
-    let mut port_of_key = vec![u32::MAX; nl.key_count as usize];
-    let mut ports = 0u32;
-    for (id, p) in q.pops() {
-        if partition::is_port_source(&p.kind) {
-            let o = offsets[id.0 as usize];
-            port_of_key[o as usize..(o + p.size) as usize].fill(ports);
-            ports += 1;
-        }
-    }
-    let mut cluster_of_key = vec![u32::MAX; nl.key_count as usize];
-    for (c, r) in part.members.iter().enumerate() {
-        for &k in &nl.neurons[r.clone()] {
-            cluster_of_key[k as usize] = c as u32;
-        }
-    }
-    let mut pairs: Vec<(u32, u32)> = Vec::with_capacity(part.rows.iter().map(Vec::len).sum());
-    for (c, rows) in part.rows.iter().enumerate() {
-        for &r in rows {
-            pairs.push((partition::unpack(r).0, c as u32));
-        }
-    }
-    pairs.sort_unstable();
-    pairs.dedup();
-    let src_of = |k: u32| {
-        if port_of_key[k as usize] != u32::MAX {
-            place::PORT | port_of_key[k as usize]
-        } else {
-            cluster_of_key[k as usize]
-        }
-    };
-    let nets = place::Nets::new(&pairs, src_of);
-    drop(pairs);
-    timings.partition_ms = ms(t);
-
-    say("place");
-    let t = Instant::now();
-    let (w, h) = (arch.grid.width, arch.grid.height);
-    let (pl, ps) = place::place(&nets, part.members.len(), ports as usize, w, h, seed);
-    timings.place_ms = ms(t);
-    timings.place_moves_per_s = if timings.place_ms > 0.0 { ps.moves as f64 / timings.place_ms * 1000.0 } else { 0.0 };
-
-    say("route");
-    let t = Instant::now();
-    let router = |(x, y): (u16, u16)| u32::from(y) * u32::from(w) + u32::from(x);
-    let dest_routers: Vec<Vec<u32>> = (0..nets.len())
-        .map(|i| {
-            let mut d: Vec<u32> = nets.d(i).iter().map(|&c| router(pl.pos[c as usize])).collect();
-            d.sort_unstable();
-            d
-        })
-        .collect();
-    let rnets: Vec<route::Net> = (0..nets.len())
-        .map(|i| {
-            let s = nets.src[i];
-            let at = if s & place::PORT != 0 { pl.port_pos[(s & !place::PORT) as usize] } else { pl.pos[s as usize] };
-            route::Net { key: nets.key[i], src: router(at), dests: &dest_routers[i] }
-        })
-        .collect();
-    // Keys that are injected somewhere but go nowhere.
-    let mut idle = Vec::new();
-    let mut has_net = vec![false; nl.key_count as usize];
-    nets.key.iter().for_each(|&k| has_net[k as usize] = true);
-    for k in 0..nl.key_count {
-        let at = if port_of_key[k as usize] != u32::MAX {
-            pl.port_pos[port_of_key[k as usize] as usize]
-        } else if cluster_of_key[k as usize] != u32::MAX {
-            pl.pos[cluster_of_key[k as usize] as usize]
-        } else {
-            continue;
-        };
-        if !has_net[k as usize] {
-            idle.push((router(at), k));
-        }
-    }
-    let routed = route::route(&rnets, &idle, w, h, arch.router.table_entries)?;
-    timings.route_ms = ms(t);
-
-    say("bitgen");
-    let t = Instant::now();
-    let bitstream = bitgen::bitgen(&q, arch, &nl, &part, &pl, &scales, &routed.tables);
-    timings.bitgen_ms = ms(t);
-
-    let mut tiles = Vec::with_capacity(bitstream.tiles.len());
-    let (mut nv, mut vol, mut rows_used) = (0u64, 0u64, 0u64);
-    for tile in &bitstream.tiles {
-        let (mut tv, mut tn) = (0u32, 0u32);
-        for n in &tile.nodes {
-            if tile.rows[usize::from(n.row)].kind == RowKind::NonVolatile {
-                tn += 1;
-            } else {
-                tv += 1;
-            }
-        }
-        nv += u64::from(tn);
-        vol += u64::from(tv);
-        rows_used += tile.rows.len() as u64;
-        tiles.push(TileReport {
-            x: tile.x,
-            y: tile.y,
-            neurons: tile.columns.len() as u32,
-            rows: tile.rows.len() as u32,
-            nodes_volatile: tv,
-            nodes_nonvolatile: tn,
-            table_entries: routed.tables[router((tile.x, tile.y)) as usize].len() as u32,
-        });
-    }
-    let mut hist = std::collections::BTreeMap::new();
-    for &l in routed.link_load.iter().filter(|&&l| l > 0) {
-        *hist.entry(l).or_insert(0u64) += 1;
-    }
-    timings.total_ms = ms(t0);
-    let report = Report {
-        network: net.name.clone(),
-        arch: arch.name.clone(),
-        arch_hash: format!("{:016x}", arch.hash()),
-        seed,
-        neurons: nl.neurons.len() as u64,
-        synapses: nl.incoming.len() as u64,
-        keys: nl.key_count,
-        tiles_used: part.members.len() as u32,
-        tiles_available: arch.tiles(),
-        rows_used,
-        nodes_volatile: vol,
-        nodes_nonvolatile: nv,
-        fanout_total: nets.dests.len() as u64,
-        fanout_max: (0..nets.len()).map(|i| nets.d(i).len() as u32).max().unwrap_or(0),
-        quantization_max_error: qr.max_abs_error,
-        quantization_max_rel_error: qr.max_rel_error,
-        warnings: qr.warnings.clone(),
-        quantization: qr,
-        placement_cost_initial: ps.cost_initial,
-        placement_cost_final: ps.cost_final,
-        placement_cost_random: ps.cost_random,
-        placement_cost_lower_bound: ps.cost_lower_bound,
-        placement: ps,
-        route_iterations: routed.iterations.len() as u32,
-        route_history: routed.iterations.clone(),
-        total_hops: routed.total_hops,
-        max_hops: routed.max_hops,
-        max_link_load: routed.link_load.iter().copied().max().unwrap_or(0),
-        link_load_histogram: hist.into_iter().collect(),
-        max_table_entries: routed.tables.iter().map(|t| t.len() as u32).max().unwrap_or(0),
-        table_entries_limit: arch.router.table_entries,
-        table_entries_total: routed.tables.iter().map(|t| t.len() as u64).sum(),
-        table_entries_uncompressed: routed.uncompressed.iter().map(|&u| u64::from(u)).sum(),
-        max_latency_cycles: u64::from(routed.max_hops) * u64::from(arch.timing.hop_cycles),
-        tiles,
-        routers: routed
-            .tables
-            .iter()
-            .enumerate()
-            .filter(|(_, t)| !t.is_empty())
-            .map(|(r, t)| RouterReport {
-                x: (r % usize::from(w)) as u16,
-                y: (r / usize::from(w)) as u16,
-                entries: t.len() as u32,
-                uncompressed: routed.uncompressed[r],
-            })
-            .collect(),
-        timings,
-    };
-    Ok(Compiled { bitstream, report, quantized: q })
+/// Milliseconds since `t`.
+fn ms_since(t: Instant) -> f64 {
+    t.elapsed().as_secs_f64() * 1000.0
 }

@@ -10,10 +10,13 @@
 //! columns or rows.
 
 use crate::CompileError;
+use crate::nets::{Nets, Pin};
+use crate::quantize::Quantized;
 use fpnna_arch::Arch;
 use fpnna_ir::{Network, PopKind, SynapseKind};
 use std::collections::HashSet;
 use std::hash::{BuildHasherDefault, Hasher};
+use std::ops::Range;
 
 /// A fast multiplicative hasher for row keys (membership only: the set is
 /// never iterated into output unsorted).
@@ -107,7 +110,8 @@ fn check_width(pop: &str, n: &fpnna_ir::Neurons, bits: u8) -> Result<(), Compile
 /// Builds the netlist of the quantized network, checking what no placement
 /// can fix: register widths, delays beyond the tile's, node modes the tile
 /// lacks, and a neuron whose fan-in alone needs more rows than a tile has.
-pub(crate) fn netlist(net: &Network, arch: &Arch, scales: &[i32]) -> Result<Netlist, CompileError> {
+fn netlist(q: &Quantized, arch: &Arch) -> Result<Netlist, CompileError> {
+    let net = &q.net;
     let keys = net.keys();
     let key_count = keys.len();
     // Index of each neuron key among the neurons to place.
@@ -156,13 +160,12 @@ pub(crate) fn netlist(net: &Network, arch: &Arch, scales: &[i32]) -> Result<Netl
     let start = counts.clone();
     let mut fill = counts;
     let mut incoming = vec![(0u64, 0u16); start[neurons.len()]];
-    let lmax = i64::from(arch.nonvolatile.levels) - 1;
     for (id, pr) in net.projs() {
         let (a, b) = net.endpoints(id);
         let (oa, ob) = (keys.base(a), keys.base(b));
         // Class index per (delay, sign) of this projection, in first-use order.
         let mut local = [[u32::MAX; 2]; 256];
-        let scale = i64::from(scales[id.0 as usize]);
+        let levels = &q.levels[id.0 as usize];
         for k in 0..pr.syn.len() {
             let w = pr.syn.weight[k];
             let (d, neg) = (pr.syn.delay[k], w < 0);
@@ -171,9 +174,8 @@ pub(crate) fn netlist(net: &Network, arch: &Arch, scales: &[i32]) -> Result<Netl
                 *c = classes.len() as u32;
                 classes.push(Class { proj: id.0, delay: d, negative: neg });
             }
-            let level = crate::quantize::level_of(i64::from(w).abs(), scale, lmax) as u16;
             let n = slot[(ob + pr.syn.post[k]) as usize] as usize;
-            incoming[fill[n]] = (row_key(oa + pr.syn.pre[k], *c, 0), level);
+            incoming[fill[n]] = (row_key(oa + pr.syn.pre[k], *c, 0), levels[k]);
             fill[n] += 1;
         }
     }
@@ -183,7 +185,9 @@ pub(crate) fn netlist(net: &Network, arch: &Arch, scales: &[i32]) -> Result<Netl
             classes.len()
         )));
     }
-    // Sort each neuron's synapses and number duplicates.
+    // Sort each neuron's synapses and number duplicates. Numbering keeps the
+    // order: a duplicate's index lies below the next row key's class bits,
+    // and the indices rise with the (already sorted) levels of a run.
     let rows_limit = usize::from(arch.tile.rows);
     for i in 0..neurons.len() {
         let seg = &mut incoming[start[i]..start[i + 1]];
@@ -200,8 +204,6 @@ pub(crate) fn netlist(net: &Network, arch: &Arch, scales: &[i32]) -> Result<Netl
                 dup = 0;
             }
         }
-        // Duplicates got higher indices: restore the order by row key.
-        seg.sort_unstable();
     }
     Ok(Netlist { key_count, classes, neurons, start, incoming })
 }
@@ -224,16 +226,69 @@ fn fan_in_error(net: &Network, classes: &[Class], key: u32, seg: &[(u64, u16)], 
     }
 }
 
-/// Neurons grouped into tiles.
+/// Stage 2's product: neurons grouped into tiles, and the pins between them.
 pub(crate) struct Partition {
+    /// The incoming synapses of every neuron.
+    pub netlist: Netlist,
     /// Per cluster: range into `Netlist::neurons`.
-    pub members: Vec<std::ops::Range<usize>>,
+    pub clusters: Vec<Range<usize>>,
     /// Per cluster: its distinct row keys, sorted.
     pub rows: Vec<Vec<u64>>,
+    /// Ports: the input and generator populations, in id order.
+    pub ports: u32,
+    /// Per key: where it is injected (its neuron's cluster or its port).
+    pub source: Vec<Option<Pin>>,
+    /// Per source key that reaches a tile: its source and destinations.
+    pub nets: Nets,
 }
 
-/// Greedy packing in key order (see the module doc).
-pub(crate) fn partition(nl: &Netlist, arch: &Arch) -> Result<Partition, CompileError> {
+/// Builds the netlist of the quantized network, packs it into tiles and
+/// lists the pins of every key.
+pub(crate) fn partition(q: &Quantized, arch: &Arch) -> Result<Partition, CompileError> {
+    let netlist = netlist(q, arch)?;
+    let (clusters, rows) = pack(&netlist, arch)?;
+    let (source, ports) = sources(&q.net, &netlist, &clusters);
+    let nets = nets(&source, &rows);
+    Ok(Partition { netlist, clusters, rows, ports, source, nets })
+}
+
+/// Per key, where it is injected; and the number of ports.
+fn sources(net: &Network, nl: &Netlist, clusters: &[Range<usize>]) -> (Vec<Option<Pin>>, u32) {
+    let keys = net.keys();
+    let mut source = vec![None; nl.key_count as usize];
+    let mut ports = 0u32;
+    for (id, p) in net.pops() {
+        if is_port_source(&p.kind) {
+            let o = keys.base(id);
+            source[o as usize..(o + p.size) as usize].fill(Some(Pin::Port(ports)));
+            ports += 1;
+        }
+    }
+    for (c, r) in clusters.iter().enumerate() {
+        for &k in &nl.neurons[r.clone()] {
+            source[k as usize] = Some(Pin::Cluster(c as u32));
+        }
+    }
+    (source, ports)
+}
+
+/// The nets: every (source key, destination cluster) pair of the rows.
+fn nets(source: &[Option<Pin>], rows: &[Vec<u64>]) -> Nets {
+    let mut pairs: Vec<(u32, u32)> = Vec::with_capacity(rows.iter().map(Vec::len).sum());
+    for (c, rows) in rows.iter().enumerate() {
+        for &r in rows {
+            pairs.push((unpack(r).0, c as u32));
+        }
+    }
+    pairs.sort_unstable();
+    pairs.dedup();
+    Nets::new(&pairs, |k| source[k as usize].expect("a row's key is injected somewhere"))
+}
+
+/// Greedy packing in key order (see the module doc): per cluster its
+/// neurons and its sorted row keys.
+#[allow(clippy::type_complexity)]
+fn pack(nl: &Netlist, arch: &Arch) -> Result<(Vec<Range<usize>>, Vec<Vec<u64>>), CompileError> {
     let (cols, rows_cap) = (usize::from(arch.tile.cols), usize::from(arch.tile.rows));
     let mut members = Vec::new();
     let mut rows = Vec::new();
@@ -268,7 +323,7 @@ pub(crate) fn partition(nl: &Netlist, arch: &Arch) -> Result<Partition, CompileE
             },
         });
     }
-    Ok(Partition { members, rows })
+    Ok((members, rows))
 }
 
 fn take_sorted(set: &mut RowSet) -> Vec<u64> {
@@ -278,7 +333,7 @@ fn take_sorted(set: &mut RowSet) -> Vec<u64> {
 }
 
 /// Whether a population is a spike source injected at a port.
-pub(crate) fn is_port_source(kind: &PopKind) -> bool {
+fn is_port_source(kind: &PopKind) -> bool {
     !matches!(kind, PopKind::Neurons(_))
 }
 

@@ -9,12 +9,13 @@
 //! its pins. See docs/compiler.md for the schedule, the move budget and the
 //! lower bound.
 
+use crate::nets::{Nets, Pin};
+use crate::partition::Partition;
+use fpnna_arch::Arch;
 use rand_chacha::ChaCha8Rng;
 use rand_chacha::rand_core::{Rng, SeedableRng};
 use serde::Serialize;
 
-/// Marks a net source that is a port, not a cluster.
-pub(crate) const PORT: u32 = 1 << 31;
 const NONE: u32 = u32::MAX;
 /// Net updates the annealer may spend (about a second of release build).
 const WORK_BUDGET: u64 = 40_000_000;
@@ -23,73 +24,25 @@ const TEMPERATURES: u64 = 150;
 /// VPR's inner_num.
 const INNER_NUM: f64 = 0.5;
 
-/// Per-key nets, plus their merged form for placement.
-pub(crate) struct Nets {
-    /// Source key of each raw net (ascending).
-    pub key: Vec<u32>,
-    /// Source: a cluster index, or `PORT | port index`.
-    pub src: Vec<u32>,
-    /// CSR into `dests`.
-    pub start: Vec<usize>,
-    /// Destination clusters, sorted, distinct.
-    pub dests: Vec<u32>,
-    /// Merged nets: a representative raw net and a weight.
-    pub merged: Vec<(u32, u32)>,
-}
-
-impl Nets {
-    /// Builds raw nets from (source key, destination cluster) pairs, sorted
-    /// and distinct.
-    pub fn new(pairs: &[(u32, u32)], src_of: impl Fn(u32) -> u32) -> Nets {
-        let mut n = Nets { key: Vec::new(), src: Vec::new(), start: vec![0], dests: Vec::new(), merged: Vec::new() };
-        for (i, &(k, c)) in pairs.iter().enumerate() {
-            if i == 0 || pairs[i - 1].0 != k {
-                if i > 0 {
-                    n.start.push(n.dests.len());
-                }
-                n.key.push(k);
-                n.src.push(src_of(k));
-            }
-            n.dests.push(c);
-        }
-        if !pairs.is_empty() {
-            n.start.push(n.dests.len());
-        }
-        let mut order: Vec<u32> = (0..n.key.len() as u32).collect();
-        order.sort_by(|&a, &b| (n.src[a as usize], n.d(a as usize)).cmp(&(n.src[b as usize], n.d(b as usize))));
-        for (i, &r) in order.iter().enumerate() {
-            let same = i > 0 && {
-                let p = order[i - 1] as usize;
-                n.src[p] == n.src[r as usize] && n.d(p) == n.d(r as usize)
-            };
-            if same {
-                n.merged.last_mut().expect("a previous net").1 += 1;
-            } else {
-                n.merged.push((r, 1));
-            }
-        }
-        n.merged.sort_unstable();
-        n
-    }
-
-    /// Destinations of raw net `i`.
-    pub fn d(&self, i: usize) -> &[u32] {
-        &self.dests[self.start[i]..self.start[i + 1]]
-    }
-
-    /// Number of raw nets.
-    pub fn len(&self) -> usize {
-        self.key.len()
-    }
-}
-
-/// Where every cluster and port went.
+/// Stage 3's product: where every cluster and port went.
 #[derive(Clone, Debug, PartialEq)]
 pub(crate) struct Placement {
     /// (x, y) per cluster.
     pub pos: Vec<(u16, u16)>,
     /// (x, y) of each port's injection router.
     pub port_pos: Vec<(u16, u16)>,
+    /// What the placer did.
+    pub stats: PlaceStats,
+}
+
+impl Placement {
+    /// (x, y) of a pin: its cluster's tile or its port's router.
+    pub fn at(&self, pin: Pin) -> (u16, u16) {
+        match pin {
+            Pin::Cluster(c) => self.pos[c as usize],
+            Pin::Port(p) => self.port_pos[p as usize],
+        }
+    }
 }
 
 /// What the placer did.
@@ -128,8 +81,10 @@ pub struct PlaceStats {
     pub kept_start: bool,
 }
 
-/// Places `n` clusters and `ports` ports on a `w` x `h` grid.
-pub(crate) fn place(nets: &Nets, n: usize, ports: usize, w: u16, h: u16, seed: u64) -> (Placement, PlaceStats) {
+/// Places the partition's clusters and ports on the grid of `arch`.
+pub(crate) fn place(part: &Partition, arch: &Arch, seed: u64) -> Placement {
+    let (nets, n, ports) = (&part.nets, part.clusters.len(), part.ports as usize);
+    let (w, h) = (arch.grid.width, arch.grid.height);
     let mut a = Annealer::new(nets, n, ports, w, h);
     let start = a.snake_start();
     a.set(&start);
@@ -172,7 +127,7 @@ pub(crate) fn place(nets: &Nets, n: usize, ports: usize, w: u16, h: u16, seed: u
     }
     stats.cost_final = a.cost;
     stats.acceptance = if stats.moves > 0 { stats.accepted as f64 / stats.moves as f64 } else { 0.0 };
-    (Placement { pos: best, port_pos: a.port_pos.clone() }, stats)
+    Placement { pos: best, port_pos: a.port_pos.clone(), stats }
 }
 
 /// A lower bound on the cost: a net touching k distinct tiles has a
@@ -188,7 +143,7 @@ pub(crate) fn lower_bound(nets: &Nets, w: u16, h: u16) -> i64 {
     for &(r, wt) in &nets.merged {
         let d = nets.d(r as usize);
         let src = nets.src[r as usize];
-        let k = d.len() as i64 + i64::from(src & PORT == 0 && d.binary_search(&src).is_err());
+        let k = d.len() as i64 + i64::from(src.cluster().is_some_and(|c| d.binary_search(&c).is_err()));
         total += i64::from(wt) * *memo.entry(k).or_insert_with(|| lb(k));
     }
     total
@@ -322,7 +277,7 @@ impl<'a> Annealer<'a> {
         let pins = |m: usize| {
             let r = nets.merged[m].0 as usize;
             let s = nets.src[r];
-            let own = (s & PORT == 0 && nets.d(r).binary_search(&s).is_err()).then_some(s);
+            let own = s.cluster().filter(|c| nets.d(r).binary_search(c).is_err());
             nets.d(r).iter().copied().chain(own)
         };
         for m in 0..nets.merged.len() {
@@ -330,8 +285,8 @@ impl<'a> Annealer<'a> {
                 count[c as usize + 1] += 1;
             }
             let s = nets.src[nets.merged[m].0 as usize];
-            if s & PORT != 0 {
-                port_nets[(s & !PORT) as usize].push(m as u32);
+            if let Pin::Port(p) = s {
+                port_nets[p as usize].push(m as u32);
             }
         }
         for i in 0..n {
@@ -444,10 +399,13 @@ impl<'a> Annealer<'a> {
     fn full_bbox(&self, m: usize) -> BBox {
         let r = self.nets.merged[m].0 as usize;
         let s = self.nets.src[r];
-        let (sx, sy) = if s & PORT != 0 { self.port_pos[(s & !PORT) as usize] } else { self.pos[s as usize] };
+        let (sx, sy) = match s {
+            Pin::Port(p) => self.port_pos[p as usize],
+            Pin::Cluster(c) => self.pos[c as usize],
+        };
         let mut b = BBox { lo: [sx, sy], hi: [sx, sy], nlo: [1, 1], nhi: [1, 1] };
         for &c in self.nets.d(r) {
-            if c == s {
+            if Pin::Cluster(c) == s {
                 continue;
             }
             let p = self.pos[c as usize];
@@ -639,9 +597,9 @@ mod tests {
     use super::*;
 
     /// Nets from (key, source, destinations).
-    fn nets(list: &[(u32, u32, &[u32])]) -> Nets {
+    fn nets(list: &[(u32, Pin, &[u32])]) -> Nets {
         let pairs: Vec<(u32, u32)> = list.iter().flat_map(|&(k, _, d)| d.iter().map(move |&c| (k, c))).collect();
-        let src: Vec<(u32, u32)> = list.iter().map(|&(k, s, _)| (k, s)).collect();
+        let src: Vec<(u32, Pin)> = list.iter().map(|&(k, s, _)| (k, s)).collect();
         Nets::new(&pairs, |k| src.iter().find(|x| x.0 == k).unwrap().1)
     }
 
@@ -661,15 +619,20 @@ mod tests {
     #[test]
     fn lower_bound_is_the_smallest_box_of_k_cells() {
         // k = 4 on 4x4: a 2x2 box, half-perimeter 2; k = 1: 0
-        assert_eq!(lower_bound(&nets(&[(0, PORT, &[0, 1, 2, 3])]), 4, 4), 2);
-        assert_eq!(lower_bound(&nets(&[(0, 0, &[0])]), 4, 4), 0);
+        assert_eq!(lower_bound(&nets(&[(0, Pin::Port(0), &[0, 1, 2, 3])]), 4, 4), 2);
+        assert_eq!(lower_bound(&nets(&[(0, Pin::Cluster(0), &[0])]), 4, 4), 0);
         // source cluster 4 outside its 4 destinations: k = 5 on 2x8 -> 2x3 box = 3
-        assert_eq!(lower_bound(&nets(&[(0, 4, &[0, 1, 2, 3])]), 2, 8), 3);
+        assert_eq!(lower_bound(&nets(&[(0, Pin::Cluster(4), &[0, 1, 2, 3])]), 2, 8), 3);
     }
 
     #[test]
     fn keys_with_the_same_pins_merge_into_one_weighted_net() {
-        let n = nets(&[(0, 0, &[1, 2]), (1, 0, &[1, 2]), (2, 0, &[1]), (3, PORT, &[1, 2])]);
+        let n = nets(&[
+            (0, Pin::Cluster(0), &[1, 2]),
+            (1, Pin::Cluster(0), &[1, 2]),
+            (2, Pin::Cluster(0), &[1]),
+            (3, Pin::Port(0), &[1, 2]),
+        ]);
         assert_eq!(n.len(), 4);
         assert_eq!(n.merged, vec![(0, 2), (2, 1), (3, 1)]);
     }
@@ -684,9 +647,9 @@ mod tests {
 
     #[test]
     fn incremental_boxes_match_recounts() {
-        let list: Vec<(u32, u32, Vec<u32>)> =
-            (0..40).map(|k| (k, k % 12, (0..12).filter(|c| (c * 7 + k) % 5 < 2).collect())).collect();
-        let refs: Vec<(u32, u32, &[u32])> = list.iter().map(|(k, s, d)| (*k, *s, d.as_slice())).collect();
+        let list: Vec<(u32, Pin, Vec<u32>)> =
+            (0..40).map(|k| (k, Pin::Cluster(k % 12), (0..12).filter(|c| (c * 7 + k) % 5 < 2).collect())).collect();
+        let refs: Vec<(u32, Pin, &[u32])> = list.iter().map(|(k, s, d)| (*k, *s, d.as_slice())).collect();
         let n = nets(&refs);
         let mut a = Annealer::new(&n, 12, 0, 5, 4);
         let start = a.snake_start();

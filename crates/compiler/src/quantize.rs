@@ -44,12 +44,26 @@ pub struct QuantReport {
     pub warnings: Vec<String>,
 }
 
-/// Quantizes every projection of `net` to the levels of `arch`; returns the
-/// network the hardware computes and what changed.
-pub fn quantize(net: &Network, arch: &Arch) -> (Network, QuantReport) {
+/// Stage 1's product: the network the hardware computes, and the device
+/// levels behind its weights (which the later stages program).
+pub(crate) struct Quantized {
+    /// The quantized network: every weight is `sign * level * scale`.
+    pub net: Network,
+    /// What quantization did.
+    pub report: QuantReport,
+    /// Weight of one level, per projection (id order).
+    pub scales: Vec<i32>,
+    /// Level of each synapse's weight magnitude, per projection (id order).
+    pub levels: Vec<Vec<u16>>,
+}
+
+/// Quantizes every projection of `net` to the levels of `arch`: the
+/// network the hardware computes, its levels, and what changed.
+pub(crate) fn quantize(net: &Network, arch: &Arch) -> Quantized {
     let lmax = i64::from(arch.nonvolatile.levels.max(2)) - 1;
     let mut out = net.clone();
     let mut projections = Vec::with_capacity(net.proj_count());
+    let mut all_levels = Vec::with_capacity(net.proj_count());
     let mut warnings = Vec::new();
     let (mut max_abs, mut max_rel) = (0.0f64, 0.0f64);
     for (id, pr) in net.projs() {
@@ -57,7 +71,9 @@ pub fn quantize(net: &Network, arch: &Arch) -> (Network, QuantReport) {
             SynapseKind::Stdp(p) => Some(p),
             _ => None,
         };
-        let (scale, q) = quantize_weights(&pr.syn.weight, lmax, stdp.as_ref());
+        let (scale, levels) = quantize_levels(&pr.syn.weight, lmax, stdp.as_ref());
+        let q = signed(&pr.syn.weight, scale, &levels);
+        let scale = scale as i32;
         let mut pq = ProjQuant {
             name: pr.name.clone(),
             kind: pr.kind.label(),
@@ -100,14 +116,22 @@ pub fn quantize(net: &Network, arch: &Arch) -> (Network, QuantReport) {
         max_rel = max_rel.max(pq.max_rel_error);
         out.proj_mut(id).syn.weight = q;
         projections.push(pq);
+        all_levels.push(levels);
     }
-    let levels = (lmax + 1) as u16;
-    (out, QuantReport { levels, projections, max_abs_error: max_abs, max_rel_error: max_rel, warnings })
+    let scales = projections.iter().map(|p| p.scale).collect();
+    let report = QuantReport {
+        levels: (lmax + 1) as u16,
+        projections,
+        max_abs_error: max_abs,
+        max_rel_error: max_rel,
+        warnings,
+    };
+    Quantized { net: out, report, scales, levels: all_levels }
 }
 
 /// The level of weight magnitude `a` at `scale` (round half up, clamped to
 /// `lmax`, and small enough that `level * scale` fits an `i32`).
-pub(crate) fn level_of(a: i64, scale: i64, lmax: i64) -> i64 {
+fn level_of(a: i64, scale: i64, lmax: i64) -> i64 {
     let mut l = ((2 * a + scale) / (2 * scale)).min(lmax);
     while l > 0 && l * scale > i64::from(i32::MAX) {
         l -= 1;
@@ -115,8 +139,9 @@ pub(crate) fn level_of(a: i64, scale: i64, lmax: i64) -> i64 {
     l
 }
 
-/// Scale and quantized weights of one projection.
-fn quantize_weights(w: &[i32], lmax: i64, stdp: Option<&StdpParams>) -> (i32, Vec<i32>) {
+/// Scale and levels (of the magnitudes) of one projection's weights. Every
+/// level is at most `lmax`, and `level * scale` fits an `i32`.
+fn quantize_levels(w: &[i32], lmax: i64, stdp: Option<&StdpParams>) -> (i64, Vec<u16>) {
     let maxw = w.iter().map(|&x| i64::from(x).abs()).max().unwrap_or(0);
     let mut scale = ((maxw + lmax - 1) / lmax).max(1);
     if let Some(p) = stdp {
@@ -138,11 +163,21 @@ fn quantize_weights(w: &[i32], lmax: i64, stdp: Option<&StdpParams>) -> (i32, Ve
                     l = hi / scale;
                 }
             }
-            let v = l * scale;
-            (if x < 0 { -v } else { v }) as i32
+            l as u16
         })
         .collect();
-    (scale as i32, q)
+    (scale, q)
+}
+
+/// The quantized weights: each original's sign times `level * scale`.
+fn signed(w: &[i32], scale: i64, levels: &[u16]) -> Vec<i32> {
+    w.iter()
+        .zip(levels)
+        .map(|(&x, &l)| {
+            let v = i64::from(l) * scale;
+            (if x < 0 { -v } else { v }) as i32
+        })
+        .collect()
 }
 
 /// The smallest scale >= `base` for which some level `0..=lmax` lands in
@@ -164,6 +199,12 @@ fn stdp_scale(base: i64, w_min: i64, w_max: i64, lmax: i64) -> i64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Scale and quantized weights of one projection.
+    fn quantize_weights(w: &[i32], lmax: i64, stdp: Option<&StdpParams>) -> (i32, Vec<i32>) {
+        let (scale, levels) = quantize_levels(w, lmax, stdp);
+        (scale as i32, signed(w, scale, &levels))
+    }
 
     #[test]
     fn levels_round_to_nearest_and_scale_covers_the_maximum() {

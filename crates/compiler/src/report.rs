@@ -1,9 +1,12 @@
 //! Stage 6: the compile report (JSON via serde, and a human summary).
 //! Every key is documented in docs/compiler.md.
 
-use crate::place::PlaceStats;
-use crate::quantize::QuantReport;
-use crate::route::RouteIteration;
+use crate::partition::Partition;
+use crate::place::{PlaceStats, Placement};
+use crate::quantize::{QuantReport, Quantized};
+use crate::route::{RouteIteration, Routing};
+use fpnna_arch::Arch;
+use fpnna_bitstream::{Bitstream, RowKind};
 use serde::Serialize;
 use std::fmt;
 
@@ -137,6 +140,106 @@ pub struct Timings {
     pub bitgen_ms: f64,
     /// Whole compile.
     pub total_ms: f64,
+}
+
+/// What the report is built from: the products of every stage.
+pub(crate) struct Products<'a> {
+    /// Stage 1.
+    pub quantized: &'a Quantized,
+    /// Stage 2.
+    pub partition: &'a Partition,
+    /// Stage 3.
+    pub placement: &'a Placement,
+    /// Stage 4.
+    pub routing: &'a Routing,
+    /// Stage 5.
+    pub bitstream: &'a Bitstream,
+}
+
+impl Report {
+    /// The report of a compile of network `network` for `arch` with `seed`.
+    pub(crate) fn new(network: &str, arch: &Arch, seed: u64, p: &Products, timings: Timings) -> Report {
+        let (qr, part, ps, routed) = (&p.quantized.report, p.partition, &p.placement.stats, p.routing);
+        let nets = &part.nets;
+        let tiles = tile_reports(p.bitstream, routed, arch);
+        let mut hist = std::collections::BTreeMap::new();
+        for &l in routed.link_load.iter().filter(|&&l| l > 0) {
+            *hist.entry(l).or_insert(0u64) += 1;
+        }
+        let w = usize::from(arch.grid.width);
+        Report {
+            network: network.to_string(),
+            arch: arch.name.clone(),
+            arch_hash: format!("{:016x}", arch.hash()),
+            seed,
+            neurons: part.netlist.neurons.len() as u64,
+            synapses: part.netlist.incoming.len() as u64,
+            keys: part.netlist.key_count,
+            tiles_used: part.clusters.len() as u32,
+            tiles_available: arch.tiles(),
+            rows_used: tiles.iter().map(|t| u64::from(t.rows)).sum(),
+            nodes_volatile: tiles.iter().map(|t| u64::from(t.nodes_volatile)).sum(),
+            nodes_nonvolatile: tiles.iter().map(|t| u64::from(t.nodes_nonvolatile)).sum(),
+            fanout_total: nets.dests.len() as u64,
+            fanout_max: (0..nets.len()).map(|i| nets.d(i).len() as u32).max().unwrap_or(0),
+            quantization_max_error: qr.max_abs_error,
+            quantization_max_rel_error: qr.max_rel_error,
+            warnings: qr.warnings.clone(),
+            quantization: qr.clone(),
+            placement_cost_initial: ps.cost_initial,
+            placement_cost_final: ps.cost_final,
+            placement_cost_random: ps.cost_random,
+            placement_cost_lower_bound: ps.cost_lower_bound,
+            placement: ps.clone(),
+            route_iterations: routed.iterations.len() as u32,
+            route_history: routed.iterations.clone(),
+            total_hops: routed.total_hops,
+            max_hops: routed.max_hops,
+            max_link_load: routed.link_load.iter().copied().max().unwrap_or(0),
+            link_load_histogram: hist.into_iter().collect(),
+            max_table_entries: routed.tables.iter().map(|t| t.len() as u32).max().unwrap_or(0),
+            table_entries_limit: arch.router.table_entries,
+            table_entries_total: routed.tables.iter().map(|t| t.len() as u64).sum(),
+            table_entries_uncompressed: routed.uncompressed.iter().map(|&u| u64::from(u)).sum(),
+            max_latency_cycles: u64::from(routed.max_hops) * u64::from(arch.timing.hop_cycles),
+            tiles,
+            routers: routed
+                .tables
+                .iter()
+                .enumerate()
+                .filter(|(_, t)| !t.is_empty())
+                .map(|(r, t)| RouterReport {
+                    x: (r % w) as u16,
+                    y: (r / w) as u16,
+                    entries: t.len() as u32,
+                    uncompressed: routed.uncompressed[r],
+                })
+                .collect(),
+            timings,
+        }
+    }
+}
+
+/// One report per programmed tile, in bitstream order.
+fn tile_reports(bitstream: &Bitstream, routed: &Routing, arch: &Arch) -> Vec<TileReport> {
+    let router = |x: u16, y: u16| usize::from(y) * usize::from(arch.grid.width) + usize::from(x);
+    bitstream
+        .tiles
+        .iter()
+        .map(|tile| {
+            let nonvolatile =
+                tile.nodes.iter().filter(|n| tile.rows[usize::from(n.row)].kind == RowKind::NonVolatile).count() as u32;
+            TileReport {
+                x: tile.x,
+                y: tile.y,
+                neurons: tile.columns.len() as u32,
+                rows: tile.rows.len() as u32,
+                nodes_volatile: tile.nodes.len() as u32 - nonvolatile,
+                nodes_nonvolatile: nonvolatile,
+                table_entries: routed.tables[router(tile.x, tile.y)].len() as u32,
+            }
+        })
+        .collect()
 }
 
 impl fmt::Display for Report {

@@ -11,6 +11,9 @@
 //! fires once) is a soft cost that steers trees away from busy links.
 
 use crate::CompileError;
+use crate::partition::Partition;
+use crate::place::Placement;
+use fpnna_arch::Arch;
 use fpnna_bitstream::{RouteEntry, dir};
 use serde::Serialize;
 use std::cmp::Reverse;
@@ -36,8 +39,8 @@ pub struct RouteIteration {
     pub rerouted: u32,
 }
 
-/// A routed design.
-pub(crate) struct Routed {
+/// Stage 4's product: a routed design.
+pub(crate) struct Routing {
     /// Compressed table of each router (index y * W + x).
     pub tables: Vec<Vec<RouteEntry>>,
     /// Uncompressed entries per router.
@@ -75,8 +78,32 @@ impl Grid {
     }
 }
 
+/// Routes every net of the placed partition on the grid of `arch`.
+pub(crate) fn route(part: &Partition, pl: &Placement, arch: &Arch) -> Result<Routing, CompileError> {
+    let (w, h) = (arch.grid.width, arch.grid.height);
+    let router = |(x, y): (u16, u16)| u32::from(y) * u32::from(w) + u32::from(x);
+    let nets = &part.nets;
+    let dest_routers: Vec<Vec<u32>> = (0..nets.len())
+        .map(|i| {
+            let mut d: Vec<u32> = nets.d(i).iter().map(|&c| router(pl.pos[c as usize])).collect();
+            d.sort_unstable();
+            d
+        })
+        .collect();
+    let rnets: Vec<Net> = (0..nets.len())
+        .map(|i| Net { key: nets.key[i], src: router(pl.at(nets.src[i])), dests: &dest_routers[i] })
+        .collect();
+    // Keys that are injected somewhere but go nowhere.
+    let mut has_net = vec![false; part.source.len()];
+    nets.key.iter().for_each(|&k| has_net[k as usize] = true);
+    let idle: Vec<(u32, u32)> = (0..part.source.len() as u32)
+        .filter_map(|k| part.source[k as usize].filter(|_| !has_net[k as usize]).map(|pin| (router(pl.at(pin)), k)))
+        .collect();
+    route_nets(&rnets, &idle, w, h, arch.router.table_entries)
+}
+
 /// Routes every net; `cap` is the table size of a router.
-pub(crate) fn route(nets: &[Net], idle: &[(u32, u32)], w: u16, h: u16, cap: u32) -> Result<Routed, CompileError> {
+fn route_nets(nets: &[Net], idle: &[(u32, u32)], w: u16, h: u16, cap: u32) -> Result<Routing, CompileError> {
     let g = Grid { w: i32::from(w), h: i32::from(h) };
     let nr = (g.w * g.h) as usize;
     let mut scratch = vec![0u8; nr];
@@ -150,7 +177,8 @@ pub(crate) fn route(nets: &[Net], idle: &[(u32, u32)], w: u16, h: u16, cap: u32)
         }
     }
     let max_hops = nets.iter().zip(&trees).map(|(n, t)| depth(&g, n.src, t)).max().unwrap_or(0);
-    Ok(Routed { tables, uncompressed: occ, link_load: link, total_hops: hops(&trees), max_hops, iterations })
+    let total_hops = hops(&trees);
+    Ok(Routing { tables, uncompressed: occ, link_load: link, total_hops, max_hops, iterations })
 }
 
 fn overuse(tables: &[Vec<RouteEntry>], cap: u32) -> (u64, u32) {
