@@ -38,8 +38,9 @@ enum Ctx {
 struct Asm {
     header_line: Option<usize>,
     arch: ArchLines,
-    /// The global fields given, each with its line (in `Global::FIELDS` order).
+    /// The global fields read so far (the others at their defaults).
     global: Option<Global>,
+    /// The line of each global field, in `Global::FIELDS` order (`None`: not given).
     global_lines: Vec<Option<usize>>,
     tiles: Vec<(TileConfig, TileLines)>,
     routers: Vec<(RouterConfig, usize, Vec<usize>)>,
@@ -241,6 +242,7 @@ impl Asm {
         }
     }
 
+    /// The line of the item a validation error names.
     fn line_of(&self, place: &Place) -> Option<usize> {
         match place {
             Place::Global => None,
