@@ -11,6 +11,7 @@
 
 mod bitgen;
 mod check;
+mod dump;
 mod nets;
 mod partition;
 mod place;
@@ -191,19 +192,47 @@ pub fn compile(
 ) -> Result<Compiled, CompileError> {
     let t0 = Instant::now();
     let mut timings = Timings::default();
-    let q = timed(progress, "quantize", &mut timings.quantize_ms, || quantize_checked(net, arch))?;
-    let part = timed(progress, "partition", &mut timings.partition_ms, || partition::partition(&q, arch))?;
-    let pl = timed(progress, "place", &mut timings.place_ms, || place::place(&part, arch, seed));
-    let routing = timed(progress, "route", &mut timings.route_ms, || route::route(&part, &pl, arch))?;
+    let Stages { q, part, pl, routing } = stages(net, arch, seed, progress, &mut timings)?;
     let bitstream =
         timed(progress, "bitgen", &mut timings.bitgen_ms, || bitgen::bitgen(&q, arch, &part, &pl, &routing));
-    timings.place_moves_per_s =
-        if timings.place_ms > 0.0 { pl.stats.moves as f64 / timings.place_ms * 1000.0 } else { 0.0 };
     timings.total_ms = ms_since(t0);
     let products =
         Products { quantized: &q, partition: &part, placement: &pl, routing: &routing, bitstream: &bitstream };
     let report = Report::new(&net.name, arch, seed, &products, timings);
     Ok(Compiled { bitstream, report, quantized: q.net })
+}
+
+/// A readable text dump of what `compile` would partition, place and
+/// route (neurons and rows per tile, positions, trees and tables): for the
+/// stage tests and for reading a misbehaving stage.
+pub fn dump_stages(net: &Network, arch: &Arch, seed: u64) -> Result<String, CompileError> {
+    let s = stages(net, arch, seed, None, &mut Timings::default())?;
+    Ok(format!("{}\n{}\n{}", s.part.dump(&s.q.net), s.pl.dump(), s.routing.dump(&s.q.net, &s.part, arch.grid.width)))
+}
+
+/// The products of the stages before bitgen.
+struct Stages {
+    q: Quantized,
+    part: partition::Partition,
+    pl: place::Placement,
+    routing: route::Routing,
+}
+
+/// The passes up to a routed design, each timed into `timings`.
+fn stages(
+    net: &Network,
+    arch: &Arch,
+    seed: u64,
+    progress: Option<&dyn Fn(&str)>,
+    timings: &mut Timings,
+) -> Result<Stages, CompileError> {
+    let q = timed(progress, "quantize", &mut timings.quantize_ms, || quantize_checked(net, arch))?;
+    let part = timed(progress, "partition", &mut timings.partition_ms, || partition::partition(&q, arch))?;
+    let pl = timed(progress, "place", &mut timings.place_ms, || place::place(&part, arch, seed));
+    timings.place_moves_per_s =
+        if timings.place_ms > 0.0 { pl.stats.moves as f64 / timings.place_ms * 1000.0 } else { 0.0 };
+    let routing = timed(progress, "route", &mut timings.route_ms, || route::route(&part, &pl, arch))?;
+    Ok(Stages { q, part, pl, routing })
 }
 
 /// Runs one stage: tells `progress` its name, and times it into `ms`.

@@ -41,6 +41,9 @@ pub struct RouteIteration {
 
 /// Stage 4's product: a routed design.
 pub(crate) struct Routing {
+    /// Per net of the partition (`Nets` order): its tree, as (router,
+    /// out-set) sorted by router.
+    pub trees: Vec<Vec<(u32, u8)>>,
     /// Compressed table of each router (index y * W + x).
     pub tables: Vec<Vec<RouteEntry>>,
     /// Uncompressed entries per router.
@@ -178,7 +181,7 @@ fn route_nets(nets: &[Net], idle: &[(u32, u32)], w: u16, h: u16, cap: u32) -> Re
     }
     let max_hops = nets.iter().zip(&trees).map(|(n, t)| depth(&g, n.src, t)).max().unwrap_or(0);
     let total_hops = hops(&trees);
-    Ok(Routing { tables, uncompressed: occ, link_load: link, total_hops, max_hops, iterations })
+    Ok(Routing { trees, tables, uncompressed: occ, link_load: link, total_hops, max_hops, iterations })
 }
 
 fn overuse(tables: &[Vec<RouteEntry>], cap: u32) -> (u64, u32) {
