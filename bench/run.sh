@@ -68,7 +68,7 @@ PY
 if [ "${1:-}" = brian2 ]; then
     echo "== CUBA: fpnna run vs Brian2's C++ standalone program, alternating"
     V=${BRIAN2_VENV:-/tmp/brian2-venv}
-    [ -x "$V/bin/python" ] || { python3 -m venv "$V"; "$V/bin/pip" install -q brian2 "numpy<2.4"; }
-    "$V/bin/python" ../shared/bench/brian2_cuba.py --mode cpp --dir "$W/cuba_build"
+    [ -x "$V/bin/python" ] || { python3 -m venv "$V"; "$V/bin/pip" install -q -r bench/requirements-brian2.txt; }
+    "$V/bin/python" bench/brian2_cuba.py --mode cpp --dir "$W/cuba_build"
     python3 bench/alternate.py 15 "$W/cuba_build" -- $F run "$W/cuba.fpb" --steps 10000 --ideal
 fi
