@@ -295,3 +295,15 @@ fn parameters_wider_than_the_neuron_registers_are_refused() {
     assert_eq!(out.status.code(), Some(1), "{err}");
     assert!(err.contains("population `exc`: threshold 10") && err.contains("16-bit"), "{err}");
 }
+
+#[test]
+fn compile_verify_checks_the_bitstream_against_the_network() {
+    let tmp = tempdir();
+    let out = tmp.path().join("gate.fpb").display().to_string();
+    let o = fpnna_ok(&["compile".into(), GATE.into(), "--verify".into(), "-o".into(), out.clone()]);
+    assert!(String::from_utf8_lossy(&o.stdout).contains("bytes written to"));
+    // Verifying without writing writes nothing.
+    std::fs::remove_file(&out).unwrap();
+    fpnna_ok(&["compile".into(), GATE.into(), "--verify".into()]);
+    assert!(!std::path::Path::new(&out).exists());
+}

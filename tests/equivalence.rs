@@ -218,10 +218,10 @@ proptest! {
                 return Err(TestCaseError::reject("does not fit"));
             }
         };
-        fpnna_compiler::check_placement(&compiled.quantized, &compiled.bitstream)
-            .map_err(|e| TestCaseError::fail(e.join("\n")))?;
-        // Through the bytes, as a user's run goes.
+        // Through the bytes, as a user's run goes (decoding validates).
         let b = fpnna_bitstream::decode(&fpnna_bitstream::encode(&compiled.bitstream)).unwrap();
+        fpnna_compiler::check_placement(&compiled.quantized, &b)
+            .map_err(|e| TestCaseError::fail(e.join("\n")))?;
 
         let q = &compiled.quantized;
         let inputs: Vec<_> = q.pops().filter(|(_, p)| p.kind == fpnna_ir::PopKind::Input).map(|(id, p)| (id, p.size, p.name.clone())).collect();

@@ -1,10 +1,11 @@
-//! An independent checker: from a bitstream and the quantized network
-//! alone (none of the compiler's bookkeeping), verify capacities, that
-//! every synapse is one node with the right level, sign, delay and kind,
-//! and that the routing tables deliver every key to exactly the tiles
-//! that have rows for it.
+//! An independent checker: from a validated bitstream and the quantized
+//! network alone (none of the compiler's bookkeeping), verify that every
+//! neuron is one column, every synapse is one node with the right level,
+//! sign, delay and kind, and that the routing tables deliver every key to
+//! exactly the tiles that have rows for it. The rules of the bitstream
+//! itself (capacities, ranges, order) are validation's.
 
-use fpnna_bitstream::{Bitstream, PortKind, RowKind, dir};
+use fpnna_bitstream::{PortKind, RowKind, Validated, dir};
 use fpnna_ir::{Network, PopKind, SynapseKind};
 use fpnna_model::{StdpParams, VolatileParams};
 use std::collections::{BTreeMap, BTreeSet};
@@ -22,8 +23,9 @@ enum K {
 
 /// Checks `bs` against the quantized network `net`; returns every problem
 /// found (up to 50).
-pub fn check_placement(net: &Network, bs: &Bitstream) -> Result<(), Vec<String>> {
+pub fn check_placement(net: &Network, bs: &Validated) -> Result<(), Vec<String>> {
     let mut errs: Vec<String> = Vec::new();
+    let bs = bs.bitstream();
     let a = &bs.arch;
     let (w, h) = (a.grid.width, a.grid.height);
     let (offsets, total) = net.offsets();
@@ -32,66 +34,10 @@ pub fn check_placement(net: &Network, bs: &Bitstream) -> Result<(), Vec<String>>
     }
     // Where each neuron key lives: (tile index, column).
     let mut home: BTreeMap<u32, (usize, u16)> = BTreeMap::new();
-    let mut seen_pos = BTreeSet::new();
-    let mut prev = None;
     for (t, tile) in bs.tiles.iter().enumerate() {
-        let at = format!("tile ({},{})", tile.x, tile.y);
-        if tile.x >= w || tile.y >= h {
-            errs.push(format!("{at}: outside the {w}x{h} grid"));
-        }
-        if !seen_pos.insert((tile.x, tile.y)) {
-            errs.push(format!("{at}: configured twice"));
-        }
-        if prev.is_some_and(|p| p >= (tile.y, tile.x)) {
-            errs.push(format!("{at}: tiles not sorted by (y, x)"));
-        }
-        prev = Some((tile.y, tile.x));
-        if tile.columns.len() > usize::from(a.tile.cols) {
-            errs.push(format!("{at}: {} columns > {}", tile.columns.len(), a.tile.cols));
-        }
-        if tile.rows.len() > usize::from(a.tile.rows) {
-            errs.push(format!("{at}: {} rows > {}", tile.rows.len(), a.tile.rows));
-        }
         for (c, col) in tile.columns.iter().enumerate() {
-            if home.insert(col.key, (t, c as u16)).is_some() {
-                errs.push(format!("{at}: key {} has two neuron circuits", col.key));
-            }
-            if usize::from(col.params) >= tile.params.len() {
-                errs.push(format!("{at}: column {c} parameter index out of range"));
-            }
-        }
-        for (i, r) in tile.rows.iter().enumerate() {
-            if r.delay == 0 || r.delay > a.tile.max_delay {
-                errs.push(format!("{at}: row {i} delay {} outside 1..={}", r.delay, a.tile.max_delay));
-            }
-            let ok = match r.kind {
-                RowKind::NonVolatile => a.tile.nonvolatile_nodes,
-                RowKind::Volatile(p) => a.tile.volatile_nodes && usize::from(p) < tile.volatile.len(),
-                RowKind::Stdp(p) => a.tile.volatile_nodes && usize::from(p) < tile.stdp.len(),
-            };
-            if !ok {
-                errs.push(format!("{at}: row {i} kind {:?} not available", r.kind));
-            }
-            if i > 0 {
-                let p = &tile.rows[i - 1];
-                if p.order() > r.order() {
-                    errs.push(format!("{at}: rows not sorted at row {i}"));
-                }
-            }
-        }
-        for (i, n) in tile.nodes.iter().enumerate() {
-            if usize::from(n.row) >= tile.rows.len() || usize::from(n.col) >= tile.columns.len() {
-                errs.push(format!("{at}: node {i} at ({}, {}) outside the used crossbar", n.row, n.col));
-            }
-            if n.level >= a.nonvolatile.levels {
-                errs.push(format!("{at}: node {i} level {} >= {}", n.level, a.nonvolatile.levels));
-            }
-            if i > 0 && (tile.nodes[i - 1].row, tile.nodes[i - 1].col) >= (n.row, n.col) {
-                errs.push(format!("{at}: nodes not sorted or duplicated at node {i}"));
-            }
-        }
-        if errs.len() >= MAX_PROBLEMS {
-            return Err(errs);
+            // One source per key (validated): no key has two columns.
+            home.insert(col.key, (t, c as u16));
         }
     }
     // Every neuron placed once, with its parameters.
@@ -184,18 +130,11 @@ pub fn check_placement(net: &Network, bs: &Bitstream) -> Result<(), Vec<String>>
     }
     drop(want);
     drop(have);
-    // Routing: capacity, then walk every key from its injection router.
+    // Routing: walk every key from its injection router.
     let wi = usize::from(w);
     let mut table: Vec<Option<usize>> = vec![None; wi * usize::from(h)];
     let lookups: Vec<FirstMatch> = bs.routers.iter().map(|r| FirstMatch::new(&r.entries)).collect();
     for (i, r) in bs.routers.iter().enumerate() {
-        if r.x >= w || r.y >= h {
-            errs.push(format!("router ({},{}) outside the grid", r.x, r.y));
-            continue;
-        }
-        if r.entries.len() as u64 > u64::from(a.router.table_entries) {
-            errs.push(format!("router ({},{}): {} entries > {}", r.x, r.y, r.entries.len(), a.router.table_entries));
-        }
         table[usize::from(r.y) * wi + usize::from(r.x)] = Some(i);
     }
     // Tiles with rows per key.

@@ -7,11 +7,19 @@ use fpnna_arch::{Arch, Grid};
 use fpnna_bitstream::{
     Bitstream, Column, Global, Node, Port, PortKind, RouteEntry, RouterConfig, Row, RowKind, Symbol, TileConfig,
 };
+use fpnna_emu::{EmuOptions, Emulator};
 use fpnna_model::{DECAY_ONE, Generator, NeuronParams, ONE, Reset, StdpParams, VolatileParams};
 use std::collections::BTreeMap;
 
 mod xy_route;
 use xy_route::xy_route;
+
+/// An emulator of a hand-built bitstream, validated first as every loaded
+/// bitstream is; a refusal (by validation or by the emulator) as its text.
+pub fn emulator(bs: &Bitstream, opts: EmuOptions) -> Result<Emulator, String> {
+    let v = fpnna_bitstream::validate(bs.clone()).map_err(|e| e.to_string())?;
+    Emulator::new(&v, opts).map_err(|e| e.to_string())
+}
 
 /// A neuron whose potential is its input of the step (no memory):
 /// it fires exactly when the step's input reaches `threshold`.
