@@ -16,6 +16,7 @@ mod codec;
 mod config;
 mod error;
 mod inspect;
+mod mesh;
 mod validate;
 
 pub use asm::{AsmError, assemble, disassemble};
@@ -23,6 +24,7 @@ pub use binary::{FORMAT_VERSION, HEADER_LEN, MAGIC, SectionSize, check_arch, dec
 pub use config::*;
 pub use error::{BitstreamError, Place, Problem, TileItem};
 pub use inspect::{Inspection, PortSummary, SizeStats, TileUsage, inspect, size_stats};
+pub use mesh::{Dir, Grid, Key, RouteIndex, Spike, Xy, first_match};
 pub use validate::{MAX_ERRORS, Validated, validate};
 
 #[cfg(test)]

@@ -5,6 +5,7 @@
 
 use crate::config::*;
 use crate::error::{BitstreamError, Place, Problem, TileItem};
+use crate::mesh::{Dir, Grid};
 use fpnna_arch::Arch;
 use fpnna_model::{self as m, DECAY_ONE, Generator};
 use std::ops::Deref;
@@ -441,35 +442,19 @@ fn check_stdp_weights(t: &TileConfig) -> TileProblems {
 /// for the common case; `check_route` finds the errors.
 fn routes_ok(arch: &Arch, r: &RouterConfig) -> bool {
     // Directions allowed at this router: the five, minus those off the grid.
-    let mut allowed = dir::EAST | dir::NORTH | dir::WEST | dir::SOUTH | dir::LOCAL;
-    if u32::from(r.x) + 1 >= u32::from(arch.grid.width) {
-        allowed &= !dir::EAST;
-    }
-    if u32::from(r.y) + 1 >= u32::from(arch.grid.height) {
-        allowed &= !dir::NORTH;
-    }
-    if r.x == 0 {
-        allowed &= !dir::WEST;
-    }
-    if r.y == 0 {
-        allowed &= !dir::SOUTH;
-    }
+    let allowed = Grid::of(arch).allowed(r.x, r.y);
     r.entries.iter().fold(true, |ok, e| ok & (e.out & !allowed == 0) & (e.value & !e.mask == 0))
 }
+
 fn check_route(arch: &Arch, r: &RouterConfig, e: &RouteEntry) -> Result<(), String> {
-    const ALL: u8 = dir::EAST | dir::NORTH | dir::WEST | dir::SOUTH | dir::LOCAL;
+    const ALL: u8 = Dir::ALL_BITS;
     if e.out & !ALL != 0 {
         return Err(format!("out = {:#04x} has bits outside the five directions ({ALL:#04x})", e.out));
     }
-    let off_grid = [
-        (dir::EAST, "east", u32::from(r.x) + 1 >= u32::from(arch.grid.width)),
-        (dir::NORTH, "north", u32::from(r.y) + 1 >= u32::from(arch.grid.height)),
-        (dir::WEST, "west", r.x == 0),
-        (dir::SOUTH, "south", r.y == 0),
-    ];
-    for (bit, name, edge) in off_grid {
-        if e.out & bit != 0 && edge {
-            return Err(format!("routes {name}, off the edge of the grid"));
+    let grid = Grid::of(arch);
+    for d in Dir::LINKS {
+        if e.out & d.bit() != 0 && grid.neighbour(r.x, r.y, d).is_none() {
+            return Err(format!("routes {}, off the edge of the grid", d.name()));
         }
     }
     if e.value & !e.mask != 0 {

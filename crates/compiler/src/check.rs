@@ -5,7 +5,7 @@
 //! exactly the tiles that have rows for it. The rules of the bitstream
 //! itself (capacities, ranges, order) are validation's.
 
-use fpnna_bitstream::{PortKind, RowKind, Validated, dir};
+use fpnna_bitstream::{Dir, Grid, PortKind, RouteIndex, RowKind, Validated};
 use fpnna_ir::{Network, PopKind, SynapseKind};
 use fpnna_model::{StdpParams, VolatileParams};
 use std::collections::{BTreeMap, BTreeSet};
@@ -27,7 +27,6 @@ pub fn check_placement(net: &Network, bs: &Validated) -> Result<(), Vec<String>>
     let mut errs: Vec<String> = Vec::new();
     let bs = bs.bitstream();
     let a = &bs.arch;
-    let (w, h) = (a.grid.width, a.grid.height);
     let (offsets, total) = net.offsets();
     if bs.global.key_count != total {
         errs.push(format!("global.key_count {} but the network has {total} keys", bs.global.key_count));
@@ -131,11 +130,11 @@ pub fn check_placement(net: &Network, bs: &Validated) -> Result<(), Vec<String>>
     drop(want);
     drop(have);
     // Routing: walk every key from its injection router.
-    let wi = usize::from(w);
-    let mut table: Vec<Option<usize>> = vec![None; wi * usize::from(h)];
-    let lookups: Vec<FirstMatch> = bs.routers.iter().map(|r| FirstMatch::new(&r.entries)).collect();
+    let grid = Grid::of(a);
+    let mut table: Vec<Option<usize>> = vec![None; grid.cells()];
+    let lookups: Vec<RouteIndex> = bs.routers.iter().map(|r| RouteIndex::new(&r.entries)).collect();
     for (i, r) in bs.routers.iter().enumerate() {
-        table[usize::from(r.y) * wi + usize::from(r.x)] = Some(i);
+        table[grid.index(r.x, r.y)] = Some(i);
     }
     // Tiles with rows per key.
     let mut rows_of: BTreeMap<u32, BTreeSet<(u16, u16)>> = BTreeMap::new();
@@ -168,7 +167,7 @@ pub fn check_placement(net: &Network, bs: &Validated) -> Result<(), Vec<String>>
             }
         }
     }
-    let mut visited = vec![u32::MAX; wi * usize::from(h)];
+    let mut visited = vec![u32::MAX; grid.cells()];
     for key in 0..total {
         let want = rows_of.remove(&key).unwrap_or_default();
         let Some(start) = inject[key as usize] else {
@@ -180,28 +179,26 @@ pub fn check_placement(net: &Network, bs: &Validated) -> Result<(), Vec<String>>
         let mut got = BTreeSet::new();
         let mut stack = vec![start];
         while let Some((x, y)) = stack.pop() {
-            let r = usize::from(y) * wi + usize::from(x);
+            let r = grid.index(x, y);
             if visited[r] == key {
                 errs.push(format!("key {key}: reaches router ({x},{y}) twice (loop or merge)"));
                 break;
             }
             visited[r] = key;
             let Some(t) = table[r] else { continue };
-            let Some(e) = lookups[t].find(&bs.routers[t].entries, key) else { continue };
-            if e.out & dir::LOCAL != 0 {
+            let Some(out) = lookups[t].first_match(key) else { continue };
+            if out & Dir::Local.bit() != 0 {
                 got.insert((x, y));
             }
-            for (bit, dx, dy) in [(dir::EAST, 1i32, 0i32), (dir::NORTH, 0, 1), (dir::WEST, -1, 0), (dir::SOUTH, 0, -1)]
-            {
-                if e.out & bit == 0 {
+            for d in Dir::LINKS {
+                if out & d.bit() == 0 {
                     continue;
                 }
-                let (nx, ny) = (i32::from(x) + dx, i32::from(y) + dy);
-                if nx < 0 || ny < 0 || nx >= i32::from(w) || ny >= i32::from(h) {
+                let Some(n) = grid.neighbour(x, y, d) else {
                     errs.push(format!("key {key}: router ({x},{y}) sends it off the grid"));
                     continue;
-                }
-                stack.push((nx as u16, ny as u16));
+                };
+                stack.push((n.x, n.y));
             }
         }
         if got != want {
@@ -217,56 +214,4 @@ pub fn check_placement(net: &Network, bs: &Validated) -> Result<(), Vec<String>>
         errs.push(format!("key {k}: rows for a key beyond key_count {total}"));
     }
     if errs.is_empty() { Ok(()) } else { Err(errs) }
-}
-
-/// First-match lookup in a routing table, exact for any entries: per
-/// distinct mask, the first entry with each value; a key's first match is
-/// the earliest of its candidates, one per mask.
-struct FirstMatch {
-    by_mask: Vec<(u32, std::collections::HashMap<u32, usize>)>,
-}
-
-impl FirstMatch {
-    fn new(entries: &[fpnna_bitstream::RouteEntry]) -> Self {
-        let mut by_mask: Vec<(u32, std::collections::HashMap<u32, usize>)> = Vec::new();
-        for (i, e) in entries.iter().enumerate() {
-            if e.value & !e.mask != 0 {
-                continue; // can never match
-            }
-            let slot = match by_mask.iter().position(|(m, _)| *m == e.mask) {
-                Some(p) => p,
-                None => {
-                    by_mask.push((e.mask, std::collections::HashMap::new()));
-                    by_mask.len() - 1
-                }
-            };
-            by_mask[slot].1.entry(e.value).or_insert(i);
-        }
-        FirstMatch { by_mask }
-    }
-
-    fn find<'a>(
-        &self,
-        entries: &'a [fpnna_bitstream::RouteEntry],
-        key: u32,
-    ) -> Option<&'a fpnna_bitstream::RouteEntry> {
-        self.by_mask.iter().filter_map(|(m, vals)| vals.get(&(key & m)).copied()).min().map(|i| &entries[i])
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use fpnna_bitstream::RouteEntry;
-
-    #[test]
-    fn first_match_lookup_agrees_with_a_linear_scan() {
-        let e = |value, mask, out| RouteEntry { value, mask, out };
-        let entries = vec![e(4, !3, 1), e(5, !0, 2), e(0, 0, 4), e(6, !1, 8), e(1, 1, 16)];
-        let f = FirstMatch::new(&entries);
-        for key in 0..64u32 {
-            let linear = entries.iter().find(|x| key & x.mask == x.value);
-            assert_eq!(f.find(&entries, key), linear, "key {key}");
-        }
-    }
 }

@@ -9,7 +9,7 @@ use crate::stats::{ConfigStats, TileActivity};
 use crate::tile::{RING, RowInfo, Tile};
 use crate::{DeviceModel, EmuError, EmuOptions, RouteFault};
 use fpnna_arch::Arch;
-use fpnna_bitstream::{Bitstream, Port, PortKind, RouteEntry, RowKind, Symbol, dir};
+use fpnna_bitstream::{Bitstream, Dir, Grid, Port, PortKind, RouteEntry, RowKind, Symbol, dir};
 use fpnna_model::{self as m, DECAY_ONE, Generator, NeuronState, VolatileParams};
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -424,8 +424,14 @@ const PRE_INPUTS_MAX: usize = 1 << 24;
 /// Most bytes of the key-major table of every router's outputs.
 const DENSE_MAX: usize = 1 << 25;
 
-const DIRS: [(u8, i32, i32, &str); 4] =
-    [(dir::EAST, 1, 0, "east"), (dir::NORTH, 0, 1, "north"), (dir::WEST, -1, 0, "west"), (dir::SOUTH, 0, -1, "south")];
+/// (bit, dx, dy, name) of the four link directions, from the one table.
+const DIRS: [(u8, i32, i32, &str); 4] = {
+    const fn d(d: Dir) -> (u8, i32, i32, &'static str) {
+        (d.bit(), d.dx(), d.dy(), d.name())
+    }
+    let l = Dir::LINKS;
+    [d(l[0]), d(l[1]), d(l[2]), d(l[3])]
+};
 
 /// Volatile parameters of one node with device-to-device spread.
 fn spread_volatile(p: &VolatileParams, dev: &DeviceModel, seed: u64, g: u64) -> VolatileParams {
@@ -705,8 +711,9 @@ pub(crate) fn build(bs: &Bitstream, opts: &EmuOptions) -> Result<Built, EmuError
     // Multicast trees.
     let mut faults: BTreeSet<RouteFault> = BTreeSet::new();
     // Dense indexes over the grid (at most 65536 positions).
-    let cells = usize::from(gw) * usize::from(gh);
-    let cell = |x: u16, y: u16| usize::from(y) * usize::from(gw) + usize::from(x);
+    let grid = Grid::of(arch);
+    let cells = grid.cells();
+    let cell = |x: u16, y: u16| grid.index(x, y);
     let mut router_at = vec![NONE; cells];
     let mut entries = Vec::with_capacity(routers.len());
     for ((x, y), e) in routers {
@@ -743,7 +750,10 @@ pub(crate) fn build(bs: &Bitstream, opts: &EmuOptions) -> Result<Built, EmuError
             })
         })
         .collect();
-    let xy = |c: usize| ((c % usize::from(gw)) as u16, (c / usize::from(gw)) as u16);
+    let xy = |c: usize| {
+        let p = grid.xy(c);
+        (p.x, p.y)
+    };
     let mut tile_index = vec![NONE; cells];
     for (&(x, y), &ti) in &tile_at {
         tile_index[cell(x, y)] = ti;
