@@ -339,3 +339,15 @@ fn a_panic_is_reported_as_an_internal_error_with_exit_code_3() {
     assert!(!err.contains("panicked"), "the default hook spoke too:\n{err}");
     assert!(out.stdout.is_empty());
 }
+
+#[test]
+fn compile_verify_checks_the_bitstream_against_the_network() {
+    let tmp = tempdir();
+    let out = tmp.path().join("gate.fpb").display().to_string();
+    let o = fpnna_ok(&["compile".into(), GATE.into(), "--verify".into(), "-o".into(), out.clone()]);
+    assert!(String::from_utf8_lossy(&o.stdout).contains("bytes written to"));
+    // Verifying without writing writes nothing.
+    std::fs::remove_file(&out).unwrap();
+    fpnna_ok(&["compile".into(), GATE.into(), "--verify".into()]);
+    assert!(!std::path::Path::new(&out).exists());
+}

@@ -54,10 +54,9 @@ fn check_case(c: &Case) -> Result<Outcome, TestCaseError> {
         Err(e) if is_capacity(&e) => return Ok(Outcome::NoFit),
         Err(e) => return Err(TestCaseError::fail(format!("unexpected compile error: {e}\n{text}"))),
     };
-    fpnna_compiler::check_placement(&compiled.quantized, &compiled.bitstream)
-        .map_err(|e| TestCaseError::fail(e.join("\n")))?;
-    // Through the bytes, as a user's run goes.
+    // Through the bytes, as a user's run goes (decoding validates).
     let b = fpnna_bitstream::decode(&fpnna_bitstream::encode(&compiled.bitstream)).unwrap();
+    fpnna_compiler::check_placement(&compiled.quantized, &b).map_err(|e| TestCaseError::fail(e.join("\n")))?;
 
     let q = &compiled.quantized;
     let inputs: Vec<_> = q

@@ -2,11 +2,11 @@
 
 use crate::error::CliError;
 use crate::io::{read, write_atomic};
-use fpnna_bitstream::Bitstream;
+use fpnna_bitstream::Validated;
 use std::path::{Path, PathBuf};
 
-/// Reads and decodes a bitstream, naming the file in any error.
-pub fn load(path: &Path) -> Result<Bitstream, CliError> {
+/// Reads, decodes and validates a bitstream, naming the file in any error.
+pub fn load(path: &Path) -> Result<Validated, CliError> {
     let bytes = read(path)?;
     fpnna_bitstream::decode(&bytes).map_err(|e| CliError::Input(format!("{}: {e}", path.display())))
 }
@@ -22,7 +22,7 @@ pub struct DisasmArgs {
 }
 
 pub fn disasm(a: DisasmArgs) -> Result<(), CliError> {
-    let text = fpnna_bitstream::disassemble(&load(&a.input)?);
+    let text = fpnna_bitstream::disassemble(load(&a.input)?.bitstream());
     match &a.output {
         Some(p) => write_atomic(p, text.as_bytes()),
         None => {
@@ -47,9 +47,9 @@ pub fn asm(a: AsmArgs) -> Result<(), CliError> {
     let text = String::from_utf8(bytes).map_err(|e| {
         CliError::Input(format!("{}: not UTF-8 text (byte {})", a.input.display(), e.utf8_error().valid_up_to()))
     })?;
+    // Assembling validates (errors at their lines).
     let b = fpnna_bitstream::assemble(&text)
         .map_err(|e| CliError::Input(format!("{}:{}:{}: {}", a.input.display(), e.line, e.col, e.msg)))?;
-    fpnna_bitstream::validate(&b).map_err(|e| CliError::Input(format!("{}: {e}", a.input.display())))?;
     let out = fpnna_bitstream::encode(&b);
     write_atomic(&a.output, &out)?;
     eprintln!("{} bytes written to {}", out.len(), a.output.display());

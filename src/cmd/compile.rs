@@ -1,5 +1,5 @@
 //! `fpnna compile FILE.fpn [--arch ARCH.toml | --preset NAME] [--seed S]
-//! [--report REPORT.json] [-o OUT.fpb]` and `fpnna decompile`.
+//! [--report REPORT.json] [-o OUT.fpb] [--verify]` and `fpnna decompile`.
 
 use super::{FileArg, load_network};
 use crate::error::CliError;
@@ -41,6 +41,10 @@ pub struct Args {
     /// Write the bitstream.
     #[arg(short, long)]
     output: Option<PathBuf>,
+    /// Check the bitstream against the network independently of the
+    /// compiler (always on in debug builds).
+    #[arg(long)]
+    verify: bool,
 }
 
 pub fn run(a: Args) -> Result<(), CliError> {
@@ -60,12 +64,21 @@ pub fn run(a: Args) -> Result<(), CliError> {
         let json = serde_json::to_string_pretty(&c.report).map_err(|e| CliError::Bug(e.to_string()))?;
         write_atomic(p, json.as_bytes())?;
     }
+    let verify = a.verify || cfg!(debug_assertions);
+    if a.output.is_none() && !verify {
+        return Ok(());
+    }
+    let bitstream = fpnna_bitstream::validate(c.bitstream)
+        .map_err(|e| CliError::Bug(format!("the compiler wrote an invalid bitstream: {e}")))?;
+    if verify {
+        fpnna_compiler::check_placement(&c.quantized, &bitstream).map_err(|errs| {
+            CliError::Bug(format!("the bitstream does not implement the network:\n  {}", errs.join("\n  ")))
+        })?;
+    }
     if let Some(p) = &a.output {
-        fpnna_bitstream::validate(&c.bitstream)
-            .map_err(|e| CliError::Bug(format!("the compiler wrote an invalid bitstream: {e}")))?;
-        let bytes = fpnna_bitstream::encode(&c.bitstream);
+        let bytes = fpnna_bitstream::encode(&bitstream);
         write_atomic(p, &bytes)?;
-        let nodes: usize = c.bitstream.tiles.iter().map(|t| t.nodes.len()).sum();
+        let nodes: usize = bitstream.tiles.iter().map(|t| t.nodes.len()).sum();
         let per_node = match nodes {
             0 => "no programmed nodes".to_string(),
             n => format!("{n} programmed nodes, {:.2} bytes per node", bytes.len() as f64 / n as f64),

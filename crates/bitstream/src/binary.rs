@@ -4,7 +4,7 @@
 use crate::codec;
 use crate::config::*;
 use crate::error::BitstreamError;
-use crate::validate::validate;
+use crate::validate::{Validated, validate};
 use fpnna_arch::Arch;
 
 /// First 8 bytes of every bitstream file.
@@ -137,9 +137,9 @@ impl<'a> Cursor<'a> {
 }
 
 /// Decodes `fpb` bytes, checking framing, CRCs and the configuration against
-/// its embedded architecture. Never panics; allocations are bounded by the
-/// input's size.
-pub fn decode(bytes: &[u8]) -> Result<Bitstream, BitstreamError> {
+/// its embedded architecture (so the result is [`Validated`]). Never panics;
+/// allocations are bounded by the input's size.
+pub fn decode(bytes: &[u8]) -> Result<Validated, BitstreamError> {
     let magic_seen = &bytes[..bytes.len().min(MAGIC.len())];
     if magic_seen != &MAGIC[..magic_seen.len()] {
         let found = magic_seen.iter().map(|b| format!("{b:02x}")).collect::<Vec<_>>().join(" ");
@@ -243,9 +243,7 @@ pub fn decode(bytes: &[u8]) -> Result<Bitstream, BitstreamError> {
     if embedded != header_hash {
         return Err(BitstreamError::HeaderHash { header: header_hash, name: arch.name, embedded });
     }
-    let b = Bitstream { arch, global, tiles, routers, ports, symbols };
-    validate(&b)?;
-    Ok(b)
+    validate(Bitstream { arch, global, tiles, routers, ports, symbols })
 }
 
 /// Checks that a bitstream was compiled for `arch` (given on the command

@@ -126,18 +126,19 @@ pub struct RouterConfig {
     pub entries: Vec<RouteEntry>,
 }
 
-/// Output directions of a route entry.
+/// Output directions of a route entry, as bits (aliases of [`crate::Dir`]'s table).
 pub mod dir {
+    use crate::Dir;
     /// To the tile at x + 1.
-    pub const EAST: u8 = 1;
+    pub const EAST: u8 = Dir::East.bit();
     /// To the tile at y + 1.
-    pub const NORTH: u8 = 2;
+    pub const NORTH: u8 = Dir::North.bit();
     /// To the tile at x - 1.
-    pub const WEST: u8 = 4;
+    pub const WEST: u8 = Dir::West.bit();
     /// To the tile at y - 1.
-    pub const SOUTH: u8 = 8;
+    pub const SOUTH: u8 = Dir::South.bit();
     /// Into this tile's rows.
-    pub const LOCAL: u8 = 16;
+    pub const LOCAL: u8 = Dir::Local.bit();
 }
 
 /// One routing table entry.

@@ -138,6 +138,16 @@ pub enum BitstreamError {
         /// Why.
         what: String,
     },
+    /// Several semantic errors: each on its own line, as
+    /// [`BitstreamError::Invalid`] renders it (a single error is an `Invalid`).
+    #[error("{}", render_list(errors, *more))]
+    InvalidList {
+        /// The errors, in the order validation finds them (at most
+        /// [`crate::MAX_ERRORS`]).
+        errors: Vec<Problem>,
+        /// How many more were found but not listed.
+        more: usize,
+    },
     /// The bitstream was built for a different architecture than the one given.
     #[error(
         "the bitstream was compiled for architecture `{bitstream_name}` (hash {bitstream_hash:#018x}), but the given architecture is `{given_name}` (hash {given_hash:#018x}): recompile for `{given_name}`, or drop --arch to use the embedded one"
@@ -152,6 +162,33 @@ pub enum BitstreamError {
         /// Its hash.
         given_hash: u64,
     },
+}
+
+/// One semantic error: where, and why.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Problem {
+    /// What is wrong.
+    pub place: Place,
+    /// Why.
+    pub what: String,
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.place, self.what)
+    }
+}
+
+/// The text of [`BitstreamError::InvalidList`]: a count, then one error a line.
+fn render_list(errors: &[Problem], more: usize) -> String {
+    let mut s = format!("{} errors in the configuration:", errors.len() + more);
+    for p in errors {
+        s.push_str(&format!("\n  {p}"));
+    }
+    if more > 0 {
+        s.push_str(&format!("\n  ... and {more} more"));
+    }
+    s
 }
 
 /// A place in a configuration, named in validation errors.

@@ -4,7 +4,9 @@
 //! the emulator loads). Only this crate knows its bytes on disk (see
 //! docs/bitstream.md): [`encode`] and [`decode`] for the binary `fpb` form,
 //! [`disassemble`] and [`assemble`] for the `fpa` text form, [`inspect`] to
-//! explain one. `codec` is the one place that calls bincode.
+//! explain one. `codec` is the one place that calls bincode. A
+//! [`Validated`] bitstream is one that passed [`validate`] (decoding and
+//! assembling validate): only this crate can make one.
 
 #![warn(missing_docs)]
 
@@ -14,14 +16,16 @@ mod codec;
 mod config;
 mod error;
 mod inspect;
+mod mesh;
 mod validate;
 
 pub use asm::{AsmError, assemble, disassemble};
 pub use binary::{FORMAT_VERSION, HEADER_LEN, MAGIC, SectionSize, check_arch, decode, encode};
 pub use config::*;
-pub use error::{BitstreamError, Place, TileItem};
+pub use error::{BitstreamError, Place, Problem, TileItem};
 pub use inspect::{Inspection, PortSummary, SizeStats, TileUsage, inspect, size_stats};
-pub use validate::validate;
+pub use mesh::{Dir, Grid, Key, RouteIndex, Spike, Xy, first_match};
+pub use validate::{MAX_ERRORS, Validated, validate};
 
 #[cfg(test)]
 mod tests;

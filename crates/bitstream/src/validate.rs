@@ -1,77 +1,229 @@
 //! Semantic checks of a configuration against its embedded architecture:
-//! everything the hardware (and the emulator) relies on, so that a decoded
-//! bitstream can be indexed without further checks.
+//! everything the hardware (and the emulator) relies on, so that a
+//! [`Validated`] bitstream can be indexed without further checks. Every
+//! error is collected (up to [`MAX_ERRORS`]), each with its place.
 
 use crate::config::*;
-use crate::error::{BitstreamError, Place, TileItem};
+use crate::error::{BitstreamError, Place, Problem, TileItem};
+use crate::mesh::{Dir, Grid};
 use fpnna_arch::Arch;
-use fpnna_model::{DECAY_ONE, Generator};
+use fpnna_model::{self as m, DECAY_ONE, Generator};
+use std::ops::Deref;
+
+/// Most errors one validation lists; further ones are only counted.
+pub const MAX_ERRORS: usize = 100;
+
+/// A configuration that passed validation. Only [`Validated::new`] (and so
+/// [`validate`], [`crate::decode`], [`crate::assemble`]) makes one, so a
+/// holder may index it without further checks.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Validated(Bitstream);
+
+impl Validated {
+    /// Checks `b` against its embedded architecture (see [`validate`]).
+    pub fn new(b: Bitstream) -> Result<Validated, BitstreamError> {
+        check(&b)?;
+        Ok(Validated(b))
+    }
+
+    /// Vouches for `b` without checking it: only with the `unchecked`
+    /// feature, for tests that feed a reader what validation refuses.
+    #[cfg(feature = "unchecked")]
+    #[doc(hidden)]
+    pub fn assume_valid(b: Bitstream) -> Validated {
+        Validated(b)
+    }
+
+    /// The configuration.
+    pub fn bitstream(&self) -> &Bitstream {
+        &self.0
+    }
+
+    /// The configuration, no longer vouched for (to edit it).
+    pub fn into_inner(self) -> Bitstream {
+        self.0
+    }
+}
+
+impl Deref for Validated {
+    type Target = Bitstream;
+
+    fn deref(&self) -> &Bitstream {
+        &self.0
+    }
+}
+
+impl AsRef<Bitstream> for Validated {
+    fn as_ref(&self) -> &Bitstream {
+        &self.0
+    }
+}
+
+impl PartialEq<Bitstream> for Validated {
+    fn eq(&self, other: &Bitstream) -> bool {
+        self.0 == *other
+    }
+}
 
 /// Checks a configuration against its embedded architecture: coordinates in
 /// the grid, sizes within the tile, indices in range, sorted and unique
-/// nodes, tiles and routers. [`crate::decode`] runs it; the compiler should
-/// run it before writing.
-pub fn validate(b: &Bitstream) -> Result<(), BitstreamError> {
+/// nodes, tiles and routers, every key driven by one source, STDP weights
+/// and rates within their bounds. One error is a [`BitstreamError::Invalid`];
+/// several are a [`BitstreamError::InvalidList`], in the order found.
+pub fn validate(b: Bitstream) -> Result<Validated, BitstreamError> {
+    Validated::new(b)
+}
+
+/// The errors found so far: the first [`MAX_ERRORS`], and a count of the rest.
+#[derive(Default)]
+struct Problems {
+    list: Vec<Problem>,
+    more: usize,
+}
+
+impl Problems {
+    fn push(&mut self, place: Place, what: String) {
+        if self.list.len() < MAX_ERRORS {
+            self.list.push(Problem { place, what });
+        } else {
+            self.more += 1;
+        }
+    }
+
+    fn into_result(mut self) -> Result<(), BitstreamError> {
+        match self.list.len() {
+            0 => Ok(()),
+            1 if self.more == 0 => {
+                let Problem { place, what } = self.list.remove(0);
+                Err(BitstreamError::Invalid { place, what })
+            }
+            _ => Err(BitstreamError::InvalidList { errors: self.list, more: self.more }),
+        }
+    }
+}
+
+/// [`validate`] without taking the configuration.
+fn check(b: &Bitstream) -> Result<(), BitstreamError> {
+    // Nothing else can be checked against an impossible architecture.
     b.arch.validate("<embedded architecture>").map_err(|e| BitstreamError::InvalidArch(e.to_string()))?;
-    let bad = |place: Place, what: String| Err(BitstreamError::Invalid { place, what });
+    let mut out = Problems::default();
     let g = &b.global;
     if !(g.dt_ms.is_finite() && g.dt_ms > 0.0) {
-        return bad(Place::Global, format!("dt_ms = {:?} must be a positive finite number", g.dt_ms));
+        out.push(Place::Global, format!("dt_ms = {:?} must be a positive finite number", g.dt_ms));
     }
+    check_tiles(b, &mut out);
+    check_routers(b, &mut out);
+    check_ports(b, &mut out);
+    for (index, s) in b.symbols.iter().enumerate() {
+        if let Err(what) = check_key_range(g, s.key_base, s.size) {
+            out.push(Place::Symbol { index, name: s.name.clone() }, what);
+        }
+    }
+    check_sources(b, &mut out);
+    out.into_result()
+}
+
+fn check_tiles(b: &Bitstream, out: &mut Problems) {
     let mut prev: Option<(u16, u16)> = None;
     for (index, t) in b.tiles.iter().enumerate() {
         let place = Place::Tile { index, x: t.x, y: t.y, item: None };
-        check_in_grid(&b.arch, t.x, t.y).or_else(|what| bad(place.clone(), what))?;
+        if let Err(what) = check_in_grid(&b.arch, t.x, t.y) {
+            out.push(place.clone(), what);
+        }
         if let Some((py, px)) = prev.filter(|&p| p >= (t.y, t.x)) {
-            return bad(
-                place,
-                format!("follows tile ({px}, {py}): tiles must be sorted by (y, x), each tile at most once"),
-            );
+            let what = format!("follows tile ({px}, {py}): tiles must be sorted by (y, x), each tile at most once");
+            out.push(place, what);
         }
         prev = Some((t.y, t.x));
-        check_tile(&b.arch, g, t).or_else(|(item, what)| bad(Place::Tile { index, x: t.x, y: t.y, item }, what))?;
+        for (item, what) in check_tile(&b.arch, &b.global, t) {
+            out.push(Place::Tile { index, x: t.x, y: t.y, item }, what);
+        }
     }
+}
+
+fn check_routers(b: &Bitstream, out: &mut Problems) {
     let mut prev: Option<(u16, u16)> = None;
     for (index, r) in b.routers.iter().enumerate() {
         let place = |entry| Place::Router { index, x: r.x, y: r.y, entry };
-        check_in_grid(&b.arch, r.x, r.y).or_else(|what| bad(place(None), what))?;
+        if let Err(what) = check_in_grid(&b.arch, r.x, r.y) {
+            out.push(place(None), what);
+        }
         if let Some((py, px)) = prev.filter(|&p| p >= (r.y, r.x)) {
-            return bad(
-                place(None),
-                format!("follows router ({px}, {py}): routers must be sorted by (y, x), each router at most once"),
-            );
+            let what =
+                format!("follows router ({px}, {py}): routers must be sorted by (y, x), each router at most once");
+            out.push(place(None), what);
         }
         prev = Some((r.y, r.x));
         let cap = b.arch.router.table_entries;
         if r.entries.len() as u64 > u64::from(cap) {
-            return bad(place(None), format!("{} entries exceed arch.router.table_entries = {cap}", r.entries.len()));
+            out.push(place(None), format!("{} entries exceed arch.router.table_entries = {cap}", r.entries.len()));
         }
         debug_assert_eq!(routes_ok(&b.arch, r), r.entries.iter().all(|e| check_route(&b.arch, r, e).is_ok()));
         if !routes_ok(&b.arch, r) {
             for (e, entry) in r.entries.iter().enumerate() {
-                check_route(&b.arch, r, entry).or_else(|what| bad(place(Some(e)), what))?;
+                if let Err(what) = check_route(&b.arch, r, entry) {
+                    out.push(place(Some(e)), what);
+                }
             }
         }
     }
+}
+
+fn check_ports(b: &Bitstream, out: &mut Problems) {
     for (index, p) in b.ports.iter().enumerate() {
-        let place = Place::Port { index, name: p.name.clone() };
-        check_in_grid(&b.arch, p.x, p.y).or_else(|what| bad(place.clone(), what))?;
-        check_key_range(g, p.key_base, p.size).or_else(|what| bad(place.clone(), what))?;
+        let place = || Place::Port { index, name: p.name.clone() };
+        if let Err(what) = check_in_grid(&b.arch, p.x, p.y) {
+            out.push(place(), what);
+        }
+        if let Err(what) = check_key_range(&b.global, p.key_base, p.size) {
+            out.push(place(), what);
+        }
         match p.kind {
             PortKind::Generator(Generator::Regular { period: 0, .. }) => {
-                return bad(place, "regular generator with period 0 (must be >= 1)".into());
+                out.push(place(), "regular generator with period 0 (must be >= 1)".into());
             }
             PortKind::Generator(Generator::Poisson { p, .. }) if p > 1 << 32 => {
-                return bad(place, format!("poisson probability p = {p} exceeds 2^32 (probability 1)"));
+                out.push(place(), format!("poisson probability p = {p} exceeds 2^32 (probability 1)"));
             }
             _ => {}
         }
     }
-    for (index, s) in b.symbols.iter().enumerate() {
-        let place = Place::Symbol { index, name: s.name.clone() };
-        check_key_range(g, s.key_base, s.size).or_else(|what| bad(place, what))?;
+}
+
+/// Every key has at most one source: a neuron column, or a channel of an
+/// input or generator port (the emulator injects each source's spikes
+/// once). Compared as key ranges, so that the work is bounded by the
+/// configuration's size, not by its port sizes.
+fn check_sources(b: &Bitstream, out: &mut Problems) {
+    // (first key, end, place) of every source range.
+    let mut ranges: Vec<(u64, u64, Place)> = Vec::new();
+    for (index, t) in b.tiles.iter().enumerate() {
+        for (c, col) in t.columns.iter().enumerate() {
+            let place = Place::Tile { index, x: t.x, y: t.y, item: Some(TileItem::Column(c)) };
+            ranges.push((u64::from(col.key), u64::from(col.key) + 1, place));
+        }
     }
-    Ok(())
+    for (index, p) in b.ports.iter().enumerate() {
+        if matches!(p.kind, PortKind::Input | PortKind::Generator(_)) && p.size > 0 {
+            let place = Place::Port { index, name: p.name.clone() };
+            ranges.push((u64::from(p.key_base), u64::from(p.key_base) + u64::from(p.size), place));
+        }
+    }
+    // Stable: sources of one key keep configuration order.
+    ranges.sort_by_key(|r| r.0);
+    let mut widest: Option<usize> = None;
+    for i in 0..ranges.len() {
+        if let Some(w) = widest.filter(|&w| ranges[w].1 > ranges[i].0) {
+            let what = format!(
+                "key {} is also driven by {}: a key has one source (a neuron or a port channel)",
+                ranges[i].0, ranges[w].2
+            );
+            out.push(ranges[i].2.clone(), what);
+        }
+        if widest.is_none_or(|w| ranges[i].1 > ranges[w].1) {
+            widest = Some(i);
+        }
+    }
 }
 
 fn check_in_grid(arch: &Arch, x: u16, y: u16) -> Result<(), String> {
@@ -100,61 +252,85 @@ fn check_decay(name: &str, d: u16) -> Result<(), String> {
     Ok(())
 }
 
-type ItemResult = Result<(), (Option<TileItem>, String)>;
+/// Errors of a tile: the item concerned (`None`: the tile) and why.
+type TileProblems = Vec<(Option<TileItem>, String)>;
 
-fn check_tile(arch: &Arch, g: &Global, t: &TileConfig) -> ItemResult {
-    let at = |item: TileItem| move |what: String| (Some(item), what);
+fn check_tile(arch: &Arch, g: &Global, t: &TileConfig) -> TileProblems {
+    let mut out = TileProblems::new();
     if t.rows.len() > usize::from(arch.tile.rows) {
-        return Err((None, format!("{} rows exceed arch.tile.rows = {}", t.rows.len(), arch.tile.rows)));
+        out.push((None, format!("{} rows exceed arch.tile.rows = {}", t.rows.len(), arch.tile.rows)));
     }
     if t.columns.len() > usize::from(arch.tile.cols) {
-        return Err((None, format!("{} columns exceed arch.tile.cols = {}", t.columns.len(), arch.tile.cols)));
+        out.push((None, format!("{} columns exceed arch.tile.cols = {}", t.columns.len(), arch.tile.cols)));
     }
+    check_profiles(arch, t, &mut out);
+    for (i, c) in t.columns.iter().enumerate() {
+        let at = Some(TileItem::Column(i));
+        if c.key >= g.key_count {
+            out.push((at, format!("key {} is not below global.key_count = {}", c.key, g.key_count)));
+        }
+        if usize::from(c.params) >= t.params.len() {
+            let what = format!("params index {} out of range (the tile has {} params)", c.params, t.params.len());
+            out.push((at, what));
+        }
+    }
+    // The fast checks say whether the detailed ones pass (tests run both).
+    debug_assert_eq!(rows_ok(arch, g, t), check_rows(arch, g, t).is_empty());
+    if !rows_ok(arch, g, t) {
+        out.extend(check_rows(arch, g, t));
+    }
+    debug_assert_eq!(nodes_ok(arch, t), check_nodes(arch, t).is_empty());
+    if !nodes_ok(arch, t) {
+        out.extend(check_nodes(arch, t));
+    }
+    if !t.stdp.is_empty() {
+        out.extend(check_stdp_weights(t));
+    }
+    out
+}
+
+/// The parameter tables: decays are fractions, refractory periods fit the
+/// counter, STDP bounds are ordered and its rates cannot overflow.
+fn check_profiles(arch: &Arch, t: &TileConfig, out: &mut TileProblems) {
     for (i, p) in t.params.iter().enumerate() {
-        check_decay("decay_i", p.decay_i).map_err(at(TileItem::Param(i)))?;
-        check_decay("decay_v", p.decay_v).map_err(at(TileItem::Param(i)))?;
+        decay(out, TileItem::Param(i), "decay_i", p.decay_i);
+        decay(out, TileItem::Param(i), "decay_v", p.decay_v);
         if p.refractory > arch.neuron.max_refractory {
             let what = format!(
                 "refractory = {} exceeds arch.neuron.max_refractory = {}",
                 p.refractory, arch.neuron.max_refractory
             );
-            return Err((Some(TileItem::Param(i)), what));
+            out.push((Some(TileItem::Param(i)), what));
         }
     }
     for (i, v) in t.volatile.iter().enumerate() {
-        check_decay("decay", v.decay).map_err(at(TileItem::Volatile(i)))?;
+        decay(out, TileItem::Volatile(i), "decay", v.decay);
     }
     for (i, s) in t.stdp.iter().enumerate() {
-        check_decay("decay_plus", s.decay_plus).map_err(at(TileItem::Stdp(i)))?;
-        check_decay("decay_minus", s.decay_minus).map_err(at(TileItem::Stdp(i)))?;
+        decay(out, TileItem::Stdp(i), "decay_plus", s.decay_plus);
+        decay(out, TileItem::Stdp(i), "decay_minus", s.decay_minus);
         if !(0 <= s.w_min && s.w_min <= s.w_max) {
             let what = format!("needs 0 <= w_min <= w_max, got w_min = {}, w_max = {}", s.w_min, s.w_max);
-            return Err((Some(TileItem::Stdp(i)), what));
+            out.push((Some(TileItem::Stdp(i)), what));
+        }
+        // Soft bounds multiply a change (up to |a| * 64) by the weight range in i64.
+        let range = i128::from(s.w_max) - i128::from(s.w_min);
+        let a = i128::from(s.a_plus.unsigned_abs().max(s.a_minus.unsigned_abs()));
+        if a * 64 * range >= 1 << 62 {
+            let what = "a_plus or a_minus is too large for the weight range (the update overflows)".to_string();
+            out.push((Some(TileItem::Stdp(i)), what));
         }
     }
-    for (i, c) in t.columns.iter().enumerate() {
-        let err = |what: String| Err((Some(TileItem::Column(i)), what));
-        if c.key >= g.key_count {
-            return err(format!("key {} is not below global.key_count = {}", c.key, g.key_count));
-        }
-        if usize::from(c.params) >= t.params.len() {
-            return err(format!("params index {} out of range (the tile has {} params)", c.params, t.params.len()));
-        }
+}
+
+fn decay(out: &mut TileProblems, item: TileItem, name: &str, d: u16) {
+    if let Err(what) = check_decay(name, d) {
+        out.push((Some(item), what));
     }
-    // The fast checks say whether the detailed ones pass (tests run both).
-    debug_assert_eq!(rows_ok(arch, g, t), check_rows(arch, g, t).is_ok());
-    if !rows_ok(arch, g, t) {
-        check_rows(arch, g, t)?;
-    }
-    debug_assert_eq!(nodes_ok(arch, t), check_nodes(arch, t).is_ok());
-    if !nodes_ok(arch, t) {
-        check_nodes(arch, t)?;
-    }
-    Ok(())
 }
 
 /// Whether every row passes [`check_rows`]: one branch-free pass, so that
-/// the common case (no error) is fast; `check_rows` finds the error.
+/// the common case (no error) is fast; `check_rows` finds the errors.
 fn rows_ok(arch: &Arch, g: &Global, t: &TileConfig) -> bool {
     let (nv, vol, stdp) = (arch.tile.nonvolatile_nodes, t.volatile.len(), t.stdp.len());
     let vol_ok = arch.tile.volatile_nodes;
@@ -183,14 +359,15 @@ fn nodes_ok(arch: &Arch, t: &TileConfig) -> bool {
     ok
 }
 
-fn check_rows(arch: &Arch, g: &Global, t: &TileConfig) -> ItemResult {
+fn check_rows(arch: &Arch, g: &Global, t: &TileConfig) -> TileProblems {
+    let mut out = TileProblems::new();
     for (i, r) in t.rows.iter().enumerate() {
-        let err = |what: String| Err((Some(TileItem::Row(i)), what));
+        let mut err = |what: String| out.push((Some(TileItem::Row(i)), what));
         if r.key >= g.key_count {
-            return err(format!("key {} is not below global.key_count = {}", r.key, g.key_count));
+            err(format!("key {} is not below global.key_count = {}", r.key, g.key_count));
         }
         if r.delay == 0 || r.delay > arch.tile.max_delay {
-            return err(format!("delay {} outside 1..={} (arch.tile.max_delay)", r.delay, arch.tile.max_delay));
+            err(format!("delay {} outside 1..={} (arch.tile.max_delay)", r.delay, arch.tile.max_delay));
         }
         let (volatile, profile, count, name) = match r.kind {
             RowKind::NonVolatile => (false, 0, 1, ""),
@@ -198,81 +375,86 @@ fn check_rows(arch: &Arch, g: &Global, t: &TileConfig) -> ItemResult {
             RowKind::Stdp(p) => (true, p, t.stdp.len(), "stdp"),
         };
         if usize::from(profile) >= count {
-            return err(format!("{name} profile {profile} out of range (the tile has {count})"));
+            err(format!("{name} profile {profile} out of range (the tile has {count})"));
         }
         if volatile && !arch.tile.volatile_nodes {
-            return err(format!("{name} row, but arch.tile.volatile_nodes = false"));
+            err(format!("{name} row, but arch.tile.volatile_nodes = false"));
         }
         if !volatile && !arch.tile.nonvolatile_nodes {
-            return err("nonvolatile row, but arch.tile.nonvolatile_nodes = false".into());
+            err("nonvolatile row, but arch.tile.nonvolatile_nodes = false".into());
         }
         if i > 0 && r.order() < t.rows[i - 1].order() {
-            return err("rows must be sorted by (key, delay, sign, kind)".into());
+            err("rows must be sorted by (key, delay, sign, kind)".into());
         }
     }
-    Ok(())
+    out
 }
 
-fn check_nodes(arch: &Arch, t: &TileConfig) -> ItemResult {
+fn check_nodes(arch: &Arch, t: &TileConfig) -> TileProblems {
+    let mut out = TileProblems::new();
     let mut prev: Option<(u16, u16)> = None;
     for (i, n) in t.nodes.iter().enumerate() {
-        let err = |what: String| Err((Some(TileItem::Node(i)), what));
+        let mut err = |what: String| out.push((Some(TileItem::Node(i)), what));
         if usize::from(n.row) >= t.rows.len() {
-            return err(format!("row {} out of range (the tile uses {} rows)", n.row, t.rows.len()));
+            err(format!("row {} out of range (the tile uses {} rows)", n.row, t.rows.len()));
         }
         if usize::from(n.col) >= t.columns.len() {
-            return err(format!("column {} out of range (the tile uses {} columns)", n.col, t.columns.len()));
+            err(format!("column {} out of range (the tile uses {} columns)", n.col, t.columns.len()));
         }
         if n.level >= arch.nonvolatile.levels {
-            let what = format!(
+            err(format!(
                 "(row {}, col {}) level {} is not below arch.nonvolatile.levels = {}",
                 n.row, n.col, n.level, arch.nonvolatile.levels
-            );
-            return err(what);
+            ));
         }
         if let Some(p) = prev.filter(|&p| p >= (n.row, n.col)) {
             let what = if p == (n.row, n.col) { "duplicate node" } else { "nodes must be sorted by (row, col)" };
-            return err(format!("(row {}, col {}) follows (row {}, col {}): {what}", n.row, n.col, p.0, p.1));
+            err(format!("(row {}, col {}) follows (row {}, col {}): {what}", n.row, n.col, p.0, p.1));
         }
         prev = Some((n.row, n.col));
     }
-    Ok(())
+    out
+}
+
+/// Nodes of STDP rows start within their profile's bounds: the weight
+/// programmed (level * scale, negated on a negative row) lies in
+/// [w_min, w_max], which the learning rule then keeps.
+fn check_stdp_weights(t: &TileConfig) -> TileProblems {
+    let mut out = TileProblems::new();
+    for (i, n) in t.nodes.iter().enumerate() {
+        let Some(r) = t.rows.get(usize::from(n.row)) else { continue };
+        let RowKind::Stdp(p) = r.kind else { continue };
+        let Some(p) = t.stdp.get(usize::from(p)) else { continue };
+        let w = m::saturate(i64::from(n.level) * i64::from(r.scale));
+        let w = if r.negative { m::saturate(-i64::from(w)) } else { w };
+        if !(p.w_min..=p.w_max).contains(&w) {
+            let what = format!(
+                "(row {}, col {}) STDP weight {w} lies outside the profile's bounds [{}, {}]",
+                n.row, n.col, p.w_min, p.w_max
+            );
+            out.push((Some(TileItem::Node(i)), what));
+        }
+    }
+    out
 }
 
 /// Whether every entry of `r` passes [`check_route`]: one branch-free pass
-/// for the common case; `check_route` finds the error.
+/// for the common case; `check_route` finds the errors.
 fn routes_ok(arch: &Arch, r: &RouterConfig) -> bool {
     // Directions allowed at this router: the five, minus those off the grid.
-    let mut allowed = dir::EAST | dir::NORTH | dir::WEST | dir::SOUTH | dir::LOCAL;
-    if u32::from(r.x) + 1 >= u32::from(arch.grid.width) {
-        allowed &= !dir::EAST;
-    }
-    if u32::from(r.y) + 1 >= u32::from(arch.grid.height) {
-        allowed &= !dir::NORTH;
-    }
-    if r.x == 0 {
-        allowed &= !dir::WEST;
-    }
-    if r.y == 0 {
-        allowed &= !dir::SOUTH;
-    }
+    let allowed = Grid::of(arch).allowed(r.x, r.y);
     r.entries.iter().fold(true, |ok, e| ok & (e.out & !allowed == 0) & (e.value & !e.mask == 0))
 }
 
 fn check_route(arch: &Arch, r: &RouterConfig, e: &RouteEntry) -> Result<(), String> {
-    const ALL: u8 = dir::EAST | dir::NORTH | dir::WEST | dir::SOUTH | dir::LOCAL;
+    const ALL: u8 = Dir::ALL_BITS;
     if e.out & !ALL != 0 {
         return Err(format!("out = {:#04x} has bits outside the five directions ({ALL:#04x})", e.out));
     }
-    let off_grid = [
-        (dir::EAST, "east", u32::from(r.x) + 1 >= u32::from(arch.grid.width)),
-        (dir::NORTH, "north", u32::from(r.y) + 1 >= u32::from(arch.grid.height)),
-        (dir::WEST, "west", r.x == 0),
-        (dir::SOUTH, "south", r.y == 0),
-    ];
-    for (bit, name, edge) in off_grid {
-        if e.out & bit != 0 && edge {
-            return Err(format!("routes {name}, off the edge of the grid"));
+    let grid = Grid::of(arch);
+    for d in Dir::LINKS {
+        if e.out & d.bit() != 0 && grid.neighbour(r.x, r.y, d).is_none() {
+            return Err(format!("routes {}, off the edge of the grid", d.name()));
         }
     }
     if e.value & !e.mask != 0 {

@@ -39,7 +39,8 @@ fn main() {
             println!("BENCH n={n} fan_in={fan_in} window={window} preset={preset}: compiled in {secs:.2} s");
             if check {
                 let t = Instant::now();
-                let r = check_placement(&c.quantized, &c.bitstream);
+                let v = fpnna_bitstream::validate(c.bitstream.clone()).unwrap_or_else(|e| panic!("{e}"));
+                let r = check_placement(&c.quantized, &v);
                 println!("check_placement: {:?} in {:.2} s", r.map_err(|e| e.len()), t.elapsed().as_secs_f64());
             }
         }

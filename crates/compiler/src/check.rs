@@ -1,10 +1,11 @@
-//! An independent checker: from a bitstream and the quantized network
-//! alone (none of the compiler's bookkeeping), verify capacities, that
-//! every synapse is one node with the right level, sign, delay and kind,
-//! and that the routing tables deliver every key to exactly the tiles
-//! that have rows for it.
+//! An independent checker: from a validated bitstream and the quantized
+//! network alone (none of the compiler's bookkeeping), verify that every
+//! neuron is one column, every synapse is one node with the right level,
+//! sign, delay and kind, and that the routing tables deliver every key to
+//! exactly the tiles that have rows for it. The rules of the bitstream
+//! itself (capacities, ranges, order) are validation's.
 
-use fpnna_bitstream::{Bitstream, PortKind, RowKind, dir};
+use fpnna_bitstream::{Dir, Grid, PortKind, RouteIndex, RowKind, Validated};
 use fpnna_ir::{Network, PopKind, SynapseKind};
 use fpnna_model::{StdpParams, VolatileParams};
 use std::collections::{BTreeMap, BTreeSet};
@@ -22,76 +23,20 @@ enum K {
 
 /// Checks `bs` against the quantized network `net`; returns every problem
 /// found (up to 50).
-pub fn check_placement(net: &Network, bs: &Bitstream) -> Result<(), Vec<String>> {
+pub fn check_placement(net: &Network, bs: &Validated) -> Result<(), Vec<String>> {
     let mut errs: Vec<String> = Vec::new();
+    let bs = bs.bitstream();
     let a = &bs.arch;
-    let (w, h) = (a.grid.width, a.grid.height);
     let (offsets, total) = net.offsets();
     if bs.global.key_count != total {
         errs.push(format!("global.key_count {} but the network has {total} keys", bs.global.key_count));
     }
     // Where each neuron key lives: (tile index, column).
     let mut home: BTreeMap<u32, (usize, u16)> = BTreeMap::new();
-    let mut seen_pos = BTreeSet::new();
-    let mut prev = None;
     for (t, tile) in bs.tiles.iter().enumerate() {
-        let at = format!("tile ({},{})", tile.x, tile.y);
-        if tile.x >= w || tile.y >= h {
-            errs.push(format!("{at}: outside the {w}x{h} grid"));
-        }
-        if !seen_pos.insert((tile.x, tile.y)) {
-            errs.push(format!("{at}: configured twice"));
-        }
-        if prev.is_some_and(|p| p >= (tile.y, tile.x)) {
-            errs.push(format!("{at}: tiles not sorted by (y, x)"));
-        }
-        prev = Some((tile.y, tile.x));
-        if tile.columns.len() > usize::from(a.tile.cols) {
-            errs.push(format!("{at}: {} columns > {}", tile.columns.len(), a.tile.cols));
-        }
-        if tile.rows.len() > usize::from(a.tile.rows) {
-            errs.push(format!("{at}: {} rows > {}", tile.rows.len(), a.tile.rows));
-        }
         for (c, col) in tile.columns.iter().enumerate() {
-            if home.insert(col.key, (t, c as u16)).is_some() {
-                errs.push(format!("{at}: key {} has two neuron circuits", col.key));
-            }
-            if usize::from(col.params) >= tile.params.len() {
-                errs.push(format!("{at}: column {c} parameter index out of range"));
-            }
-        }
-        for (i, r) in tile.rows.iter().enumerate() {
-            if r.delay == 0 || r.delay > a.tile.max_delay {
-                errs.push(format!("{at}: row {i} delay {} outside 1..={}", r.delay, a.tile.max_delay));
-            }
-            let ok = match r.kind {
-                RowKind::NonVolatile => a.tile.nonvolatile_nodes,
-                RowKind::Volatile(p) => a.tile.volatile_nodes && usize::from(p) < tile.volatile.len(),
-                RowKind::Stdp(p) => a.tile.volatile_nodes && usize::from(p) < tile.stdp.len(),
-            };
-            if !ok {
-                errs.push(format!("{at}: row {i} kind {:?} not available", r.kind));
-            }
-            if i > 0 {
-                let p = &tile.rows[i - 1];
-                if p.order() > r.order() {
-                    errs.push(format!("{at}: rows not sorted at row {i}"));
-                }
-            }
-        }
-        for (i, n) in tile.nodes.iter().enumerate() {
-            if usize::from(n.row) >= tile.rows.len() || usize::from(n.col) >= tile.columns.len() {
-                errs.push(format!("{at}: node {i} at ({}, {}) outside the used crossbar", n.row, n.col));
-            }
-            if n.level >= a.nonvolatile.levels {
-                errs.push(format!("{at}: node {i} level {} >= {}", n.level, a.nonvolatile.levels));
-            }
-            if i > 0 && (tile.nodes[i - 1].row, tile.nodes[i - 1].col) >= (n.row, n.col) {
-                errs.push(format!("{at}: nodes not sorted or duplicated at node {i}"));
-            }
-        }
-        if errs.len() >= MAX_PROBLEMS {
-            return Err(errs);
+            // One source per key (validated): no key has two columns.
+            home.insert(col.key, (t, c as u16));
         }
     }
     // Every neuron placed once, with its parameters.
@@ -184,19 +129,12 @@ pub fn check_placement(net: &Network, bs: &Bitstream) -> Result<(), Vec<String>>
     }
     drop(want);
     drop(have);
-    // Routing: capacity, then walk every key from its injection router.
-    let wi = usize::from(w);
-    let mut table: Vec<Option<usize>> = vec![None; wi * usize::from(h)];
-    let lookups: Vec<FirstMatch> = bs.routers.iter().map(|r| FirstMatch::new(&r.entries)).collect();
+    // Routing: walk every key from its injection router.
+    let grid = Grid::of(a);
+    let mut table: Vec<Option<usize>> = vec![None; grid.cells()];
+    let lookups: Vec<RouteIndex> = bs.routers.iter().map(|r| RouteIndex::new(&r.entries)).collect();
     for (i, r) in bs.routers.iter().enumerate() {
-        if r.x >= w || r.y >= h {
-            errs.push(format!("router ({},{}) outside the grid", r.x, r.y));
-            continue;
-        }
-        if r.entries.len() as u64 > u64::from(a.router.table_entries) {
-            errs.push(format!("router ({},{}): {} entries > {}", r.x, r.y, r.entries.len(), a.router.table_entries));
-        }
-        table[usize::from(r.y) * wi + usize::from(r.x)] = Some(i);
+        table[grid.index(r.x, r.y)] = Some(i);
     }
     // Tiles with rows per key.
     let mut rows_of: BTreeMap<u32, BTreeSet<(u16, u16)>> = BTreeMap::new();
@@ -229,7 +167,7 @@ pub fn check_placement(net: &Network, bs: &Bitstream) -> Result<(), Vec<String>>
             }
         }
     }
-    let mut visited = vec![u32::MAX; wi * usize::from(h)];
+    let mut visited = vec![u32::MAX; grid.cells()];
     for key in 0..total {
         let want = rows_of.remove(&key).unwrap_or_default();
         let Some(start) = inject[key as usize] else {
@@ -241,28 +179,26 @@ pub fn check_placement(net: &Network, bs: &Bitstream) -> Result<(), Vec<String>>
         let mut got = BTreeSet::new();
         let mut stack = vec![start];
         while let Some((x, y)) = stack.pop() {
-            let r = usize::from(y) * wi + usize::from(x);
+            let r = grid.index(x, y);
             if visited[r] == key {
                 errs.push(format!("key {key}: reaches router ({x},{y}) twice (loop or merge)"));
                 break;
             }
             visited[r] = key;
             let Some(t) = table[r] else { continue };
-            let Some(e) = lookups[t].find(&bs.routers[t].entries, key) else { continue };
-            if e.out & dir::LOCAL != 0 {
+            let Some(out) = lookups[t].first_match(key) else { continue };
+            if out & Dir::Local.bit() != 0 {
                 got.insert((x, y));
             }
-            for (bit, dx, dy) in [(dir::EAST, 1i32, 0i32), (dir::NORTH, 0, 1), (dir::WEST, -1, 0), (dir::SOUTH, 0, -1)]
-            {
-                if e.out & bit == 0 {
+            for d in Dir::LINKS {
+                if out & d.bit() == 0 {
                     continue;
                 }
-                let (nx, ny) = (i32::from(x) + dx, i32::from(y) + dy);
-                if nx < 0 || ny < 0 || nx >= i32::from(w) || ny >= i32::from(h) {
+                let Some(n) = grid.neighbour(x, y, d) else {
                     errs.push(format!("key {key}: router ({x},{y}) sends it off the grid"));
                     continue;
-                }
-                stack.push((nx as u16, ny as u16));
+                };
+                stack.push((n.x, n.y));
             }
         }
         if got != want {
@@ -278,56 +214,4 @@ pub fn check_placement(net: &Network, bs: &Bitstream) -> Result<(), Vec<String>>
         errs.push(format!("key {k}: rows for a key beyond key_count {total}"));
     }
     if errs.is_empty() { Ok(()) } else { Err(errs) }
-}
-
-/// First-match lookup in a routing table, exact for any entries: per
-/// distinct mask, the first entry with each value; a key's first match is
-/// the earliest of its candidates, one per mask.
-struct FirstMatch {
-    by_mask: Vec<(u32, std::collections::HashMap<u32, usize>)>,
-}
-
-impl FirstMatch {
-    fn new(entries: &[fpnna_bitstream::RouteEntry]) -> Self {
-        let mut by_mask: Vec<(u32, std::collections::HashMap<u32, usize>)> = Vec::new();
-        for (i, e) in entries.iter().enumerate() {
-            if e.value & !e.mask != 0 {
-                continue; // can never match
-            }
-            let slot = match by_mask.iter().position(|(m, _)| *m == e.mask) {
-                Some(p) => p,
-                None => {
-                    by_mask.push((e.mask, std::collections::HashMap::new()));
-                    by_mask.len() - 1
-                }
-            };
-            by_mask[slot].1.entry(e.value).or_insert(i);
-        }
-        FirstMatch { by_mask }
-    }
-
-    fn find<'a>(
-        &self,
-        entries: &'a [fpnna_bitstream::RouteEntry],
-        key: u32,
-    ) -> Option<&'a fpnna_bitstream::RouteEntry> {
-        self.by_mask.iter().filter_map(|(m, vals)| vals.get(&(key & m)).copied()).min().map(|i| &entries[i])
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use fpnna_bitstream::RouteEntry;
-
-    #[test]
-    fn first_match_lookup_agrees_with_a_linear_scan() {
-        let e = |value, mask, out| RouteEntry { value, mask, out };
-        let entries = vec![e(4, !3, 1), e(5, !0, 2), e(0, 0, 4), e(6, !1, 8), e(1, 1, 16)];
-        let f = FirstMatch::new(&entries);
-        for key in 0..64u32 {
-            let linear = entries.iter().find(|x| key & x.mask == x.value);
-            assert_eq!(f.find(&entries, key), linear, "key {key}");
-        }
-    }
 }

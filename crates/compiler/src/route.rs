@@ -65,7 +65,14 @@ pub(crate) struct Net<'a> {
     pub dests: &'a [u32],
 }
 
-const DIRS: [(u8, i32, i32); 4] = [(dir::EAST, 1, 0), (dir::NORTH, 0, 1), (dir::WEST, -1, 0), (dir::SOUTH, 0, -1)];
+/// (bit, dx, dy) of the four link directions, from the one table.
+const DIRS: [(u8, i32, i32); 4] = {
+    const fn d(d: fpnna_bitstream::Dir) -> (u8, i32, i32) {
+        (d.bit(), d.dx(), d.dy())
+    }
+    let l = fpnna_bitstream::Dir::LINKS;
+    [d(l[0]), d(l[1]), d(l[2]), d(l[3])]
+};
 
 struct Grid {
     w: i32,

@@ -20,9 +20,14 @@ fn tiny() -> Network {
     net
 }
 
+/// The compiler's bitstream, validated (the checker's input).
+fn valid(b: &fpnna_bitstream::Bitstream) -> fpnna_bitstream::Validated {
+    fpnna_bitstream::validate(b.clone()).unwrap_or_else(|e| panic!("invalid bitstream: {e}"))
+}
+
 fn compile_ok(net: &Network, arch: &fpnna_arch::Arch, seed: u64) -> fpnna_compiler::Compiled {
     let c = compile(net, arch, seed, None).unwrap_or_else(|e| panic!("compile failed: {e}"));
-    if let Err(errs) = check_placement(&c.quantized, &c.bitstream) {
+    if let Err(errs) = check_placement(&c.quantized, &valid(&c.bitstream)) {
         panic!("check_placement: {errs:#?}");
     }
     c
@@ -317,27 +322,30 @@ fn checker_catches_corrupted_bitstreams() {
     let q = &c.quantized;
     let mut b = c.bitstream.clone();
     b.tiles[0].nodes[0].level ^= 1;
-    let errs = check_placement(q, &b).unwrap_err();
+    let errs = check_placement(q, &valid(&b)).unwrap_err();
     assert!(errs.iter().any(|e| e.contains(": no node")), "{errs:?}");
     assert!(errs.iter().any(|e| e.contains(": no such synapse")), "{errs:?}");
     let mut b = c.bitstream.clone();
     b.tiles[0].nodes.pop();
-    assert!(check_placement(q, &b).is_err());
+    assert!(check_placement(q, &valid(&b)).is_err());
     let mut b = c.bitstream.clone();
     let r = b.routers.iter_mut().find(|r| r.entries.iter().any(|e| e.out & dir::LOCAL != 0)).unwrap();
     for e in &mut r.entries {
         e.out &= !dir::LOCAL;
     }
-    assert!(check_placement(q, &b).unwrap_err().iter().any(|e| e.contains("not delivered")));
+    assert!(check_placement(q, &valid(&b)).unwrap_err().iter().any(|e| e.contains("not delivered")));
     let mut b = c.bitstream.clone();
     b.arch.tile.rows = 1;
-    assert!(check_placement(q, &b).unwrap_err().iter().any(|e| e.contains("rows > 1")));
+    // Capacities are validation's rules (the checker takes a validated bitstream).
+    let e = fpnna_bitstream::validate(b).unwrap_err().to_string();
+    assert!(e.contains("rows exceed arch.tile.rows = 1"), "{e}");
     let mut b = c.bitstream.clone();
     b.arch.router.table_entries = 0;
-    assert!(check_placement(q, &b).unwrap_err().iter().any(|e| e.contains("entries > 0")));
+    let e = fpnna_bitstream::validate(b).unwrap_err().to_string();
+    assert!(e.contains("table_entries"), "{e}");
     // The unquantized network is not what the hardware computes.
     let orig = random_net(40, 4, 4, 3);
-    assert!(check_placement(&orig, &c.bitstream).is_err());
+    assert!(check_placement(&orig, &valid(&c.bitstream)).is_err());
 }
 
 #[test]

@@ -149,7 +149,8 @@ fn check_case(s: &Spec, k: &Knobs) -> Result<bool, TestCaseError> {
     a.tile.volatile_nodes = k.volatile;
     match compile(&net, &a, k.seed, None) {
         Ok(c) => {
-            if let Err(e) = check_placement(&c.quantized, &c.bitstream) {
+            let v = fpnna_bitstream::validate(c.bitstream.clone()).map_err(|e| TestCaseError::fail(e.to_string()))?;
+            if let Err(e) = check_placement(&c.quantized, &v) {
                 return Err(TestCaseError::fail(format!("{e:#?}")));
             }
             prop_assert!(c.quantized.verify().is_ok());

@@ -118,8 +118,11 @@ fn cuba(n: u32, cols: u32, grid: (u16, u16), at: &dyn Fn(u32) -> (u16, u16), see
 }
 
 fn measure(label: &str, bs: &Bitstream, steps: u64, threads: usize) -> f64 {
+    let bs = bs.clone();
+    // Loading is validating (as decoding does) and configuring.
     let t0 = Instant::now();
-    let mut emu = Emulator::new(bs, EmuOptions { threads, ..EmuOptions::ideal() }).unwrap();
+    let bs = fpnna_bitstream::validate(bs).unwrap();
+    let mut emu = Emulator::new(&bs, EmuOptions { threads, ..EmuOptions::ideal() }).unwrap();
     let load = t0.elapsed().as_secs_f64();
     let t1 = Instant::now();
     let r = emu.run(steps, &[], &mut NullObserver).unwrap();

@@ -9,7 +9,7 @@ use crate::stats::{ConfigStats, TileActivity};
 use crate::tile::{RING, RowInfo, Tile};
 use crate::{DeviceFigures, EmuError, EmuOptions, RouteFault, resolve_devices};
 use fpnna_arch::Arch;
-use fpnna_bitstream::{Bitstream, Port, PortKind, RouteEntry, RowKind, Symbol, dir};
+use fpnna_bitstream::{Bitstream, Dir, Grid, Port, PortKind, RouteEntry, RowKind, Symbol, dir};
 use fpnna_model::{self as m, DECAY_ONE, Generator, NeuronState, VolatileParams};
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -107,20 +107,6 @@ pub(crate) struct Built {
     pub max_update_cycles: u64,
     /// Identity of the configuration's structure (for saved states).
     pub fingerprint: u64,
-}
-
-fn invalid(place: impl Into<String>, why: impl Into<String>) -> EmuError {
-    EmuError::Invalid { place: place.into(), why: why.into() }
-}
-
-fn check_decay(place: &str, field: &str, d: u16) -> Result<(), EmuError> {
-    if d > DECAY_ONE {
-        return Err(invalid(
-            place,
-            format!("{field} = {d} exceeds {DECAY_ONE} (a decay is a fraction of {DECAY_ONE})"),
-        ));
-    }
-    Ok(())
 }
 
 /// A value of a group: (value, index of its first entry, that entry's outputs).
@@ -440,8 +426,14 @@ const PRE_INPUTS_MAX: usize = 1 << 24;
 /// Most bytes of the key-major table of every router's outputs.
 const DENSE_MAX: usize = 1 << 25;
 
-const DIRS: [(u8, i32, i32, &str); 4] =
-    [(dir::EAST, 1, 0, "east"), (dir::NORTH, 0, 1, "north"), (dir::WEST, -1, 0, "west"), (dir::SOUTH, 0, -1, "south")];
+/// (bit, dx, dy, name) of the four link directions, from the one table.
+const DIRS: [(u8, i32, i32, &str); 4] = {
+    const fn d(d: Dir) -> (u8, i32, i32, &'static str) {
+        (d.bit(), d.dx(), d.dy(), d.name())
+    }
+    let l = Dir::LINKS;
+    [d(l[0]), d(l[1]), d(l[2]), d(l[3])]
+};
 
 /// Volatile parameters of one node with device-to-device spread.
 fn spread_volatile(p: &VolatileParams, dev: &DeviceFigures, seed: u64, g: u64) -> VolatileParams {
@@ -461,45 +453,19 @@ fn spread_volatile(p: &VolatileParams, dev: &DeviceFigures, seed: u64, g: u64) -
     q
 }
 
+/// Configures the array. Validation has checked every rule of the
+/// configuration; what is left to refuse is in the options.
 pub(crate) fn build(bs: &Bitstream, opts: &EmuOptions) -> Result<Built, EmuError> {
     let arch = &bs.arch;
-    arch.validate("the bitstream's architecture").map_err(|e| invalid("architecture", e.to_string()))?;
     let dev = resolve_devices(arch, opts)?;
     let seed = opts.seed;
     let (gw, gh) = (arch.grid.width, arch.grid.height);
-    if !(bs.global.dt_ms > 0.0 && bs.global.dt_ms.is_finite()) {
-        return Err(invalid("global.dt_ms", format!("{} is not a positive timestep", bs.global.dt_ms)));
-    }
     let key_count = bs.global.key_count;
-    let key_ok = |key: u32| {
-        if key >= key_count { Err(format!("key {key} is not below global.key_count = {key_count}")) } else { Ok(()) }
-    };
 
     // Routers.
     let mut routers: BTreeMap<(u16, u16), &[RouteEntry]> = BTreeMap::new();
     for r in &bs.routers {
-        let place = || format!("router ({}, {})", r.x, r.y);
-        if r.x >= gw || r.y >= gh {
-            return Err(invalid(place(), format!("outside the {gw}x{gh} grid")));
-        }
-        if routers.insert((r.x, r.y), &r.entries).is_some() {
-            return Err(invalid(place(), "listed twice"));
-        }
-        if r.entries.len() > arch.router.table_entries as usize {
-            return Err(invalid(
-                place(),
-                format!("{} routing entries; a router holds {}", r.entries.len(), arch.router.table_entries),
-            ));
-        }
-        if let Some(i) = r.entries.iter().position(|e| e.out & !0x1F != 0) {
-            return Err(invalid(
-                format!("{} entry {i}", place()),
-                format!(
-                    "output bits {:#x} name no direction (east 1, north 2, west 4, south 8, local 16)",
-                    r.entries[i].out
-                ),
-            ));
-        }
+        routers.insert((r.x, r.y), &r.entries);
     }
 
     // Tiles.
@@ -518,103 +484,13 @@ pub(crate) fn build(bs: &Bitstream, opts: &EmuOptions) -> Result<Built, EmuError
     let mut bank = Bank::default();
     let mut config_cycles = 0u64;
     for tc in &bs.tiles {
-        let tplace = format!("tile ({}, {})", tc.x, tc.y);
-        if tc.x >= gw || tc.y >= gh {
-            return Err(invalid(tplace, format!("outside the {gw}x{gh} grid")));
-        }
-        if tile_at.insert((tc.x, tc.y), tiles.len() as u32).is_some() {
-            return Err(invalid(tplace, "listed twice"));
-        }
-        if tc.columns.len() > usize::from(arch.tile.cols) {
-            return Err(invalid(tplace, format!("{} columns; a tile has {}", tc.columns.len(), arch.tile.cols)));
-        }
-        if tc.rows.len() > usize::from(arch.tile.rows) {
-            return Err(invalid(tplace, format!("{} rows; a tile has {}", tc.rows.len(), arch.tile.rows)));
-        }
-        for (i, p) in tc.params.iter().enumerate() {
-            let place = format!("{tplace} neuron parameters {i}");
-            check_decay(&place, "decay_i", p.decay_i)?;
-            check_decay(&place, "decay_v", p.decay_v)?;
-        }
-        for (i, p) in tc.volatile.iter().enumerate() {
-            check_decay(&format!("{tplace} volatile profile {i}"), "decay", p.decay)?;
-        }
-        for (i, p) in tc.stdp.iter().enumerate() {
-            let place = format!("{tplace} STDP profile {i}");
-            check_decay(&place, "decay_plus", p.decay_plus)?;
-            check_decay(&place, "decay_minus", p.decay_minus)?;
-            if p.w_min < 0 || p.w_min > p.w_max {
-                return Err(invalid(place, format!("bounds [{}, {}] need 0 <= w_min <= w_max", p.w_min, p.w_max)));
-            }
-            // Soft bounds multiply a change (up to |a| * 64) by the weight range in i64.
-            let range = i128::from(p.w_max) - i128::from(p.w_min);
-            let a = i128::from(p.a_plus.unsigned_abs().max(p.a_minus.unsigned_abs()));
-            if a * 64 * range >= 1 << 62 {
-                return Err(invalid(
-                    place,
-                    "a_plus or a_minus is too large for the weight range (the update overflows)",
-                ));
-            }
-        }
+        tile_at.insert((tc.x, tc.y), tiles.len() as u32);
         let mut col_params = Vec::with_capacity(tc.columns.len());
-        for (c, col) in tc.columns.iter().enumerate() {
-            let place = || format!("{tplace} column {c}");
-            key_ok(col.key).map_err(|why| invalid(place(), why))?;
-            let p = tc.params.get(usize::from(col.params)).ok_or_else(|| {
-                invalid(place(), format!("parameter index {} but the tile has {} entries", col.params, tc.params.len()))
-            })?;
-            col_params.push(*p);
+        for col in &tc.columns {
+            col_params.push(tc.params[usize::from(col.params)]);
         }
-        for (r, row) in tc.rows.iter().enumerate() {
-            let place = || format!("{tplace} row {r}");
-            key_ok(row.key).map_err(|why| invalid(place(), why))?;
-            if r > 0 && row.key < tc.rows[r - 1].key {
-                return Err(invalid(
-                    place(),
-                    format!("key {} after key {}: rows are sorted by key", row.key, tc.rows[r - 1].key),
-                ));
-            }
-            if row.delay == 0 || row.delay > arch.tile.max_delay {
-                return Err(invalid(place(), format!("delay {} is outside 1..={}", row.delay, arch.tile.max_delay)));
-            }
-            match row.kind {
-                RowKind::NonVolatile if !arch.tile.nonvolatile_nodes => {
-                    return Err(invalid(place(), "non-volatile row, but this architecture's nodes cannot be formed"));
-                }
-                RowKind::Volatile(_) | RowKind::Stdp(_) if !arch.tile.volatile_nodes => {
-                    return Err(invalid(place(), "volatile row, but this architecture has no volatile nodes"));
-                }
-                RowKind::Volatile(i) if usize::from(i) >= tc.volatile.len() => {
-                    return Err(invalid(
-                        place(),
-                        format!("volatile profile {i}, but the tile has {}", tc.volatile.len()),
-                    ));
-                }
-                RowKind::Stdp(i) if usize::from(i) >= tc.stdp.len() => {
-                    return Err(invalid(place(), format!("STDP profile {i}, but the tile has {}", tc.stdp.len())));
-                }
-                _ => {}
-            }
-        }
-        let mut nodes = std::borrow::Cow::Borrowed(&tc.nodes[..]);
-        if !nodes.is_sorted_by_key(|n| (n.row, n.col)) {
-            nodes.to_mut().sort_by_key(|n| (n.row, n.col));
-        }
-        for (k, n) in nodes.iter().enumerate() {
-            let place = || format!("{tplace} node (row {}, column {})", n.row, n.col);
-            if usize::from(n.row) >= tc.rows.len() || usize::from(n.col) >= tc.columns.len() {
-                return Err(invalid(
-                    place(),
-                    format!("outside the {} used rows and {} used columns", tc.rows.len(), tc.columns.len()),
-                ));
-            }
-            if n.level >= levels {
-                return Err(invalid(place(), format!("level {} but nodes have {levels} levels", n.level)));
-            }
-            if k > 0 && (nodes[k - 1].row, nodes[k - 1].col) == (n.row, n.col) {
-                return Err(invalid(place(), "programmed twice"));
-            }
-        }
+        // Sorted by (row, col), each once (validated).
+        let nodes = &tc.nodes[..];
 
         // Program the nodes.
         let nn = nodes.len();
@@ -681,12 +557,7 @@ pub(crate) fn build(bs: &Bitstream, opts: &EmuOptions) -> Result<Built, EmuError
             match row.kind {
                 RowKind::Stdp(pi) => {
                     let p = &tc.stdp[usize::from(pi)];
-                    if level.is_none() && !(p.w_min..=p.w_max).contains(&w) {
-                        return Err(invalid(
-                            format!("{tplace} node (row {}, column {})", n.row, n.col),
-                            format!("STDP weight {w} lies outside the profile's bounds [{}, {}]", p.w_min, p.w_max),
-                        ));
-                    }
+                    // Validation checked the exact weight; a noisy one may stray.
                     w = w.clamp(p.w_min, p.w_max);
                 }
                 RowKind::Volatile(vi) => {
@@ -798,11 +669,9 @@ pub(crate) fn build(bs: &Bitstream, opts: &EmuOptions) -> Result<Built, EmuError
         }
     }
     let mut outputs: Vec<(u32, u32)> = Vec::new();
-    for (i, p) in bs.ports.iter().enumerate() {
-        let place = format!("port {i} `{}`", p.name);
-        let end = p.key_base.checked_add(p.size).filter(|&e| e <= key_count).ok_or_else(|| {
-            invalid(&place, format!("keys {}+{} exceed global.key_count = {key_count}", p.key_base, p.size))
-        })?;
+    for p in &bs.ports {
+        // Within global.key_count (validated).
+        let end = p.key_base + p.size;
         let kind = match p.kind {
             PortKind::Output => {
                 outputs.push((p.key_base, end));
@@ -811,9 +680,6 @@ pub(crate) fn build(bs: &Bitstream, opts: &EmuOptions) -> Result<Built, EmuError
             PortKind::Input => SrcKind::Input,
             PortKind::Generator(_) => SrcKind::Generator,
         };
-        if p.x >= gw || p.y >= gh {
-            return Err(invalid(place, format!("injection router ({}, {}) is outside the {gw}x{gh} grid", p.x, p.y)));
-        }
         let generator = match p.kind {
             PortKind::Generator(g) => Some(g),
             _ => None,
@@ -825,11 +691,7 @@ pub(crate) fn build(bs: &Bitstream, opts: &EmuOptions) -> Result<Built, EmuError
     if !sources.is_sorted_by_key(|s| s.0) {
         sources.sort_by_key(|s| s.0);
     }
-    for w in sources.windows(2) {
-        if w[0].0 == w[1].0 {
-            return Err(invalid(format!("key {}", w[0].0), "driven by two sources (neurons or port channels)"));
-        }
-    }
+    // One source per key (validated).
     let src_key: Vec<u32> = sources.iter().map(|s| s.0).collect();
     let src_kind: Vec<SrcKind> = sources.iter().map(|s| s.1).collect();
     let recorded: Vec<bool> = if outputs.is_empty() {
@@ -850,8 +712,9 @@ pub(crate) fn build(bs: &Bitstream, opts: &EmuOptions) -> Result<Built, EmuError
     // Multicast trees.
     let mut faults: BTreeSet<RouteFault> = BTreeSet::new();
     // Dense indexes over the grid (at most 65536 positions).
-    let cells = usize::from(gw) * usize::from(gh);
-    let cell = |x: u16, y: u16| usize::from(y) * usize::from(gw) + usize::from(x);
+    let grid = Grid::of(arch);
+    let cells = grid.cells();
+    let cell = |x: u16, y: u16| grid.index(x, y);
     let mut router_at = vec![NONE; cells];
     let mut entries = Vec::with_capacity(routers.len());
     for ((x, y), e) in routers {
@@ -888,7 +751,10 @@ pub(crate) fn build(bs: &Bitstream, opts: &EmuOptions) -> Result<Built, EmuError
             })
         })
         .collect();
-    let xy = |c: usize| ((c % usize::from(gw)) as u16, (c / usize::from(gw)) as u16);
+    let xy = |c: usize| {
+        let p = grid.xy(c);
+        (p.x, p.y)
+    };
     let mut tile_index = vec![NONE; cells];
     for (&(x, y), &ti) in &tile_at {
         tile_index[cell(x, y)] = ti;

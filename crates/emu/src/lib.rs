@@ -1,4 +1,4 @@
-//! The cycle-level emulator: loads a [`Bitstream`] and runs the array.
+//! The cycle-level emulator: loads a [`fpnna_bitstream::Validated`] bitstream and runs the array.
 //!
 //! The *function* of a run (which neuron spikes when) is defined by the step
 //! semantics of the reference simulator (docs/semantics.md), computed with
@@ -22,7 +22,7 @@ mod stats;
 mod tile;
 mod vcd_out;
 
-use fpnna_bitstream::{Bitstream, Port};
+use fpnna_bitstream::{Port, Validated};
 use serde::{Deserialize, Serialize};
 use std::ops::Range;
 
@@ -201,11 +201,11 @@ pub struct Emulator {
 }
 
 impl Emulator {
-    /// Configures an array with `bs`: validates it (never panics on a
-    /// decoded bitstream), programs the nodes (with the non-idealities of
-    /// `opts`) and traces every source's route.
-    pub fn new(bs: &Bitstream, opts: EmuOptions) -> Result<Emulator, EmuError> {
-        let b = build::build(bs, &opts)?;
+    /// Configures an array with `bs` (validated, so every index in it
+    /// holds): checks `opts`, programs the nodes (with the non-idealities
+    /// of `opts`) and traces every source's route.
+    pub fn new(bs: &Validated, opts: EmuOptions) -> Result<Emulator, EmuError> {
+        let b = build::build(bs.bitstream(), &opts)?;
         let pool = if opts.threads > 1 {
             Some(rayon::ThreadPoolBuilder::new().num_threads(opts.threads).build().map_err(|e| EmuError::Invalid {
                 place: "option `threads`".into(),

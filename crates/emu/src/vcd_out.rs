@@ -134,12 +134,8 @@ impl<W: Write> VcdObserver<W> {
                 }
             }
             for &li in links {
-                let d = match b.net.links[li].dir {
-                    fpnna_bitstream::dir::EAST => "east",
-                    fpnna_bitstream::dir::NORTH => "north",
-                    fpnna_bitstream::dir::WEST => "west",
-                    _ => "south",
-                };
+                let bit = b.net.links[li].dir;
+                let d = fpnna_bitstream::Dir::LINKS.iter().find(|d| d.bit() == bit).map_or("south", |d| d.name());
                 link_id[li] = w.add_var(VarType::Integer, 32, &format!("link_{d}"), None)?;
             }
             w.upscope()?;

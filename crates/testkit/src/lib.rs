@@ -5,6 +5,8 @@
 
 pub mod golden;
 
+#[cfg(feature = "emu")]
+pub mod emu;
 #[cfg(feature = "bitstream")]
 pub mod hand;
 #[cfg(feature = "bitstream")]

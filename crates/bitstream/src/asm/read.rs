@@ -9,7 +9,7 @@ use super::schema::{Field, Record, Show, Value, names, read_fields};
 use super::{ASM_VERSION, AsmError, err};
 use crate::config::*;
 use crate::error::{BitstreamError, Place, TileItem};
-use crate::validate::validate;
+use crate::validate::{Validated, validate};
 use fpnna_model::{NeuronParams, StdpParams, VolatileParams};
 
 /// Lines where the items of a tile were written, to point validation errors
@@ -54,7 +54,7 @@ const TILE_ITEMS: [&str; 6] =
 
 /// Assembles text into a configuration, then validates it against its
 /// `arch.` lines. Errors name the line and column and say what was expected.
-pub fn assemble(text: &str) -> Result<Bitstream, AsmError> {
+pub fn assemble(text: &str) -> Result<Validated, AsmError> {
     let mut asm = Asm::default();
     let mut ctx = Ctx::Top;
     for (i, raw) in text.lines().enumerate() {
@@ -201,7 +201,7 @@ impl Asm {
 
     /// Builds the bitstream, sorts what the text may list in any order, and
     /// validates, pointing errors at the lines concerned.
-    fn finish(mut self, last_line: usize) -> Result<Bitstream, AsmError> {
+    fn finish(mut self, last_line: usize) -> Result<Validated, AsmError> {
         let Some(header_line) = self.header_line else {
             return err(last_line, 1, format!("expected `fpa {ASM_VERSION}` as the first statement"));
         };
@@ -232,11 +232,23 @@ impl Asm {
             ports: self.ports.iter().map(|(p, _)| p.clone()).collect(),
             symbols: self.symbols.iter().map(|(s, _)| s.clone()).collect(),
         };
-        match validate(&b) {
-            Ok(()) => Ok(b),
+        match validate(b) {
+            Ok(v) => Ok(v),
             Err(BitstreamError::Invalid { place, what }) => {
                 let line = self.line_of(&place).unwrap_or(global_line);
                 err(line, 1, format!("{place}: {what}"))
+            }
+            Err(BitstreamError::InvalidList { errors, more }) => {
+                // At the first error's line, every error with its own.
+                let line_of = |p: &Place| self.line_of(p).unwrap_or(global_line);
+                let mut msg = format!("{} errors in the configuration:", errors.len() + more);
+                for p in &errors {
+                    msg.push_str(&format!("\n  line {}: {p}", line_of(&p.place)));
+                }
+                if more > 0 {
+                    msg.push_str(&format!("\n  ... and {more} more"));
+                }
+                err(errors.first().map_or(global_line, |p| line_of(&p.place)), 1, msg)
             }
             Err(e) => err(first_arch_line, 1, e),
         }

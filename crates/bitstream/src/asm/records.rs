@@ -314,8 +314,14 @@ impl Record for Symbol {
 }
 
 /// Route directions and their words, in the order they are written.
-const DIRS: [(u8, &str); 5] =
-    [(dir::EAST, "east"), (dir::NORTH, "north"), (dir::WEST, "west"), (dir::SOUTH, "south"), (dir::LOCAL, "local")];
+/// (bit, name) of every direction, from the one table.
+const DIRS: [(u8, &str); 5] = {
+    const fn d(d: crate::Dir) -> (u8, &'static str) {
+        (d.bit(), d.name())
+    }
+    let a = crate::Dir::ALL;
+    [d(a[0]), d(a[1]), d(a[2]), d(a[3]), d(a[4])]
+};
 
 fn dirs_to_text(out: u8) -> String {
     let known = DIRS.iter().fold(0, |a, (b, _)| a | b);

@@ -158,10 +158,63 @@ fn stdp_strategy() -> impl Strategy<Value = StdpParams> {
             decay_plus,
             decay_minus,
             w_min: w1.min(w2),
-            w_max: w1.max(w2),
+            w_max: w1.max(w2).min(w1.min(w2).saturating_add(widest_range(a_plus, a_minus))),
             pairing: if near { Pairing::Nearest } else { Pairing::AllToAll },
             bounds: if soft { Bounds::Soft } else { Bounds::Hard },
         })
+}
+
+/// The widest weight range the rates allow (validation refuses a range on
+/// which a soft-bounded update would overflow).
+fn widest_range(a_plus: i32, a_minus: i32) -> i32 {
+    let a = i128::from(a_plus.unsigned_abs().max(a_minus.unsigned_abs()).max(1));
+    (((1i128 << 62) - 1) / (64 * a)).min(i128::from(i32::MAX)) as i32
+}
+
+/// Whether a node's programmed weight lies within its STDP row's bounds
+/// (true off STDP rows).
+fn stdp_weight_ok(t: &TileConfig, n: &Node) -> bool {
+    let r = &t.rows[usize::from(n.row)];
+    let RowKind::Stdp(p) = r.kind else { return true };
+    let p = &t.stdp[usize::from(p)];
+    let w = fpnna_model::saturate(i64::from(n.level) * i64::from(r.scale));
+    let w = if r.negative { fpnna_model::saturate(-i64::from(w)) } else { w };
+    (p.w_min..=p.w_max).contains(&w)
+}
+
+/// Makes every key driven by one source: a column whose key is taken
+/// moves to a free key (or, with none left, the tile's columns end there),
+/// a port whose channels are taken becomes an output.
+fn one_source_per_key(b: &mut Bitstream) {
+    let n = b.global.key_count;
+    let mut used = std::collections::BTreeSet::new();
+    for t in &mut b.tiles {
+        for c in 0..t.columns.len() {
+            let k = t.columns[c].key;
+            match (k..n).chain(0..k).find(|k| !used.contains(k)) {
+                Some(free) => {
+                    t.columns[c].key = free;
+                    used.insert(free);
+                }
+                None => {
+                    t.columns.truncate(c);
+                    t.nodes.retain(|node| usize::from(node.col) < c);
+                    break;
+                }
+            }
+        }
+    }
+    for p in &mut b.ports {
+        if p.kind == PortKind::Output {
+            continue;
+        }
+        let keys = p.key_base..p.key_base + p.size;
+        if keys.clone().any(|k| used.contains(&k)) {
+            p.kind = PortKind::Output;
+        } else {
+            used.extend(keys);
+        }
+    }
 }
 
 fn tile_strategy(arch: &Arch, key_count: u32, x: u16, y: u16) -> impl Strategy<Value = TileConfig> + use<> {
@@ -193,7 +246,7 @@ fn tile_strategy(arch: &Arch, key_count: u32, x: u16, y: u16) -> impl Strategy<V
                     .into_iter()
                     .enumerate()
                     .filter_map(|(i, level)| Some(Node { row: (i / nc) as u16, col: (i % nc) as u16, level: level? }))
-                    .collect()
+                    .collect::<Vec<_>>()
             });
         (
             proptest::collection::vec(params_strategy(refr), np),
@@ -205,7 +258,9 @@ fn tile_strategy(arch: &Arch, key_count: u32, x: u16, y: u16) -> impl Strategy<V
         )
             .prop_map(move |(params, volatile, stdp, columns, mut rows, nodes)| {
                 rows.sort_by_key(Row::order);
-                TileConfig { x, y, params, volatile, stdp, columns, rows, nodes }
+                let mut t = TileConfig { x, y, params, volatile, stdp, columns, rows, nodes: Vec::new() };
+                t.nodes = nodes.into_iter().filter(|n| stdp_weight_ok(&t, n)).collect();
+                t
             })
     })
 }
@@ -270,13 +325,11 @@ pub fn bitstream_strategy() -> impl Strategy<Value = Bitstream> {
             .prop_flat_map(move |cs| cs.into_iter().map(|(x, y)| router_strategy(&a, x, y)).collect::<Vec<_>>());
         let ports = proptest::collection::vec(port_strategy(&arch, key_count), 0..4);
         let symbols = proptest::collection::vec(symbol_strategy(key_count), 0..4);
-        (Just(arch), tiles, routers, ports, symbols).prop_map(move |(arch, tiles, routers, ports, symbols)| Bitstream {
-            arch,
-            global: Global { dt_ms, key_count },
-            tiles,
-            routers,
-            ports,
-            symbols,
+        (Just(arch), tiles, routers, ports, symbols).prop_map(move |(arch, tiles, routers, ports, symbols)| {
+            let global = Global { dt_ms, key_count };
+            let mut b = Bitstream { arch, global, tiles, routers, ports, symbols };
+            one_source_per_key(&mut b);
+            b
         })
     })
 }

@@ -8,15 +8,15 @@ use fpnna_model::Generator;
 fn invalid(edit: impl FnOnce(&mut Bitstream)) -> String {
     let mut b = sample();
     edit(&mut b);
-    match validate(&b) {
-        Err(e @ BitstreamError::Invalid { .. }) => e.to_string(),
+    match validate(b) {
+        Err(e @ (BitstreamError::Invalid { .. } | BitstreamError::InvalidList { .. })) => e.to_string(),
         other => panic!("expected a validation error, got {other:?}"),
     }
 }
 
 #[test]
 fn the_sample_is_valid() {
-    assert_eq!(validate(&sample()), Ok(()));
+    assert_eq!(validate(sample()).map(|_| ()), Ok(()));
 }
 
 #[test]
@@ -114,6 +114,19 @@ fn each_check_names_the_place_and_the_reason() {
             "port `noise`: poisson probability p = 4294967297 exceeds 2^32",
         ),
         (|b| b.symbols[2].size = 100, "symbol `exc`: keys 10..110 exceed global.key_count = 14"),
+        (
+            |b| (b.tiles[0].stdp[0].a_plus, b.tiles[0].stdp[0].w_max) = (1 << 30, i32::MAX),
+            "tile (0, 0) stdp profile 0: a_plus or a_minus is too large for the weight range (the update overflows)",
+        ),
+        (
+            |b| b.tiles[0].rows[3].scale = 4096,
+            "tile (0, 0) node #4: (row 3, col 1) STDP weight 81920 lies outside the profile's bounds [0, 65536]",
+        ),
+        (
+            |b| b.tiles[1].columns[0].key = 11,
+            "tile (2, 1) column 0: key 11 is also driven by tile (0, 0) column 1: a key has one source",
+        ),
+        (|b| b.tiles[0].columns[0].key = 0, "port `stim`: key 0 is also driven by tile (0, 0) column 0"),
     ];
     for (edit, expected) in cases {
         let msg = invalid(edit);
@@ -132,5 +145,34 @@ fn edges_of_the_ranges_are_accepted() {
     b.ports[1].kind = PortKind::Generator(Generator::Poisson { p: 1 << 32, seed: 0 });
     b.routers[2].x = 2; // east now leads to x = 3, still in the grid
     b.tiles.clear(); // no programmed tile at all is a valid (empty) configuration
-    assert_eq!(validate(&b), Ok(()));
+    assert_eq!(validate(b).map(|_| ()), Ok(()));
+}
+
+#[test]
+fn every_error_is_listed_each_on_its_line() {
+    let mut b = sample();
+    b.tiles[0].rows[0].delay = 0;
+    b.tiles[0].nodes[1].level = 40;
+    b.ports[1].x = 7;
+    let msg = validate(b).unwrap_err().to_string();
+    let expected = "3 errors in the configuration:\n  \
+                    tile (0, 0) row 0: delay 0 outside 1..=64 (arch.tile.max_delay)\n  \
+                    tile (0, 0) node #1: (row 0, col 2) level 40 is not below arch.nonvolatile.levels = 32\n  \
+                    port `noise`: coordinates (7, 0) outside the 4x4 grid of `small`";
+    assert_eq!(msg, expected);
+}
+
+#[test]
+fn the_list_stops_at_max_errors_and_counts_the_rest() {
+    let mut b = sample();
+    let node = b.tiles[0].nodes[0];
+    b.tiles[0].nodes = vec![Node { level: 40, ..node }; MAX_ERRORS + 20];
+    match validate(b) {
+        Err(BitstreamError::InvalidList { errors, more }) => {
+            assert_eq!(errors.len(), MAX_ERRORS);
+            // Every node is at level 40, every one after the first a duplicate.
+            assert_eq!(more, 2 * (MAX_ERRORS + 20) - 1 - MAX_ERRORS);
+        }
+        other => panic!("expected a list, got {other:?}"),
+    }
 }
