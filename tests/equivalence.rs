@@ -13,7 +13,7 @@ use fpnna_emu::{EmuOptions, Emulator, NullObserver};
 use fpnna_sim::Spike;
 use fpnna_testkit::random::{Case, STEPS, arch, case, source};
 use proptest::prelude::*;
-use proptest::test_runner::{Config, FileFailurePersistence, RngAlgorithm, RngSeed, TestRunner};
+use proptest::test_runner::TestRunner;
 use std::cell::Cell;
 
 /// Cases run (a fixed seed keeps CI deterministic; the regression file's
@@ -93,14 +93,7 @@ fn check_case(c: &Case) -> Result<Outcome, TestCaseError> {
 
 #[test]
 fn emulator_equals_reference_on_random_networks() {
-    let config = Config {
-        cases: CASES,
-        rng_algorithm: RngAlgorithm::ChaCha,
-        rng_seed: RngSeed::Fixed(0x5eed_e9e1),
-        source_file: Some(file!()),
-        failure_persistence: Some(Box::new(FileFailurePersistence::SourceParallel("proptest-regressions"))),
-        ..Config::default()
-    };
+    let config = fpnna_testkit::prop::fixed(CASES, 0x5eed_e9e1, file!());
     let (fit, spiking, total) = (Cell::new(0u32), Cell::new(0u32), Cell::new(0u32));
     let result = TestRunner::new(config).run(&case(), |c| {
         let outcome = check_case(&c)?;

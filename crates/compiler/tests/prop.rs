@@ -9,7 +9,7 @@ use fpnna_ir::{Network, PopId, SynapseKind};
 use fpnna_model::{Bounds, ONE, Pairing, StdpParams, VolatileParams};
 use fpnna_testkit::ir::*;
 use proptest::prelude::*;
-use proptest::test_runner::{Config, FileFailurePersistence, RngAlgorithm, RngSeed, TestRunner};
+use proptest::test_runner::TestRunner;
 use std::cell::Cell;
 
 /// (pre, post, weight, delay)
@@ -166,14 +166,7 @@ fn check_case(s: &Spec, k: &Knobs) -> Result<bool, TestCaseError> {
 /// fails with a capacity error; and most cases compile.
 #[test]
 fn compiles_and_checks_or_fails_on_capacity() {
-    let config = Config {
-        cases: CASES,
-        rng_algorithm: RngAlgorithm::ChaCha,
-        rng_seed: RngSeed::Fixed(0xc0_3e11e),
-        source_file: Some(file!()),
-        failure_persistence: Some(Box::new(FileFailurePersistence::SourceParallel("proptest-regressions"))),
-        ..Config::default()
-    };
+    let config = fpnna_testkit::prop::fixed(CASES, 0xc0_3e11e, file!());
     let (fit, total) = (Cell::new(0u32), Cell::new(0u32));
     let result = TestRunner::new(config).run(&(spec(), knobs()), |(s, k)| {
         let compiled = check_case(&s, &k)?;

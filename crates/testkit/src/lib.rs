@@ -15,4 +15,6 @@ pub mod xy_route;
 #[cfg(feature = "ir")]
 pub mod ir;
 #[cfg(feature = "ir")]
+pub mod prop;
+#[cfg(feature = "ir")]
 pub mod random;
