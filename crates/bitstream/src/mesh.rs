@@ -151,9 +151,11 @@ impl Grid {
         inside.then_some(Xy { x: nx as u16, y: ny as u16 })
     }
 
-    /// The direction bits a router at (x, y) may use (none off the grid).
+    /// The direction bits a router at (x, y) may use: its local port, and
+    /// every link that leads to a router of the grid (the rule
+    /// `validate::check_route` states entry by entry).
     pub fn allowed(self, x: u16, y: u16) -> u8 {
-        Dir::ALL.iter().filter(|&&d| self.neighbour(x, y, d).is_some()).fold(0, |a, d| a | d.bit())
+        Dir::LINKS.iter().filter(|&&d| self.neighbour(x, y, d).is_some()).fold(Dir::Local.bit(), |a, d| a | d.bit())
     }
 }
 
@@ -220,6 +222,9 @@ mod tests {
         assert_eq!(g.neighbour(2, 1, Dir::East), None);
         assert_eq!(g.neighbour(2, 1, Dir::South), Some(Xy { x: 2, y: 0 }));
         assert_eq!(g.allowed(0, 0), Dir::East.bit() | Dir::North.bit() | Dir::Local.bit());
+        // Off the grid only the local port is left (found by a property test:
+        // validation's fast path and its entry-by-entry rule disagreed).
+        assert_eq!(g.allowed(7, 0), Dir::Local.bit());
         assert!(g.contains(2, 1) && !g.contains(3, 0));
     }
 }

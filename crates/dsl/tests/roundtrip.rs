@@ -101,7 +101,7 @@ fn item() -> impl Strategy<Value = Item> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 400, ..ProptestConfig::default() })]
+    #![proptest_config(fpnna_testkit::prop::fixed(400, 0xd51_0001, file!()))]
 
     #[test]
     fn printed_trees_parse_back_to_themselves(items in prop::collection::vec(item(), 0..5)) {

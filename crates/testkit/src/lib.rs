@@ -14,7 +14,7 @@ pub mod xy_route;
 
 #[cfg(feature = "ir")]
 pub mod ir;
-#[cfg(feature = "ir")]
+#[cfg(feature = "prop")]
 pub mod prop;
 #[cfg(feature = "ir")]
 pub mod random;

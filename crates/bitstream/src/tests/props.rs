@@ -6,7 +6,7 @@ use proptest::collection::vec;
 use proptest::prelude::*;
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 128, ..ProptestConfig::default() })]
+    #![proptest_config(fpnna_testkit::prop::fixed(128, 0xb175_0001, file!()))]
 
     #[test]
     fn generated_bitstreams_are_valid(b in bitstream_strategy()) {
@@ -32,7 +32,7 @@ proptest! {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+    #![proptest_config(fpnna_testkit::prop::fixed(256, 0xb175_0002, file!()))]
 
     /// Damage behind repaired CRCs reaches the payload decoder and
     /// validation: they must refuse it or accept exactly canonical bytes,
@@ -108,7 +108,7 @@ fn damage(mut p: Vec<u8>, edits: &[(prop::sample::Index, u8, u8)]) -> Vec<u8> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
+    #![proptest_config(fpnna_testkit::prop::fixed(512, 0xb175_0003, file!()))]
 
     /// The hand-written decoders of tile and routing payloads (the large
     /// sections) accept exactly the bytes the serde path accepts (bincode,

@@ -86,6 +86,15 @@ fn each_check_names_the_place_and_the_reason() {
             "tile (0, 0) node #1: (row 0, col 0) follows (row 0, col 0): duplicate node",
         ),
         (|b| b.routers[2].y = 4, "router (1, 4): coordinates (1, 4) outside the 4x4 grid"),
+        (
+            // Off the grid, a local route is not an error of its own.
+            |b| {
+                b.routers.truncate(1);
+                b.routers[0].entries.truncate(1);
+                b.routers[0].x = 9
+            },
+            "router (9, 0): coordinates (9, 0) outside the 4x4 grid of `small`",
+        ),
         (|b| b.routers.swap(0, 1), "router (0, 0): follows router (1, 0): routers must be sorted"),
         (
             |b| b.routers[0].entries = vec![b.routers[0].entries[0]; 65],
