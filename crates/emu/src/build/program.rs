@@ -1,0 +1,290 @@
+//! Programming the tiles: every node's weight under the device
+//! non-idealities (forming yield, stuck devices, write error and
+//! write-verify, device-to-device spread of volatile nodes), each tile's
+//! run-time structures, its neuron columns in the bank, and the cost of
+//! configuring the array.
+
+use crate::DeviceFigures;
+use crate::bank::Bank;
+use crate::noise;
+use crate::stats::{ConfigStats, TileActivity};
+use crate::tile::Tile;
+use fpnna_arch::Arch;
+use fpnna_bitstream::{Node, RouteEntry, Row, RowKind, TileConfig, Xy};
+use fpnna_model::{self as m, DECAY_ONE, NeuronState, VolatileParams};
+use std::collections::{BTreeMap, BTreeSet};
+
+/// The programmed tiles, their columns, and what configuring them cost.
+pub(super) struct Programmed {
+    pub tiles: Vec<Tile>,
+    pub bank: Bank,
+    pub config: ConfigStats,
+}
+
+/// What programming a node needs besides the node.
+struct Programmer<'a> {
+    dev: &'a DeviceFigures,
+    seed: u64,
+    /// The highest conductance level.
+    top: f64,
+    cfg: &'a mut ConfigStats,
+}
+
+/// A tile's nodes as programmed (structure of arrays, sorted by row).
+struct Nodes {
+    row: Vec<u16>,
+    col: Vec<u16>,
+    w: Vec<i32>,
+    /// Volatile: index into `vparams`.
+    vp: Vec<u32>,
+    vparams: Vec<VolatileParams>,
+    /// Nodes of row r: row_start[r]..row_start[r + 1].
+    row_start: Vec<u32>,
+    /// Nodes with per-node state (all, or none in a tile of non-volatile
+    /// rows only).
+    plastic: usize,
+}
+
+/// Programs every tile of `bs` (`routers`: every router's entries, whose
+/// words count in the configuration cost).
+pub(super) fn program(
+    arch: &Arch,
+    tiles_cfg: &[TileConfig],
+    routers: &BTreeMap<Xy, &[RouteEntry]>,
+    dev: &DeviceFigures,
+    seed: u64,
+) -> Programmed {
+    let top = f64::from(arch.nonvolatile.levels - 1);
+    let mut tiles = Vec::with_capacity(tiles_cfg.len());
+    let mut cfg = ConfigStats {
+        assumption: "tiles configure in parallel; per tile one cycle per table word (neuron parameters, columns, \
+                     rows, routing entries) and per pulse (forming, write, verify read); forming at energy.forming_pj, \
+                     writes at energy.node_write_pj, verify reads at energy.synop_pj (projected)"
+            .into(),
+        ..ConfigStats::default()
+    };
+    let mut node_base = 0u64;
+    let mut bank = Bank::default();
+    let mut config_cycles = 0u64;
+    for tc in tiles_cfg {
+        let before = cfg.clone();
+        let nodes = Programmer { dev, seed, top, cfg: &mut cfg }.nodes(tc, node_base);
+        cfg.programmed_nodes += nodes.row.len() as u64;
+        let pulses = (cfg.forming_pulses - before.forming_pulses)
+            + (cfg.write_pulses - before.write_pulses)
+            + (cfg.verify_reads - before.verify_reads);
+        let words = (tc.params.len() + tc.volatile.len() + tc.stdp.len() + tc.columns.len() + tc.rows.len()) as u64
+            + routers.get(&Xy { x: tc.x, y: tc.y }).map_or(0, |e| e.len() as u64);
+        cfg.table_words += words;
+        config_cycles = config_cycles.max(words + pulses);
+        let col_params: Vec<_> = tc.columns.iter().map(|col| tc.params[usize::from(col.params)]).collect();
+        let col_lo = bank.len() as u32;
+        bank.push_tile(&col_params, tc.columns.iter().map(|c| NeuronState::with_v(c.v_init)));
+        let tile = new_tile(arch, dev, tc, nodes, node_base, col_lo);
+        node_base += tile.node_w.len() as u64;
+        tiles.push(tile);
+    }
+    let programmed: BTreeSet<Xy> = tiles.iter().map(|t| Xy { x: t.x, y: t.y }).collect();
+    for (at, e) in routers {
+        if !programmed.contains(at) {
+            cfg.table_words += e.len() as u64;
+            config_cycles = config_cycles.max(e.len() as u64);
+        }
+    }
+    cfg.config_cycles = config_cycles;
+    cfg.config_energy_pj = cfg.forming_pulses as f64 * arch.energy.forming_pj
+        + cfg.write_pulses as f64 * arch.energy.node_write_pj
+        + cfg.verify_reads as f64 * arch.energy.synop_pj;
+    Programmed { tiles, bank, config: cfg }
+}
+
+impl Programmer<'_> {
+    /// Programs the nodes of `tc`, the first of which has global id
+    /// `node_base` (for counter-based noise).
+    fn nodes(&mut self, tc: &TileConfig, node_base: u64) -> Nodes {
+        // Sorted by (row, col), each once (validated).
+        let nn = tc.nodes.len();
+        // Per-node state of volatile and STDP nodes: none in a tile of
+        // non-volatile rows only.
+        let plastic = if tc.rows.iter().any(|r| r.kind != RowKind::NonVolatile) { nn } else { 0 };
+        let mut out = Nodes {
+            row: Vec::with_capacity(nn),
+            col: Vec::with_capacity(nn),
+            w: vec![0; nn],
+            vp: vec![0u32; plastic],
+            vparams: tc.volatile.clone(),
+            row_start: vec![0u32; tc.rows.len() + 1],
+            plastic,
+        };
+        for (k, n) in tc.nodes.iter().enumerate() {
+            let g = node_base + k as u64;
+            let row = &tc.rows[usize::from(n.row)];
+            out.row_start[usize::from(n.row) + 1] += 1;
+            out.row.push(n.row);
+            out.col.push(n.col);
+            let mut w = self.weight(n, row, g);
+            match row.kind {
+                RowKind::Stdp(pi) => {
+                    let p = &tc.stdp[usize::from(pi)];
+                    // Validation checked the exact weight; a noisy one may stray.
+                    w = w.clamp(p.w_min, p.w_max);
+                }
+                RowKind::Volatile(vi) => {
+                    out.vp[k] = u32::from(vi);
+                    if self.dev.d2d_tau_spread > 0.0 || self.dev.d2d_g0_spread > 0.0 {
+                        out.vp[k] = out.vparams.len() as u32;
+                        out.vparams.push(spread_volatile(&tc.volatile[usize::from(vi)], self.dev, self.seed, g));
+                    }
+                }
+                RowKind::NonVolatile => {}
+            }
+            out.w[k] = w;
+        }
+        for r in 0..tc.rows.len() {
+            out.row_start[r + 1] += out.row_start[r];
+        }
+        out
+    }
+
+    /// The weight node `n` (of `row`, global id `g`) is programmed to.
+    fn weight(&mut self, n: &Node, row: &Row, g: u64) -> i32 {
+        let stuck = if row.kind == RowKind::NonVolatile { self.form(g) } else { None };
+        let level = match stuck {
+            Some(l) => {
+                self.cfg.write_pulses += 1;
+                Some(l)
+            }
+            None if self.dev.program_error > 0.0 => Some(self.write_verify(g, n.level)),
+            None => {
+                self.cfg.write_pulses += 1;
+                None
+            }
+        };
+        let w = match level {
+            None => m::saturate(i64::from(n.level) * i64::from(row.scale)),
+            Some(l) => noise::scale_i32(row.scale, l),
+        };
+        if row.negative { m::saturate(-i64::from(w)) } else { w }
+    }
+
+    /// Forms non-volatile node `g`: the level it is stuck at, if it is.
+    fn form(&mut self, g: u64) -> Option<f64> {
+        let (dev, seed, cfg) = (self.dev, self.seed, &mut *self.cfg);
+        cfg.forming_pulses += 1;
+        if dev.forming_yield < 1.0 && noise::uniform(seed, noise::FORMING, g, 0) >= dev.forming_yield {
+            cfg.forming_failures += 1;
+            return Some(0.0);
+        }
+        if dev.stuck_at_min + dev.stuck_at_max > 0.0 {
+            let u = noise::uniform(seed, noise::STUCK, g, 0);
+            if u < dev.stuck_at_min {
+                cfg.stuck_at_min += 1;
+                return Some(0.0);
+            } else if u < dev.stuck_at_min + dev.stuck_at_max {
+                cfg.stuck_at_max += 1;
+                return Some(self.top);
+            }
+        }
+        None
+    }
+
+    /// The level node `g` reaches when written to `level` with a write
+    /// error, verified and rewritten up to `write_verify_max` times.
+    fn write_verify(&mut self, g: u64, level: u16) -> f64 {
+        let (dev, cfg) = (self.dev, &mut *self.cfg);
+        let sigma = dev.program_error * self.top;
+        let mut err = 0.0;
+        for it in 1..=u64::from(dev.write_verify_max.max(1)) {
+            err = sigma * noise::gauss(self.seed, noise::PROGRAM, g, it);
+            cfg.write_pulses += 1;
+            cfg.verify_reads += u64::from(dev.write_verify_max > 0);
+            if err.abs() <= 0.5 {
+                break;
+            }
+        }
+        (f64::from(level) + err).clamp(0.0, self.top)
+    }
+}
+
+/// Volatile parameters of one node with device-to-device spread.
+fn spread_volatile(p: &VolatileParams, dev: &DeviceFigures, seed: u64, g: u64) -> VolatileParams {
+    let mut q = *p;
+    if dev.d2d_tau_spread > 0.0 && p.decay > 0 && p.decay < DECAY_ONE {
+        // tau in steps from the decay factor, perturbed, back to a factor.
+        let tau = -1.0 / (1.0 - f64::from(p.decay) / f64::from(DECAY_ONE)).ln();
+        let f = 1.0 + dev.d2d_tau_spread * noise::gauss(seed, noise::D2D_TAU, g, 0);
+        q.decay = m::decay_from_tau((tau * f).max(1e-3), 1.0);
+    }
+    if dev.d2d_g0_spread > 0.0 {
+        // facil = Gsat / G0 - 1; G0 -> G0 (1 + e).
+        let e = (dev.d2d_g0_spread * noise::gauss(seed, noise::D2D_G0, g, 0)).max(-0.9);
+        let f = (1.0 + m::from_fixed(p.facil)) / (1.0 + e) - 1.0;
+        q.facil = m::to_fixed(f).unwrap_or(p.facil);
+    }
+    q
+}
+
+/// The nodes of `tc` on rows that `want` selects, by column (CSR: column
+/// c's are `list[start[c]..start[c + 1]]`); empty without plastic nodes.
+fn column_index(tc: &TileConfig, nodes: &Nodes, want: impl Fn(RowKind) -> bool) -> (Vec<u32>, Vec<u32>) {
+    let ncol = tc.columns.len();
+    let mut start = vec![0u32; ncol + 1];
+    if nodes.plastic == 0 || !tc.rows.iter().any(|r| want(r.kind)) {
+        return (start, Vec::new());
+    }
+    let selected = |k: usize| want(tc.rows[usize::from(nodes.row[k])].kind);
+    for k in (0..nodes.row.len()).filter(|&k| selected(k)) {
+        start[usize::from(nodes.col[k]) + 1] += 1;
+    }
+    for c in 0..ncol {
+        start[c + 1] += start[c];
+    }
+    let mut fill = start.clone();
+    let mut list = vec![0u32; start[ncol] as usize];
+    for k in (0..nodes.row.len()).filter(|&k| selected(k)) {
+        let c = usize::from(nodes.col[k]);
+        list[fill[c] as usize] = k as u32;
+        fill[c] += 1;
+    }
+    (start, list)
+}
+
+/// The run-time tile of `tc`, with its programmed `nodes`; its columns
+/// are the bank's from `col_lo` on.
+fn new_tile(arch: &Arch, dev: &DeviceFigures, tc: &TileConfig, nodes: Nodes, node_base: u64, col_lo: u32) -> Tile {
+    let (col_stdp_start, col_stdp) = column_index(tc, &nodes, |k| matches!(k, RowKind::Stdp(_)));
+    let (col_vol_start, col_vol) = column_index(tc, &nodes, |k| matches!(k, RowKind::Volatile(_)));
+    let (ncol, nstdp, plastic) = (tc.columns.len(), tc.stdp.len(), nodes.plastic);
+    Tile {
+        x: tc.x,
+        y: tc.y,
+        node_base,
+        col_key: tc.columns.iter().map(|c| c.key).collect(),
+        col_lo,
+        row_delay: tc.rows.iter().map(|r| r.delay).collect(),
+        row_kind: tc.rows.iter().map(|r| r.kind).collect(),
+        row_start: nodes.row_start,
+        row_key: tc.rows.iter().map(|r| r.key).collect(),
+        node_row: nodes.row,
+        node_col: nodes.col,
+        node_w: nodes.w,
+        node_x: vec![0; plastic],
+        node_t: vec![0; plastic],
+        node_vp: nodes.vp,
+        vparams: nodes.vparams,
+        stdp: tc.stdp.clone(),
+        post: vec![0; ncol * nstdp],
+        post_t: vec![0; ncol * nstdp],
+        col_stdp_start,
+        col_stdp,
+        col_vol_start,
+        col_vol,
+        direct_nv: !dev.noisy_reads(),
+        carry: Vec::new(),
+        rows_read: 0,
+        syn: 0,
+        writes: 0,
+        update_cycles: (ncol as u64).div_ceil(u64::from(arch.timing.neurons_per_cycle)),
+        act: TileActivity { x: tc.x, y: tc.y, ..TileActivity::default() },
+    }
+}
