@@ -274,4 +274,53 @@ mod tests {
             check_table(&entries, 24, &any);
         }
     }
+
+    mod props {
+        use super::*;
+        use proptest::prelude::*;
+
+        /// A router with `entries` at cell 1 of a 2x1 grid, and none at cell 0.
+        fn routes_of(entries: &[RouteEntry], key_count: u32) -> Routes {
+            let grid = Grid { width: 2, height: 1 };
+            Routes::new(&BTreeMap::from([(Xy { x: 1, y: 0 }, entries)]), grid, key_count)
+        }
+
+        /// An entry: exact, prefix, or any mask, with a value within it
+        /// mostly (and now and then one with bits outside it, which
+        /// matches nothing).
+        fn entry() -> impl Strategy<Value = RouteEntry> {
+            let mask = prop_oneof![Just(u32::MAX), (0u32..64), (0u32..8).prop_map(|s| u32::MAX << s), any::<u32>()];
+            (mask, 0u32..80, any::<bool>(), 0u8..32).prop_map(|(mask, v, inside, out)| RouteEntry {
+                value: if inside { v & mask } else { v },
+                mask,
+                out,
+            })
+        }
+
+        proptest! {
+            #![proptest_config(fpnna_testkit::prop::fixed(256, 0x7ab1e, file!()))]
+
+            /// `Table::lookup` and `Table::outputs` (the slow path), the
+            /// dense table (the fast path), and `Routes::lookup` over either
+            /// agree with `first_match` on every key.
+            #[test]
+            fn table_lookups_follow_first_match(
+                entries in prop::collection::vec(entry(), 0..16),
+                any in prop::collection::vec(0u32..96, 0..32),
+            ) {
+                check_table(&entries, 96, &any);
+                let mut dense = routes_of(&entries, 96);
+                prop_assert!(!dense.dense.is_empty());
+                // More keys than the dense table may hold: the indexed tables.
+                let mut indexed = routes_of(&entries, (DENSE_MAX + 1) as u32);
+                prop_assert!(indexed.dense.is_empty());
+                for key in (0..96).chain(any.iter().copied()) {
+                    prop_assert_eq!(dense.lookup(0, key), None);
+                    prop_assert_eq!(dense.lookup(1, key), first_match(&entries, key));
+                    prop_assert_eq!(indexed.lookup(0, key), None);
+                    prop_assert_eq!(indexed.lookup(1, key), first_match(&entries, key));
+                }
+            }
+        }
+    }
 }
