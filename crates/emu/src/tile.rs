@@ -21,8 +21,7 @@ pub(crate) struct Ctx<'a> {
     pub seed: u64,
     /// This step's arrivals of every tile, grouped by tile (in queue order
     /// within a tile): tile i's are `due[due_start[i]..due_start[i + 1]]`,
-    /// each an index into `deliver_rows`, or `LOCAL | row` for a row of the
-    /// tile itself (queued by a loaded state).
+    /// each the word of an [`Arrival`].
     pub due: &'a [u32],
     pub due_start: &'a [u32],
     pub deliver_rows: &'a [RowInfo],
@@ -38,8 +37,35 @@ pub(crate) struct Ctx<'a> {
     pub c2c: f64,
 }
 
-/// Marks an arrival that names a row of the tile rather than a delivered row.
-pub(crate) const LOCAL: u32 = 1 << 31;
+/// A row due at a step, as the arrival ring holds it (one word): a
+/// delivered row (an index into `deliver_rows`), or a row of the tile
+/// itself (queued by a loaded state), told apart by the top bit.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(transparent)]
+pub(crate) struct Arrival(pub u32);
+
+impl Arrival {
+    /// The bit that marks a row of the tile.
+    const LOCAL: u32 = 1 << 31;
+
+    /// The delivered row `deliver_rows[i]`, when it names one.
+    #[inline(always)]
+    pub fn delivered(self) -> Option<u32> {
+        (self.0 & Self::LOCAL == 0).then_some(self.0)
+    }
+
+    /// The row of the tile itself it names, when it is not a delivered row.
+    #[inline(always)]
+    pub fn tile_row(self) -> u32 {
+        debug_assert!(self.delivered().is_none());
+        self.0 & !Self::LOCAL
+    }
+}
+
+/// The bit of [`Arrival`] that marks a row of the tile, for the code that
+/// still tests the ring's words itself (the run loop's `arrival_row`, saved
+/// states).
+pub(crate) const LOCAL: u32 = Arrival::LOCAL;
 
 /// A row: its index, its nodes (`lo..hi`), kind and delay, all that its
 /// read needs in one place (what a delivery list holds).
@@ -183,21 +209,25 @@ impl Tile {
         let (rows_before, syn_before, writes_before) = (self.rows_read, self.syn, self.writes);
         self.rows_read += due.len() as u64;
         for &e in due {
-            let RowInfo { lo, hi, kind, .. } =
-                if e & LOCAL != 0 { self.row_info((e & !LOCAL) as usize) } else { ctx.deliver_rows[e as usize] };
+            let arrival = Arrival(e);
+            let delivered = arrival.delivered();
+            let RowInfo { lo, hi, kind, .. } = match delivered {
+                Some(i) => ctx.deliver_rows[i as usize],
+                None => self.row_info(arrival.tile_row() as usize),
+            };
             let (lo, hi) = (lo as usize, hi as usize);
             self.syn += (hi - lo) as u64;
-            match kind {
-                RowKind::NonVolatile if self.direct_nv && e & LOCAL == 0 => {
-                    let (a, b) = (ctx.deliver_node_start[e as usize], ctx.deliver_node_start[e as usize + 1]);
+            match (kind, delivered) {
+                (RowKind::NonVolatile, Some(i)) if self.direct_nv => {
+                    let (a, b) = (ctx.deliver_node_start[i as usize], ctx.deliver_node_start[i as usize + 1]);
                     add_row(input, &mut carry, self.col_lo, &ctx.deliver_nodes[a as usize..b as usize]);
                 }
-                RowKind::NonVolatile if !ctx.noisy_nv => {
+                (RowKind::NonVolatile, _) if !ctx.noisy_nv => {
                     for (&c, &w) in self.node_col[lo..hi].iter().zip(&self.node_w[lo..hi]) {
                         add_in(input, &mut carry, usize::from(c), self.col_lo + u32::from(c), w);
                     }
                 }
-                RowKind::NonVolatile => {
+                (RowKind::NonVolatile, _) => {
                     for n in lo..hi {
                         let w = self.noisy(ctx, n, t, self.node_w[n], ctx.drift);
                         add_in(
@@ -209,7 +239,7 @@ impl Tile {
                         );
                     }
                 }
-                RowKind::Volatile(_) => {
+                (RowKind::Volatile(_), _) => {
                     for n in lo..hi {
                         let p = self.vparams[self.node_vp[n] as usize];
                         let x = catch_up(self.node_x[n], self.node_t[n], t, |x| m::volatile_relax(&p, x));
@@ -234,7 +264,7 @@ impl Tile {
                         self.node_t[n] = t;
                     }
                 }
-                RowKind::Stdp(pi) => {
+                (RowKind::Stdp(pi), _) => {
                     let pi = pi as usize;
                     let p = self.stdp[pi];
                     for n in lo..hi {
@@ -298,5 +328,21 @@ impl Tile {
             s += i64::from(catch_up(self.node_x[n], self.node_t[n], t, |x| m::volatile_relax(&p, x)));
         }
         Some((s, hi - lo))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// An arrival names a delivered row or a row of the tile, never both,
+    /// over the whole range of either.
+    #[test]
+    fn an_arrival_names_one_kind_of_row() {
+        for i in [0, 1, 12_345, LOCAL - 1] {
+            assert_eq!(Arrival(i).delivered(), Some(i));
+            let local = Arrival(LOCAL | i);
+            assert_eq!((local.delivered(), local.tile_row()), (None, i));
+        }
     }
 }
