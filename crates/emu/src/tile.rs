@@ -10,7 +10,7 @@
 use crate::bank::add_in;
 use crate::noise;
 use crate::stats::TileActivity;
-use fpnna_bitstream::RowKind;
+use fpnna_bitstream::{RowKind, Xy};
 use fpnna_model::{self as m, StdpParams, VolatileParams};
 
 /// Slots of the arrival ring (delays are 1..=MAX_DELAY).
@@ -159,6 +159,11 @@ pub(crate) fn add_row(input: &mut [i32], carry: &mut Vec<(u32, i64)>, base: u32,
 }
 
 impl Tile {
+    /// Its place in the grid.
+    pub fn at(&self) -> Xy {
+        Xy { x: self.x, y: self.y }
+    }
+
     /// Row r's description.
     pub fn row_info(&self, r: usize) -> RowInfo {
         RowInfo {

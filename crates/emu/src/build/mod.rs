@@ -15,7 +15,7 @@ mod trace;
 
 use crate::bank::Bank;
 use crate::names::SymbolIndex;
-use crate::net::Net;
+use crate::net::{NONE, Net};
 use crate::stats::ConfigStats;
 use crate::tile::{RING, RowInfo, Tile};
 use crate::{DeviceFigures, EmuError, EmuOptions, RouteFault, resolve_devices};
@@ -56,8 +56,8 @@ pub(crate) struct Built {
     /// its tile reads directly: deliver_nodes[deliver_node_start[i]..deliver_node_start[i + 1]].
     pub deliver_node_start: Vec<u32>,
     pub deliver_nodes: Vec<(u32, i32)>,
-    /// Rows due at each step, by step % RING, in queue order: (tile, index
-    /// into `deliver_rows`, or `LOCAL | row` of the tile).
+    /// Rows due at each step, by step % RING, in queue order: (tile, the
+    /// word of an [`crate::tile::Arrival`]).
     pub arrivals: Vec<Vec<(u32, u32)>>,
     /// Non-volatile rows are read when their spike is sent, into the
     /// input slot of their due step (`Bank::input`): their reads are exact
@@ -113,7 +113,7 @@ pub(crate) fn build(bs: &Bitstream, opts: &EmuOptions) -> Result<Built, EmuError
     let sources = sources::Sources::new(&tiles, &bs.ports, &mut bank);
 
     // Multicast trees, and what each delivers.
-    let mut tile_index = vec![crate::net::NONE; grid.cells()];
+    let mut tile_index = vec![NONE; grid.cells()];
     for (ti, t) in tiles.iter().enumerate() {
         tile_index[grid.index(t.x, t.y)] = ti as u32;
     }
@@ -129,9 +129,8 @@ pub(crate) fn build(bs: &Bitstream, opts: &EmuOptions) -> Result<Built, EmuError
         }
         d.end_source();
     }
-    let mut faults = std::mem::take(&mut tracer.faults);
+    let trace::Tracer { links, tree_start, tree, inject, n_inject, mut faults, .. } = tracer;
     d.undelivered(&tiles, &sources.key, &mut faults);
-    let trace::Tracer { links, tree_start, tree, inject, n_inject, .. } = tracer;
     let net = Net::new(links, tree_start, tree, inject, n_inject as usize, arch);
 
     let fingerprint = fingerprint(arch, key_count, &tiles);

@@ -84,7 +84,7 @@ pub(super) fn program(
         node_base += tile.node_w.len() as u64;
         tiles.push(tile);
     }
-    let programmed: BTreeSet<Xy> = tiles.iter().map(|t| Xy { x: t.x, y: t.y }).collect();
+    let programmed: BTreeSet<Xy> = tiles.iter().map(Tile::at).collect();
     for (at, e) in routers {
         if !programmed.contains(at) {
             cfg.table_words += e.len() as u64;
