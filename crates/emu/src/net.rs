@@ -76,7 +76,8 @@ pub(crate) struct Net {
     /// Tree of source s: tree[tree_start[s]..tree_start[s + 1]], root first.
     pub tree_start: Vec<u32>,
     pub tree: Vec<TreeNode>,
-    /// Injection point of each source (dense index).
+    /// Injection port of each source: one per router that injects, numbered
+    /// in order of discovery (`n_inject` of `Net::new`).
     pub inject: Vec<u32>,
     cost: Vec<TreeCost>,
     /// Per tree node but the root, its cell in `cells` when its packet is
