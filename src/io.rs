@@ -21,6 +21,20 @@ pub fn read(path: &Path) -> Result<Vec<u8>, CliError> {
     std::fs::read(path).map_err(|e| CliError::Input(format!("{}: cannot read: {e}", path.display())))
 }
 
+/// Reads a whole file of at most `max` bytes (a larger one is refused
+/// before it is read), naming it in the error.
+pub fn read_limited(path: &Path, max: u64) -> Result<Vec<u8>, CliError> {
+    use std::io::Read;
+    let err = |e: std::io::Error| CliError::Input(format!("{}: cannot read: {e}", path.display()));
+    let file = std::fs::File::open(path).map_err(err)?;
+    let mut bytes = Vec::new();
+    file.take(max + 1).read_to_end(&mut bytes).map_err(err)?;
+    if bytes.len() as u64 > max {
+        return Err(CliError::Input(format!("{}: larger than the limit of {max} bytes", path.display())));
+    }
+    Ok(bytes)
+}
+
 /// An output file written through a temporary file beside it and renamed
 /// into place by [`AtomicFile::commit`]; dropped uncommitted, it vanishes.
 pub struct AtomicFile {

@@ -5,6 +5,7 @@ mod bits;
 mod check;
 mod compile;
 mod devices;
+mod eval;
 mod run;
 mod sim;
 
@@ -33,6 +34,10 @@ pub enum Command {
     Inspect(bits::InspectArgs),
     /// Run a bitstream on the cycle-level array emulator.
     Run(Box<run::Args>),
+    /// Task accuracy on a dataset: a network on the reference simulator, a bitstream on the emulator.
+    Eval(Box<eval::Args>),
+    /// Task accuracy over a grid of device figures and fault seeds (CSV/JSON table, SVG plot).
+    Sweep(Box<eval::SweepArgs>),
 }
 
 /// Runs a subcommand.
@@ -47,6 +52,8 @@ pub fn run(c: Command) -> Result<(), CliError> {
         Command::Asm(a) => bits::asm(a),
         Command::Inspect(a) => bits::inspect(a),
         Command::Run(a) => run::run(*a),
+        Command::Eval(a) => eval::eval(*a),
+        Command::Sweep(a) => eval::sweep(*a),
     }
 }
 

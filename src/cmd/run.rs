@@ -28,7 +28,7 @@ pub struct Args {
     /// Write statistics (JSON, docs/emulator.md).
     #[arg(long)]
     stats: Option<PathBuf>,
-    /// Ideal devices: every non-ideality off (equals `fpnna sim` spike for spike).
+    /// Ideal devices: every non-ideality off (equals `fpnna sim` spike for spike); device flags apply on top.
     #[arg(long)]
     ideal: bool,
     /// Seed of every device non-ideality.

@@ -121,8 +121,66 @@ macro_rules! device_figures {
             pub fn all_off() -> Self {
                 DeviceOverrides { $($name: Some($ideal),)* }
             }
+
+            /// Overrides the figure called `name` (`_` or `-` between
+            /// words) with `x`, checked against the figure's range (a count
+            /// must be a whole number).
+            pub fn set(&mut self, name: &str, x: f64) -> Result<(), SetError> {
+                let name = name.replace('-', "_");
+                $(if name == stringify!($name) {
+                    let figure = FIGURES.iter().find(|f| f.name == stringify!($name)).expect("declared");
+                    if let Some(why) = figure.range.refuse(x) {
+                        return Err(SetError::Refused(FigureError { figure, value: x.to_string(), why }));
+                    }
+                    self.$name = Some(<$ty as FigureValue>::from_f64(x).ok_or(SetError::Refused(FigureError {
+                        figure,
+                        value: x.to_string(),
+                        why: "must be a whole number in range",
+                    }))?);
+                    return Ok(());
+                })*
+                Err(SetError::Unknown(name))
+            }
         }
     };
+}
+
+/// Why [`DeviceOverrides::set`] refused.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SetError {
+    /// No figure has this name.
+    Unknown(String),
+    /// The value is outside the figure's range.
+    Refused(FigureError),
+}
+
+impl std::fmt::Display for SetError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            SetError::Unknown(n) => {
+                let names: Vec<&str> = FIGURES.iter().map(|f| f.name).collect();
+                write!(f, "no device figure is called `{n}` (figures: {})", names.join(", "))
+            }
+            SetError::Refused(e) => e.fmt(f),
+        }
+    }
+}
+
+/// The types figures have, from the f64 a sweep or a tool gives.
+trait FigureValue: Sized {
+    fn from_f64(x: f64) -> Option<Self>;
+}
+
+impl FigureValue for f64 {
+    fn from_f64(x: f64) -> Option<f64> {
+        x.is_finite().then_some(x)
+    }
+}
+
+impl FigureValue for u16 {
+    fn from_f64(x: f64) -> Option<u16> {
+        (x.fract() == 0.0 && (0.0..=f64::from(u16::MAX)).contains(&x)).then_some(x as u16)
+    }
 }
 
 device_figures! {
@@ -197,6 +255,18 @@ mod tests {
         assert_eq!(g.read_noise, 0.5);
         assert_eq!(g, DeviceFigures { read_noise: 0.5, ..f.clone() });
         assert_eq!(f.with(&DeviceOverrides::all_off()), DeviceFigures::ideal());
+    }
+
+    #[test]
+    fn set_addresses_a_figure_by_name_and_checks_its_range() {
+        let mut o = DeviceOverrides::default();
+        o.set("read-noise", 0.25).unwrap();
+        o.set("write_verify_max", 3.0).unwrap();
+        assert_eq!((o.read_noise, o.write_verify_max), (Some(0.25), Some(3)));
+        assert!(matches!(o.set("stuck_at_min", 1.5), Err(SetError::Refused(_))));
+        assert!(matches!(o.set("write_verify_max", 2.5), Err(SetError::Refused(_))));
+        let e = o.set("noise", 0.1).unwrap_err().to_string();
+        assert!(e.contains("no device figure is called `noise`") && e.contains("read_noise"), "{e}");
     }
 
     #[test]

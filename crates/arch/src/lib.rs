@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use std::path::Path;
 
 mod device;
-pub use device::{DeviceFigures, DeviceOverrides, FIGURES, Figure, FigureError, Range};
+pub use device::{DeviceFigures, DeviceOverrides, FIGURES, Figure, FigureError, Range, SetError};
 
 /// A whole array.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

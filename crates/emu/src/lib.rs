@@ -16,6 +16,7 @@ mod build;
 mod names;
 mod net;
 mod noise;
+mod reset;
 mod run;
 mod state;
 mod stats;
@@ -26,6 +27,7 @@ use fpnna_bitstream::{Port, Validated};
 use serde::{Deserialize, Serialize};
 use std::ops::Range;
 
+pub use reset::{Plastic, ResetCost};
 pub use state::{EmuState, STATE_FORMAT, STATE_VERSION};
 pub use stats::{ConfigStats, EnergyItem, EnergyReport, MinMeanMax, Stats, TileActivity};
 pub use vcd_out::{Timescale, VcdObserver, VcdOptions};
@@ -71,8 +73,9 @@ pub use fpnna_arch::{DeviceFigures, DeviceOverrides};
 /// How to run.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct EmuOptions {
-    /// Ideal devices: every non-ideality off (the run then equals the
-    /// reference simulator spike for spike).
+    /// Ideal devices: every non-ideality off but those `devices` sets
+    /// (with none set, the run equals the reference simulator spike for
+    /// spike).
     pub ideal: bool,
     /// Seed of every random draw (counter-based: independent of threads).
     pub seed: u64,
@@ -96,12 +99,11 @@ impl EmuOptions {
 }
 
 /// The device figures in force for a run: the architecture's, or ideal
-/// ones with `ideal`, then the explicit overrides.
+/// ones with `ideal`, then the explicit overrides (on top of ideal devices
+/// too: `--ideal --stuck-at-min 0.05` is one non-ideality alone).
 pub(crate) fn resolve_devices(arch: &fpnna_arch::Arch, opts: &EmuOptions) -> Result<DeviceFigures, EmuError> {
-    if opts.ideal {
-        return Ok(DeviceFigures::ideal());
-    }
-    let dev = arch.devices().with(&opts.devices);
+    let base = if opts.ideal { DeviceFigures::ideal() } else { arch.devices() };
+    let dev = base.with(&opts.devices);
     dev.check().map_err(EmuError::Device)?;
     Ok(dev)
 }
@@ -198,6 +200,8 @@ impl Observer for NullObserver {
 pub struct Emulator {
     b: Built,
     pool: Option<rayon::ThreadPool>,
+    /// The state right after configuration, what [`Emulator::reset`] restores.
+    initial: Box<EmuState>,
 }
 
 impl Emulator {
@@ -214,7 +218,8 @@ impl Emulator {
         } else {
             None
         };
-        Ok(Emulator { b, pool })
+        let initial = Box::new(b.save_state());
+        Ok(Emulator { b, pool, initial })
     }
 
     /// The port called `name`.

@@ -607,3 +607,66 @@ fn rows_out_of_key_order_are_refused() {
     let msg = emulator(&bs, EmuOptions::ideal()).err().expect("refused").to_string();
     assert!(msg.contains("row 1") && msg.contains("rows must be sorted by (key,"), "{msg}");
 }
+
+#[test]
+fn reset_forgets_volatile_state_and_spikes_in_flight() {
+    use fpnna_emu::Plastic;
+    // A volatile node facilitated by a first spike: a second one two steps
+    // later fires the neuron, unless the array was reset in between.
+    let mut b = Builder::new(2, 2);
+    let inp = b.input("in", 1, 0, 0);
+    let n = b.neurons("n", 1, 1, 0, memoryless(6 * ONE));
+    b.syn(inp, n, 1, 4, ONE, Kind::Volatile(volatile_profile()));
+    let bs = b.build();
+    for reset in [false, true] {
+        let mut emu = emulator(&bs, EmuOptions::ideal()).unwrap();
+        emu.run(2, &[(0, inp)], &mut NullObserver).unwrap();
+        if reset {
+            let cost = emu.reset(2, Plastic::Keep).unwrap();
+            assert_eq!((cost.neurons, cost.nodes_written), (1, 1), "{cost:?}");
+            // One neuron-update pass and the barrier; a register write
+            // per neuron and a pulse per node moved back.
+            let arch = &bs.arch;
+            assert_eq!(cost.cycles, 1 + u64::from(arch.timing.barrier_cycles));
+            assert_eq!(cost.energy_pj, arch.energy.neuron_update_pj + arch.energy.node_write_pj);
+        }
+        let r = emu.run(10, &[(0, inp)], &mut NullObserver).unwrap();
+        assert_eq!(r.spikes, if reset { vec![] } else { vec![(1, n)] }, "reset {reset}");
+    }
+    // A spike sent in the last step of a run arrives after it, unless reset.
+    let (bs, inp, a, _) = chain();
+    for reset in [false, true] {
+        let mut emu = emulator(&bs, EmuOptions::ideal()).unwrap();
+        emu.run(1, &[(0, inp)], &mut NullObserver).unwrap();
+        if reset {
+            emu.reset(1, Plastic::Keep).unwrap();
+        }
+        let r = emu.run(4, &[], &mut NullObserver).unwrap();
+        assert_eq!(r.spikes, if reset { vec![] } else { vec![(1, a)] }, "reset {reset}");
+        // The next run starts where the reset put it.
+        assert_eq!(r.first_step, 1);
+    }
+}
+
+#[test]
+fn reset_keeps_or_restores_learned_weights() {
+    use fpnna_emu::Plastic;
+    let mut b = Builder::new(2, 2);
+    let inp = b.input("in", 2, 0, 0);
+    let n = b.neurons("n", 1, 0, 1, memoryless(ONE));
+    b.syn(inp, n, 1, 2, ONE / 20, Kind::Stdp(stdp_profile()));
+    b.syn(inp + 1, n, 1, 2, ONE, Kind::Static);
+    let bs = b.build();
+    let weight =
+        |e: &fpnna_emu::Emulator| e.save_state().tiles.iter().flat_map(|t| t.nodes.clone()).next().unwrap().weight;
+    let mut emu = emulator(&bs, EmuOptions::ideal()).unwrap();
+    let w0 = weight(&emu);
+    emu.run(6, &[(0, inp), (1, inp + 1)], &mut NullObserver).unwrap();
+    let learned = weight(&emu);
+    assert_ne!(learned, w0);
+    emu.reset(6, Plastic::Keep).unwrap();
+    assert_eq!(weight(&emu), learned);
+    let cost = emu.reset(6, Plastic::Restore).unwrap();
+    assert_eq!(weight(&emu), w0);
+    assert_eq!(cost.nodes_written, 1);
+}
