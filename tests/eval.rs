@@ -81,9 +81,17 @@ fn threads_change_nothing_and_faults_cost_accuracy() {
     let (_, ideal) = eval(&fpb, tmp.path(), "ideal", &["--ideal"]);
     let acc = |r: &serde_json::Value| r["scores"]["accuracy"].as_f64().unwrap();
     assert!(acc(&r1) < acc(&ideal), "faulty {} vs ideal {}", acc(&r1), acc(&ideal));
-    // An explicit device flag applies on top of --ideal.
+    // An explicit device flag applies on top of --ideal; the report counts
+    // the faults apart from forming failures.
     let (_, stuck) = eval(&fpb, tmp.path(), "stuck", &["--ideal", "--stuck-at-min", "0.3"]);
     assert!(acc(&stuck) < acc(&ideal), "{} vs {}", acc(&stuck), acc(&ideal));
+    let array = &stuck["array"];
+    let (nodes, min) = (array["programmed_nodes"].as_u64().unwrap(), array["stuck_at_min"].as_u64().unwrap());
+    assert!(min * 10 > nodes * 2 && min * 10 < nodes * 4, "{array}");
+    assert_eq!((array["stuck_at_max"].as_u64(), array["forming_failures"].as_u64()), (Some(0), Some(0)));
+    let (_, forming) = eval(&fpb, tmp.path(), "forming", &["--ideal", "--forming-yield", "0.9"]);
+    assert!(forming["array"]["forming_failures"].as_u64().unwrap() > 0, "{}", forming["array"]);
+    assert_eq!(forming["array"]["stuck_at_min"].as_u64(), Some(0));
 }
 
 #[test]

@@ -222,28 +222,29 @@ fn learns(b: &fpnna_bitstream::Validated) -> bool {
     b.tiles.iter().any(|t| t.rows.iter().any(|r| matches!(r.kind, fpnna_bitstream::RowKind::Stdp(_))))
 }
 
-/// An evaluation on the emulator.
+/// An evaluation on the emulator, and what configuring the array found
+/// (faults, forming failures: the same in every worker's array).
 fn eval_bitstream(
     t: &TaskArgs,
     b: &fpnna_bitstream::Validated,
     opts: EmuOptions,
-) -> Result<(Task, Evaluation), CliError> {
+) -> Result<(Task, Evaluation, fpnna_emu::ConfigStats), CliError> {
     let spec =
         EmuSpec { bitstream: b, opts, input: t.port.clone(), output: t.output.clone(), steps: 0, plastic: t.plastic() };
     let probe = spec.chip().map_err(eval_error)?;
     let task = t.task(probe.channels(), b.global.dt_ms, learns(b))?;
     let spec = EmuSpec { steps: task.inputs.steps, ..spec };
-    let outputs = probe.outputs();
+    let (outputs, config) = (probe.outputs(), probe.emulator().config_stats().clone());
     drop(probe);
     let e =
         fpnna_eval::evaluate(&|| spec.chip(), &task.inputs, &task.labels, outputs, &task.plan).map_err(eval_error)?;
-    Ok((task, e))
+    Ok((task, e, config))
 }
 
 pub fn eval(a: Args) -> Result<(), CliError> {
     let t = &a.task;
     let t0 = std::time::Instant::now();
-    let (task, e, target) = if t.is_bitstream() {
+    let (task, e, target, config) = if t.is_bitstream() {
         if t.exact || t.arch.arch.is_some() || t.arch.preset.is_some() {
             return Err(CliError::Usage(
                 "--exact, --arch and --preset apply to a source network, not a bitstream".into(),
@@ -251,9 +252,9 @@ pub fn eval(a: Args) -> Result<(), CliError> {
         }
         let b = load(&t.file)?;
         let opts = EmuOptions { ideal: a.ideal, seed: a.seed, threads: 1, devices: a.devices.overrides() };
-        let (task, e) = eval_bitstream(t, &b, opts)?;
+        let (task, e, config) = eval_bitstream(t, &b, opts)?;
         let devices = if a.ideal { "ideal devices" } else { "non-ideal devices" };
-        (task, e, format!("emulator, {devices}, device seed {}", a.seed))
+        (task, e, format!("emulator, {devices}, device seed {}", a.seed), Some(config))
     } else {
         if a.ideal || a.devices.overrides() != fpnna_emu::DeviceOverrides::default() {
             return Err(CliError::Usage(
@@ -286,18 +287,24 @@ pub fn eval(a: Args) -> Result<(), CliError> {
         let e = fpnna_eval::evaluate(&make, &task.inputs, &task.labels, outputs, &task.plan).map_err(eval_error)?;
         let what =
             if t.exact { "reference simulator, exact weights" } else { "reference simulator, quantized weights" };
-        (task, e, what.to_string())
+        (task, e, what.to_string(), None)
     };
     let wall = t0.elapsed().as_secs_f64();
     if let Some(p) = &a.predictions {
         write_atomic(p, predictions(&e, &task.labels).as_bytes())?;
     }
     if let Some(p) = &a.report {
-        let r = report(&a, &task, &e, &target);
+        let r = report(&a, &task, &e, &target, config.as_ref());
         let json = serde_json::to_string_pretty(&r).map_err(|e| CliError::Bug(e.to_string()))?;
         write_atomic(p, json.as_bytes())?;
     }
     print!("{}", summary(t, &task, &e, &target));
+    if let Some(c) = &config {
+        println!(
+            "array: {} programmed nodes; {} stuck at G_min, {} stuck at G_max, {} forming failures (stuck at G_min)",
+            c.programmed_nodes, c.stuck_at_min, c.stuck_at_max, c.forming_failures
+        );
+    }
     eprintln!(
         "evaluated {} samples in {wall:.3} s ({} threads)",
         task.inputs.samples,
@@ -371,7 +378,13 @@ fn predictions(e: &Evaluation, labels: &[u32]) -> String {
 }
 
 /// The JSON report: what was run, on what, and the scores.
-fn report(a: &Args, task: &Task, e: &Evaluation, target: &str) -> serde_json::Value {
+fn report(
+    a: &Args,
+    task: &Task,
+    e: &Evaluation,
+    target: &str,
+    config: Option<&fpnna_emu::ConfigStats>,
+) -> serde_json::Value {
     let t = &a.task;
     serde_json::json!({
         "tool": "fpnna eval",
@@ -393,6 +406,12 @@ fn report(a: &Args, task: &Task, e: &Evaluation, target: &str) -> serde_json::Va
         "ideal": a.ideal,
         "seed": a.seed,
         "device_overrides": a.devices.overrides(),
+        "array": config.map(|c| serde_json::json!({
+            "programmed_nodes": c.programmed_nodes,
+            "stuck_at_min": c.stuck_at_min,
+            "stuck_at_max": c.stuck_at_max,
+            "forming_failures": c.forming_failures,
+        })),
         "scores": e.scores,
     })
 }
@@ -421,7 +440,7 @@ pub fn sweep(a: SweepArgs) -> Result<(), CliError> {
         let (mut acc, mut energy) = (Vec::new(), Vec::new());
         for &seed in &seeds {
             let opts = EmuOptions { ideal: a.ideal, seed, threads: 1, devices: devices.clone() };
-            let (_, e) = eval_bitstream(t, &b, opts)?;
+            let (_, e, _) = eval_bitstream(t, &b, opts)?;
             acc.push(e.scores.accuracy);
             energy.push(e.scores.per_inference.energy_pj.unwrap_or(0.0));
         }
@@ -439,7 +458,11 @@ pub fn sweep(a: SweepArgs) -> Result<(), CliError> {
         sweep.csv()
     };
     let svg = match &a.plot {
-        Some(_) => Some(fpnna_eval::plot::svg(&sweep, &t.file.display().to_string()).map_err(CliError::Bug)?),
+        Some(_) => {
+            let name = t.file.file_name().map_or_else(String::new, |n| n.to_string_lossy().into_owned());
+            let title = format!("{name}: accuracy under device faults");
+            Some(fpnna_eval::plot::svg(&sweep, &title).map_err(CliError::Bug)?)
+        }
         None => None,
     };
     write_atomic(&a.out, table.as_bytes())?;

@@ -27,7 +27,7 @@ pub fn svg(sweep: &Sweep, title: &str) -> Result<String, String> {
         let e = |e: DrawingAreaErrorKind<_>| e.to_string();
         root.fill(&WHITE).map_err(e)?;
         let mut chart = ChartBuilder::on(&root)
-            .caption(title, ("sans-serif", 20))
+            .caption(title, ("sans-serif", 22))
             .margin(16)
             .x_label_area_size(44)
             .y_label_area_size(56)
@@ -36,6 +36,8 @@ pub fn svg(sweep: &Sweep, title: &str) -> Result<String, String> {
         let seeds = sweep.seeds.len();
         chart
             .configure_mesh()
+            .label_style(("sans-serif", 13))
+            .axis_desc_style(("sans-serif", 15))
             .x_desc(x_axis.name.as_str())
             .y_desc(format!("accuracy (mean ± std of {seeds} seeds)"))
             .draw()
