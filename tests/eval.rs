@@ -163,6 +163,54 @@ fn a_sweep_writes_its_table_and_plot() {
     assert!(col(lines[2], 3) > 0.0, "{table}");
     let picture = std::fs::read_to_string(&svg).unwrap();
     assert!(picture.starts_with("<svg") && picture.contains("stuck_rate") && picture.trim_end().ends_with("</svg>"));
+    // From the source, the number of levels is an axis too (one compile per value).
+    let json = tmp.path().join("levels.json");
+    let args = [
+        "sweep",
+        NET,
+        "--data",
+        &s(&xc),
+        "--labels",
+        &s(&yc),
+        "--input",
+        "pixels",
+        "--output",
+        "class",
+        "--steps-per-sample",
+        "100",
+        "--vary",
+        "levels=2,32",
+        "--seeds",
+        "1",
+        "--ideal",
+        "-o",
+        &s(&json),
+    ];
+    fpnna_ok(&args.map(String::from));
+    let sweep: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    let acc = |i: usize| sweep["points"][i]["accuracy"]["mean"].as_f64().unwrap();
+    assert_eq!(sweep["points"][1]["values"][0], 32.0);
+    assert!(acc(0) < acc(1), "{sweep}");
+    let refused = fpnna(&[
+        "sweep",
+        &fpb,
+        "--data",
+        DATA,
+        "--labels",
+        LABELS,
+        "--input",
+        "pixels",
+        "--output",
+        "class",
+        "--steps-per-sample",
+        "10",
+        "--vary",
+        "levels=4",
+        "-o",
+        "x.csv",
+    ]);
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(stderr(&refused).contains("--vary levels need the source network"), "{}", stderr(&refused));
 }
 
 #[test]

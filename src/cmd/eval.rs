@@ -122,7 +122,7 @@ pub struct Args {
 pub struct SweepArgs {
     #[command(flatten)]
     task: TaskArgs,
-    /// A varied parameter: a device figure or `stuck-rate`, and its values (`stuck-rate=0,0.01,0.05`); repeatable.
+    /// A varied parameter: a device figure, `stuck-rate` or (source only) `levels`, and its values (`stuck-rate=0,0.01,0.05`); repeatable.
     #[arg(long, required = true, value_name = "NAME=V1,V2,...")]
     vary: Vec<Axis>,
     /// Fault seeds per point (1..=N).
@@ -222,23 +222,34 @@ fn learns(b: &fpnna_bitstream::Validated) -> bool {
     b.tiles.iter().any(|t| t.rows.iter().any(|r| matches!(r.kind, fpnna_bitstream::RowKind::Stdp(_))))
 }
 
-/// An evaluation on the emulator, and what configuring the array found
-/// (faults, forming failures: the same in every worker's array).
+/// Reads the dataset for the ports of bitstream `b`.
+fn bitstream_task(t: &TaskArgs, b: &fpnna_bitstream::Validated) -> Result<Task, CliError> {
+    let probe = spec(t, b, EmuOptions::ideal(), 0).chip().map_err(eval_error)?;
+    t.task(probe.channels(), b.global.dt_ms, learns(b))
+}
+
+fn spec<'a>(t: &TaskArgs, b: &'a fpnna_bitstream::Validated, opts: EmuOptions, steps: u64) -> EmuSpec<'a> {
+    EmuSpec { bitstream: b, opts, input: t.port.clone(), output: t.output.clone(), steps, plastic: t.plastic() }
+}
+
+/// An evaluation of `task` on the emulator, and what configuring the array
+/// found (faults, forming failures: the same in every worker's array).
 fn eval_bitstream(
     t: &TaskArgs,
     b: &fpnna_bitstream::Validated,
+    task: &Task,
     opts: EmuOptions,
-) -> Result<(Task, Evaluation, fpnna_emu::ConfigStats), CliError> {
-    let spec =
-        EmuSpec { bitstream: b, opts, input: t.port.clone(), output: t.output.clone(), steps: 0, plastic: t.plastic() };
+) -> Result<(Evaluation, fpnna_emu::ConfigStats), CliError> {
+    let spec = spec(t, b, opts, task.inputs.steps);
     let probe = spec.chip().map_err(eval_error)?;
-    let task = t.task(probe.channels(), b.global.dt_ms, learns(b))?;
-    let spec = EmuSpec { steps: task.inputs.steps, ..spec };
+    if probe.channels() as usize != task.inputs.channels {
+        return Err(CliError::Bug("the bitstreams of one sweep disagree on the input port".into()));
+    }
     let (outputs, config) = (probe.outputs(), probe.emulator().config_stats().clone());
     drop(probe);
     let e =
         fpnna_eval::evaluate(&|| spec.chip(), &task.inputs, &task.labels, outputs, &task.plan).map_err(eval_error)?;
-    Ok((task, e, config))
+    Ok((e, config))
 }
 
 pub fn eval(a: Args) -> Result<(), CliError> {
@@ -252,7 +263,8 @@ pub fn eval(a: Args) -> Result<(), CliError> {
         }
         let b = load(&t.file)?;
         let opts = EmuOptions { ideal: a.ideal, seed: a.seed, threads: 1, devices: a.devices.overrides() };
-        let (task, e, config) = eval_bitstream(t, &b, opts)?;
+        let task = bitstream_task(t, &b)?;
+        let (e, config) = eval_bitstream(t, &b, &task, opts)?;
         let devices = if a.ideal { "ideal devices" } else { "non-ideal devices" };
         (task, e, format!("emulator, {devices}, device seed {}", a.seed), Some(config))
     } else {
@@ -418,29 +430,54 @@ fn report(
 
 pub fn sweep(a: SweepArgs) -> Result<(), CliError> {
     let t = &a.task;
-    if !t.is_bitstream() {
-        return Err(CliError::Usage(format!(
-            "{}: a sweep varies device figures, so it runs a bitstream (compile the network first)",
-            t.file.display()
-        )));
-    }
-    if t.exact || t.arch.arch.is_some() || t.arch.preset.is_some() {
-        return Err(CliError::Usage("--exact, --arch and --preset apply to a source network, not a bitstream".into()));
-    }
-    let b = load(&t.file)?;
+    let levels_axis = a.vary.iter().position(|x| x.name == fpnna_eval::sweep::LEVELS);
+    let source = if t.is_bitstream() {
+        if t.exact || t.arch.arch.is_some() || t.arch.preset.is_some() || levels_axis.is_some() {
+            return Err(CliError::Usage(
+                "--exact, --arch, --preset and --vary levels need the source network (NET.fpn), not a bitstream".into(),
+            ));
+        }
+        None
+    } else {
+        if t.exact {
+            return Err(CliError::Usage("a sweep runs the compiled array: --exact does not apply".into()));
+        }
+        Some((super::load_network(&t.file, 1)?, t.arch.load()?))
+    };
+    let given = match &source {
+        None => Some(load(&t.file)?),
+        Some(_) => None,
+    };
     let axes = a.vary.clone();
     let seeds: Vec<u64> = (1..=a.seeds).collect();
     let t0 = std::time::Instant::now();
+    let mut compiled: Vec<(u16, fpnna_bitstream::Validated)> = Vec::new();
+    let mut task = None;
     let mut points = Vec::new();
     for values in fpnna_eval::sweep::grid(&axes) {
+        let b = match (&given, &source) {
+            (Some(b), _) => b,
+            (None, Some((net, arch))) => {
+                let levels = levels_axis.map_or(arch.nonvolatile.levels, |i| values[i] as u16);
+                if !compiled.iter().any(|(l, _)| *l == levels) {
+                    compiled.push((levels, compile_with_levels(t, net, arch, levels)?));
+                }
+                &compiled.iter().find(|(l, _)| *l == levels).expect("just compiled").1
+            }
+            (None, None) => return Err(CliError::Bug("a sweep without a bitstream".into())),
+        };
+        let task = match &task {
+            Some(known) => known,
+            None => task.insert(bitstream_task(t, b)?),
+        };
         let mut devices = a.devices.overrides();
-        for (axis, &v) in axes.iter().zip(&values) {
+        for (axis, &v) in axes.iter().zip(&values).filter(|(x, _)| x.name != fpnna_eval::sweep::LEVELS) {
             fpnna_eval::sweep::apply(&mut devices, &axis.name, v).map_err(CliError::Usage)?;
         }
         let (mut acc, mut energy) = (Vec::new(), Vec::new());
         for &seed in &seeds {
             let opts = EmuOptions { ideal: a.ideal, seed, threads: 1, devices: devices.clone() };
-            let (_, e, _) = eval_bitstream(t, &b, opts)?;
+            let (e, _) = eval_bitstream(t, b, task, opts)?;
             acc.push(e.scores.accuracy);
             energy.push(e.scores.per_inference.energy_pj.unwrap_or(0.0));
         }
@@ -452,23 +489,7 @@ pub fn sweep(a: SweepArgs) -> Result<(), CliError> {
         });
     }
     let sweep = Sweep { axes, seeds, points };
-    let table = if a.out.extension().is_some_and(|e| e == "json") {
-        serde_json::to_string_pretty(&sweep).map_err(|e| CliError::Bug(e.to_string()))?
-    } else {
-        sweep.csv()
-    };
-    let svg = match &a.plot {
-        Some(_) => {
-            let name = t.file.file_name().map_or_else(String::new, |n| n.to_string_lossy().into_owned());
-            let title = format!("{name}: accuracy under device faults");
-            Some(fpnna_eval::plot::svg(&sweep, &title).map_err(CliError::Bug)?)
-        }
-        None => None,
-    };
-    write_atomic(&a.out, table.as_bytes())?;
-    if let (Some(p), Some(svg)) = (&a.plot, svg) {
-        write_atomic(p, svg.as_bytes())?;
-    }
+    write_sweep(&a, &sweep)?;
     print!("{}", sweep.csv());
     eprintln!(
         "swept {} points x {} seeds in {:.3} s",
@@ -476,5 +497,42 @@ pub fn sweep(a: SweepArgs) -> Result<(), CliError> {
         sweep.seeds.len(),
         t0.elapsed().as_secs_f64()
     );
+    Ok(())
+}
+
+/// The source network compiled (placement seed 1) for its architecture
+/// with `levels` conductance levels.
+fn compile_with_levels(
+    t: &TaskArgs,
+    net: &fpnna_ir::Network,
+    arch: &fpnna_arch::Arch,
+    levels: u16,
+) -> Result<fpnna_bitstream::Validated, CliError> {
+    let mut arch = arch.clone();
+    arch.nonvolatile.levels = levels;
+    let what = |e: String| CliError::Input(format!("{} with {levels} levels: {e}", t.file.display()));
+    let c = fpnna_compiler::compile(net, &arch, 1, None).map_err(|e| what(e.to_string()))?;
+    fpnna_bitstream::validate(c.bitstream).map_err(|e| CliError::Bug(format!("compiled bitstream refused: {e}")))
+}
+
+/// Writes the table and the plot, both or neither.
+fn write_sweep(a: &SweepArgs, sweep: &Sweep) -> Result<(), CliError> {
+    let table = if a.out.extension().is_some_and(|e| e == "json") {
+        serde_json::to_string_pretty(sweep).map_err(|e| CliError::Bug(e.to_string()))?
+    } else {
+        sweep.csv()
+    };
+    let svg = match &a.plot {
+        Some(_) => {
+            let name = a.task.file.file_name().map_or_else(String::new, |n| n.to_string_lossy().into_owned());
+            let title = format!("{name}: accuracy under device faults");
+            Some(fpnna_eval::plot::svg(sweep, &title).map_err(CliError::Bug)?)
+        }
+        None => None,
+    };
+    write_atomic(&a.out, table.as_bytes())?;
+    if let (Some(p), Some(svg)) = (&a.plot, svg) {
+        write_atomic(p, svg.as_bytes())?;
+    }
     Ok(())
 }

@@ -18,6 +18,10 @@ pub struct Axis {
 /// The pseudo-figure of both stuck-at rates together.
 pub const STUCK_RATE: &str = "stuck_rate";
 
+/// The number of conductance levels (`nonvolatile.levels`): varying it
+/// means compiling the source network again for each value.
+pub const LEVELS: &str = "levels";
+
 impl std::str::FromStr for Axis {
     type Err = String;
 
@@ -33,13 +37,20 @@ impl std::str::FromStr for Axis {
         }
         // Check every value against the figure now, not after minutes of runs.
         for &v in &values {
-            apply(&mut DeviceOverrides::default(), &name, v).map_err(|e| format!("`{s}`: {e}"))?;
+            if name == LEVELS {
+                if v.fract() != 0.0 || !(2.0..=1024.0).contains(&v) {
+                    return Err(format!("`{s}`: {v} levels: must be a whole number in 2..=1024"));
+                }
+            } else {
+                apply(&mut DeviceOverrides::default(), &name, v).map_err(|e| format!("`{s}`: {e}"))?;
+            }
         }
         Ok(Axis { name, values })
     }
 }
 
-/// Sets the varied parameter `name` to `x`.
+/// Sets the varied device parameter `name` to `x` ([`LEVELS`] is not one:
+/// it is the compiler's).
 pub fn apply(o: &mut DeviceOverrides, name: &str, x: f64) -> Result<(), String> {
     if name == STUCK_RATE {
         if !(0.0..=1.0).contains(&x) {
@@ -139,6 +150,8 @@ mod tests {
             ("read-noise=2", "must be a fraction"),
             ("stuck-rate=1.5", "must be a fraction"),
             ("noise=0.1", "no device figure is called `noise`"),
+            ("levels=8,2.5", "must be a whole number in 2..=1024"),
+            ("levels=1", "must be a whole number in 2..=1024"),
         ] {
             let e = bad.parse::<Axis>().unwrap_err();
             assert!(e.contains(why), "{bad}: {e}");
