@@ -5,7 +5,9 @@
 use serde::{Deserialize, Serialize};
 use std::path::Path;
 
+mod crosspoint;
 mod device;
+pub use crosspoint::{Crosspoint, Fate, Side, effective_level};
 pub use device::{DeviceFigures, DeviceOverrides, FIGURES, Figure, FigureError, Range, SetError};
 
 /// A whole array.
