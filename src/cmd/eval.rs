@@ -313,8 +313,9 @@ pub fn eval(a: Args) -> Result<(), CliError> {
     print!("{}", summary(t, &task, &e, &target));
     if let Some(c) = &config {
         println!(
-            "array: {} programmed nodes; {} stuck at G_min, {} stuck at G_max, {} forming failures (stuck at G_min)",
-            c.programmed_nodes, c.stuck_at_min, c.stuck_at_max, c.forming_failures
+            "array: {} programmed nodes; devices stuck: {} at G_min, {} at G_max; {} unprogrammed crosspoints \
+             conduct; {} forming failures",
+            c.programmed_nodes, c.stuck_at_min, c.stuck_at_max, c.stuck_unprogrammed, c.forming_failures
         );
     }
     eprintln!(
@@ -422,6 +423,7 @@ fn report(
             "programmed_nodes": c.programmed_nodes,
             "stuck_at_min": c.stuck_at_min,
             "stuck_at_max": c.stuck_at_max,
+            "stuck_unprogrammed": c.stuck_unprogrammed,
             "forming_failures": c.forming_failures,
         })),
         "scores": e.scores,

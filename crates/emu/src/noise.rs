@@ -6,7 +6,7 @@ use fpnna_model::hash3;
 
 /// Streams (one per kind of draw).
 pub(crate) const FORMING: u64 = 1;
-pub(crate) const STUCK: u64 = 2;
+// (2 was the stuck-at stream: stuck devices are fpnna_arch::Crosspoint's.)
 pub(crate) const PROGRAM: u64 = 3;
 pub(crate) const READ: u64 = 4;
 pub(crate) const C2C: u64 = 5;
@@ -49,7 +49,7 @@ mod tests {
         let mean = xs.iter().sum::<f64>() / n as f64;
         let var = xs.iter().map(|x| (x - mean) * (x - mean)).sum::<f64>() / n as f64;
         assert!(mean.abs() < 0.05 && (var - 1.0).abs() < 0.05, "mean {mean} var {var}");
-        assert!((0..1000).all(|k| (0.0..1.0).contains(&uniform(1, STUCK, k, 0))));
+        assert!((0..1000).all(|k| (0.0..1.0).contains(&uniform(1, FORMING, k, 0))));
     }
 
     #[test]

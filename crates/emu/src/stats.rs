@@ -56,10 +56,15 @@ pub struct ConfigStats {
     pub forming_pulses: u64,
     /// Forming pulses that failed (the node is stuck at G_min).
     pub forming_failures: u64,
-    /// Nodes stuck at G_min by a fault (forming failures excluded).
+    /// Devices stuck at G_min, of the crosspoints in use (two devices per
+    /// differential pair; forming failures apart).
     pub stuck_at_min: u64,
-    /// Nodes stuck at G_max.
+    /// Devices stuck at G_max, of the crosspoints in use.
     pub stuck_at_max: u64,
+    /// Crosspoints the configuration leaves unprogrammed that conduct
+    /// anyway (a device stuck at G_max on a driven non-volatile row and a
+    /// neuron's column): synapses nobody asked for.
+    pub stuck_unprogrammed: u64,
     /// Write pulses (one per node, more with write-verify).
     pub write_pulses: u64,
     /// Verify reads of write-verify.

@@ -670,3 +670,42 @@ fn reset_keeps_or_restores_learned_weights() {
     assert_eq!(weight(&emu), w0);
     assert_eq!(cost.nodes_written, 1);
 }
+
+#[test]
+fn stuck_crosspoints_act_on_both_devices_and_where_nothing_is_programmed() {
+    use fpnna_arch::{Crosspoint, Fate, Side};
+    // One driven row, two neurons: n0 has a synapse, n1 none.
+    let mut b = Builder::new(2, 2);
+    let inp = b.input("in", 1, 0, 0);
+    let n = b.neurons("n", 2, 0, 0, memoryless(ONE));
+    b.syn(inp, n, 1, 1, ONE, Kind::Static);
+    let bs = b.build();
+    assert_eq!((bs.tiles[0].rows.len(), bs.tiles[0].columns.len()), (1, 2));
+    let (mut added, mut lost) = (0, 0);
+    for seed in 1..=64 {
+        let opts = EmuOptions {
+            seed,
+            devices: DeviceOverrides { stuck_at_max: Some(0.3), stuck_at_min: Some(0.2), ..DeviceOverrides::default() },
+            ..EmuOptions::ideal()
+        };
+        let mut emu = emulator(&bs, opts).unwrap();
+        let r = emu.run(4, &[(0, inp)], &mut NullObserver).unwrap();
+        let fired = |k: u32| r.spikes.contains(&(1, n + k));
+        let fate = |col: u16, side: Side| Crosspoint { x: 0, y: 0, row: 0, col }.fate(seed, side, 0.2, 0.3);
+        // n1 fires when its unprogrammed crosspoint's + device is stuck at
+        // G_max and its - device is not.
+        let phantom = fate(1, Side::Plus) == Fate::StuckMax && fate(1, Side::Minus) != Fate::StuckMax;
+        assert_eq!(fired(1), phantom, "seed {seed}");
+        // n0 keeps its synapse when neither device is stuck, loses it when
+        // its + device is stuck at G_min or its - device at G_max.
+        let (p, m) = (fate(0, Side::Plus), fate(0, Side::Minus));
+        let effective = fpnna_arch::effective_level(1.0, Side::Plus, [p, m], 31.0);
+        assert_eq!(fired(0), effective >= 1.0, "seed {seed}: {p:?} {m:?}");
+        let stuck_high = [fate(1, Side::Plus), fate(1, Side::Minus)].contains(&Fate::StuckMax);
+        assert_eq!(emu.config_stats().stuck_unprogrammed, u64::from(stuck_high), "seed {seed}");
+        added += u32::from(phantom);
+        lost += u32::from(!fired(0));
+    }
+    // The cases occurred (about 64 x 0.3 x 0.7 and 64 x (1 - 0.5 x 0.7)).
+    assert!(added >= 5 && lost >= 10, "added {added}, lost {lost}");
+}

@@ -9,7 +9,7 @@ use crate::bank::Bank;
 use crate::noise;
 use crate::stats::{ConfigStats, TileActivity};
 use crate::tile::Tile;
-use fpnna_arch::Arch;
+use fpnna_arch::{Arch, Crosspoint, Fate, Side};
 use fpnna_bitstream::{Node, RouteEntry, Row, RowKind, TileConfig, Xy};
 use fpnna_model::{self as m, DECAY_ONE, NeuronState, VolatileParams};
 use std::collections::{BTreeMap, BTreeSet};
@@ -69,7 +69,7 @@ pub(super) fn program(
     for tc in tiles_cfg {
         let before = cfg.clone();
         let nodes = Programmer { dev, seed, top, cfg: &mut cfg }.nodes(tc, node_base);
-        cfg.programmed_nodes += nodes.row.len() as u64;
+        cfg.programmed_nodes += tc.nodes.len() as u64;
         let pulses = (cfg.forming_pulses - before.forming_pulses)
             + (cfg.write_pulses - before.write_pulses)
             + (cfg.verify_reads - before.verify_reads);
@@ -98,12 +98,44 @@ pub(super) fn program(
     Programmed { tiles, bank, config: cfg }
 }
 
+/// The crosspoints of `tc` the configuration leaves unprogrammed but that
+/// conduct anyway: on a driven non-volatile row and a neuron's column, a
+/// device stuck at G_max (level 0 programmed: the fault sets the weight).
+/// With the programmed nodes, sorted by (row, col).
+fn with_stuck_crosspoints(tc: &TileConfig, dev: &DeviceFigures, seed: u64) -> Vec<Node> {
+    if dev.stuck_at_max <= 0.0 {
+        return tc.nodes.clone();
+    }
+    let mut out = Vec::with_capacity(tc.nodes.len());
+    let mut programmed = tc.nodes.iter().peekable();
+    for (r, row) in tc.rows.iter().enumerate() {
+        let r = r as u16;
+        for c in 0..tc.columns.len() as u16 {
+            if let Some(n) = programmed.next_if(|n| (n.row, n.col) == (r, c)) {
+                out.push(*n);
+                continue;
+            }
+            let xp = Crosspoint { x: tc.x, y: tc.y, row: r, col: c };
+            let stuck_high = [Side::Plus, Side::Minus]
+                .iter()
+                .any(|&side| xp.fate(seed, side, dev.stuck_at_min, dev.stuck_at_max) == Fate::StuckMax);
+            if row.kind == RowKind::NonVolatile && stuck_high {
+                out.push(Node { row: r, col: c, level: 0 });
+            }
+        }
+    }
+    out
+}
+
 impl Programmer<'_> {
-    /// Programs the nodes of `tc`, the first of which has global id
-    /// `node_base` (for counter-based noise).
+    /// Programs the nodes of `tc` (and the stuck crosspoints that conduct
+    /// unprogrammed), the first of which has global id `node_base` (for
+    /// counter-based noise).
     fn nodes(&mut self, tc: &TileConfig, node_base: u64) -> Nodes {
+        let all = with_stuck_crosspoints(tc, self.dev, self.seed);
+        self.cfg.stuck_unprogrammed += (all.len() - tc.nodes.len()) as u64;
         // Sorted by (row, col), each once (validated).
-        let nn = tc.nodes.len();
+        let nn = all.len();
         // Per-node state of volatile and STDP nodes: none in a tile of
         // non-volatile rows only.
         let plastic = if tc.rows.iter().any(|r| r.kind != RowKind::NonVolatile) { nn } else { 0 };
@@ -116,13 +148,17 @@ impl Programmer<'_> {
             row_start: vec![0u32; tc.rows.len() + 1],
             plastic,
         };
-        for (k, n) in tc.nodes.iter().enumerate() {
+        let mut programmed = tc.nodes.iter().peekable();
+        for (k, n) in all.iter().enumerate() {
             let g = node_base + k as u64;
+            // A stuck crosspoint the configuration leaves alone is not written.
+            let written = programmed.next_if(|p| (p.row, p.col) == (n.row, n.col)).is_some();
             let row = &tc.rows[usize::from(n.row)];
             out.row_start[usize::from(n.row) + 1] += 1;
             out.row.push(n.row);
             out.col.push(n.col);
-            let mut w = self.weight(n, row, g);
+            let xp = Crosspoint { x: tc.x, y: tc.y, row: n.row, col: n.col };
+            let mut w = if written { self.weight(n, row, g, xp) } else { self.stuck_weight(row, xp) };
             match row.kind {
                 RowKind::Stdp(pi) => {
                     let p = &tc.stdp[usize::from(pi)];
@@ -146,20 +182,36 @@ impl Programmer<'_> {
         out
     }
 
-    /// The weight node `n` (of `row`, global id `g`) is programmed to.
-    fn weight(&mut self, n: &Node, row: &Row, g: u64) -> i32 {
-        let stuck = if row.kind == RowKind::NonVolatile { self.form(g) } else { None };
-        let level = match stuck {
-            Some(l) => {
+    /// The weight node `n` (of `row`, global id `g`, at crosspoint `xp`)
+    /// is programmed to: its level on the row's side of the differential
+    /// pair, the other side at G_min; a non-volatile crosspoint's devices
+    /// may be stuck (docs/emulator.md, "Stuck crosspoints").
+    fn weight(&mut self, n: &Node, row: &Row, g: u64, xp: Crosspoint) -> i32 {
+        let nv = row.kind == RowKind::NonVolatile;
+        let failed = nv && self.form(g);
+        let fates = if nv { self.fates(xp) } else { [Fate::Healthy; 2] };
+        let on = if row.negative { Side::Minus } else { Side::Plus };
+        let level = match failed {
+            true => {
                 self.cfg.write_pulses += 1;
-                Some(l)
+                Some(0.0)
             }
-            None if self.dev.program_error > 0.0 => Some(self.write_verify(g, n.level)),
-            None => {
+            false if fates[on as usize] != Fate::Healthy => {
+                // Written, to no effect.
+                self.cfg.write_pulses += 1;
+                None
+            }
+            false if self.dev.program_error > 0.0 => Some(self.write_verify(g, n.level)),
+            false => {
                 self.cfg.write_pulses += 1;
                 None
             }
         };
+        if fates != [Fate::Healthy; 2] {
+            let programmed = level.unwrap_or(f64::from(n.level));
+            let l = fpnna_arch::effective_level(programmed, on, fates, self.top);
+            return noise::scale_i32(row.scale, l);
+        }
         let w = match level {
             None => m::saturate(i64::from(n.level) * i64::from(row.scale)),
             Some(l) => noise::scale_i32(row.scale, l),
@@ -167,25 +219,32 @@ impl Programmer<'_> {
         if row.negative { m::saturate(-i64::from(w)) } else { w }
     }
 
-    /// Forms non-volatile node `g`: the level it is stuck at, if it is.
-    fn form(&mut self, g: u64) -> Option<f64> {
+    /// The weight of an unprogrammed crosspoint that conducts because a
+    /// device is stuck at G_max.
+    fn stuck_weight(&mut self, row: &Row, xp: Crosspoint) -> i32 {
+        let fates = self.fates(xp);
+        noise::scale_i32(row.scale, fpnna_arch::effective_level(0.0, Side::Plus, fates, self.top))
+    }
+
+    /// The fates of both devices at crosspoint `xp`, counted.
+    fn fates(&mut self, xp: Crosspoint) -> [Fate; 2] {
+        let (min, max) = (self.dev.stuck_at_min, self.dev.stuck_at_max);
+        let fates = [Side::Plus, Side::Minus].map(|side| xp.fate(self.seed, side, min, max));
+        for f in fates {
+            self.cfg.stuck_at_min += u64::from(f == Fate::StuckMin);
+            self.cfg.stuck_at_max += u64::from(f == Fate::StuckMax);
+        }
+        fates
+    }
+
+    /// Forms non-volatile node `g`: whether forming failed (the device is
+    /// then stuck at G_min).
+    fn form(&mut self, g: u64) -> bool {
         let (dev, seed, cfg) = (self.dev, self.seed, &mut *self.cfg);
         cfg.forming_pulses += 1;
-        if dev.forming_yield < 1.0 && noise::uniform(seed, noise::FORMING, g, 0) >= dev.forming_yield {
-            cfg.forming_failures += 1;
-            return Some(0.0);
-        }
-        if dev.stuck_at_min + dev.stuck_at_max > 0.0 {
-            let u = noise::uniform(seed, noise::STUCK, g, 0);
-            if u < dev.stuck_at_min {
-                cfg.stuck_at_min += 1;
-                return Some(0.0);
-            } else if u < dev.stuck_at_min + dev.stuck_at_max {
-                cfg.stuck_at_max += 1;
-                return Some(self.top);
-            }
-        }
-        None
+        let failed = dev.forming_yield < 1.0 && noise::uniform(seed, noise::FORMING, g, 0) >= dev.forming_yield;
+        cfg.forming_failures += u64::from(failed);
+        failed
     }
 
     /// The level node `g` reaches when written to `level` with a write
