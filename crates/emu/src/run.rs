@@ -4,7 +4,7 @@
 use crate::bank::add_in;
 use crate::build::{Built, SentRows, SrcKind, send_groups};
 use crate::stats::{MinMeanMax, Stats};
-use crate::tile::{Ctx, LOCAL, RING};
+use crate::tile::{Arrival, Ctx, RING};
 use crate::{EmuError, Observer, RunResult, StepView};
 use rayon::prelude::*;
 
@@ -63,7 +63,7 @@ impl Built {
             start[i] += start[i - 1];
         }
         self.due.clear();
-        self.due.resize(slot.len(), 0);
+        self.due.resize(slot.len(), Arrival::of_delivered(0));
         // Fill from the back of each tile's range, walking the slot backwards.
         for &(ti, r) in slot.iter().rev() {
             let end = &mut start[ti as usize + 1];
@@ -108,13 +108,16 @@ impl Built {
         let (a, b) = (self.queued_start[s as usize] as usize, self.queued_start[s as usize + 1] as usize);
         for q in &self.queued[a..b] {
             packets_in[q.tile as usize] += u64::from(q.first);
-            self.arrivals[((t + u64::from(q.delay)) % RING) as usize].push((q.tile, q.row));
+            self.arrivals[((t + u64::from(q.delay)) % RING) as usize].push((q.tile, Arrival::of_delivered(q.row)));
         }
     }
 
     /// The row (of its tile) an arrival names.
-    pub(crate) fn arrival_row(&self, r: u32) -> u32 {
-        if r & LOCAL != 0 { r & !LOCAL } else { self.deliver_rows[r as usize].row }
+    pub(crate) fn arrival_row(&self, a: Arrival) -> u32 {
+        match a.delivered() {
+            Some(i) => self.deliver_rows[i as usize].row,
+            None => a.tile_row(),
+        }
     }
 
     pub fn run(
@@ -304,7 +307,7 @@ impl Built {
                     st.synaptic_events_sent += u64::from(d.nodes);
                     for i in d.lo..d.hi {
                         let slot = ((t + u64::from(self.deliver_rows[i as usize].delay)) % RING) as usize;
-                        self.arrivals[slot].push((d.tile, i));
+                        self.arrivals[slot].push((d.tile, Arrival::of_delivered(i)));
                     }
                 }
             }

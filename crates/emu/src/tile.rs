@@ -21,8 +21,8 @@ pub(crate) struct Ctx<'a> {
     pub seed: u64,
     /// This step's arrivals of every tile, grouped by tile (in queue order
     /// within a tile): tile i's are `due[due_start[i]..due_start[i + 1]]`,
-    /// each the word of an [`Arrival`].
-    pub due: &'a [u32],
+    /// each an [`Arrival`].
+    pub due: &'a [Arrival],
     pub due_start: &'a [u32],
     pub deliver_rows: &'a [RowInfo],
     pub deliver_node_start: &'a [u32],
@@ -42,11 +42,25 @@ pub(crate) struct Ctx<'a> {
 /// itself (queued by a loaded state), told apart by the top bit.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[repr(transparent)]
-pub(crate) struct Arrival(pub u32);
+pub(crate) struct Arrival(u32);
 
 impl Arrival {
     /// The bit that marks a row of the tile.
     const LOCAL: u32 = 1 << 31;
+
+    /// The delivered row `deliver_rows[i]`.
+    #[inline(always)]
+    pub fn of_delivered(i: u32) -> Arrival {
+        debug_assert!(i & Self::LOCAL == 0, "delivered row {i}");
+        Arrival(i)
+    }
+
+    /// Row `r` of the tile itself (queued by a loaded state).
+    #[inline(always)]
+    pub fn of_tile_row(r: u32) -> Arrival {
+        debug_assert!(r & Self::LOCAL == 0, "tile row {r}");
+        Arrival(Self::LOCAL | r)
+    }
 
     /// The delivered row `deliver_rows[i]`, when it names one.
     #[inline(always)]
@@ -61,11 +75,6 @@ impl Arrival {
         self.0 & !Self::LOCAL
     }
 }
-
-/// The bit of [`Arrival`] that marks a row of the tile, for the code that
-/// still tests the ring's words itself (the run loop's `arrival_row`, saved
-/// states).
-pub(crate) const LOCAL: u32 = Arrival::LOCAL;
 
 /// A row: its index, its nodes (`lo..hi`), kind and delay, all that its
 /// read needs in one place (what a delivery list holds).
@@ -213,8 +222,7 @@ impl Tile {
         let due = &ctx.due[ctx.due_start[ti] as usize..ctx.due_start[ti + 1] as usize];
         let (rows_before, syn_before, writes_before) = (self.rows_read, self.syn, self.writes);
         self.rows_read += due.len() as u64;
-        for &e in due {
-            let arrival = Arrival(e);
+        for &arrival in due {
             let delivered = arrival.delivered();
             let RowInfo { lo, hi, kind, .. } = match delivered {
                 Some(i) => ctx.deliver_rows[i as usize],
@@ -344,9 +352,9 @@ mod tests {
     /// over the whole range of either.
     #[test]
     fn an_arrival_names_one_kind_of_row() {
-        for i in [0, 1, 12_345, LOCAL - 1] {
-            assert_eq!(Arrival(i).delivered(), Some(i));
-            let local = Arrival(LOCAL | i);
+        for i in [0, 1, 12_345, Arrival::LOCAL - 1] {
+            assert_eq!(Arrival::of_delivered(i).delivered(), Some(i));
+            let local = Arrival::of_tile_row(i);
             assert_eq!((local.delivered(), local.tile_row()), (None, i));
         }
     }

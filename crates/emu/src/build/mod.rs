@@ -17,7 +17,7 @@ use crate::bank::Bank;
 use crate::names::SymbolIndex;
 use crate::net::{NONE, Net};
 use crate::stats::ConfigStats;
-use crate::tile::{RING, RowInfo, Tile};
+use crate::tile::{Arrival, RING, RowInfo, Tile};
 use crate::{DeviceFigures, EmuError, EmuOptions, RouteFault, resolve_devices};
 use fpnna_arch::Arch;
 use fpnna_bitstream::{Bitstream, Grid, Port, RouteEntry, Symbol, Xy};
@@ -56,9 +56,8 @@ pub(crate) struct Built {
     /// its tile reads directly: deliver_nodes[deliver_node_start[i]..deliver_node_start[i + 1]].
     pub deliver_node_start: Vec<u32>,
     pub deliver_nodes: Vec<(u32, i32)>,
-    /// Rows due at each step, by step % RING, in queue order: (tile, the
-    /// word of an [`crate::tile::Arrival`]).
-    pub arrivals: Vec<Vec<(u32, u32)>>,
+    /// Rows due at each step, by step % RING, in queue order: (tile, row).
+    pub arrivals: Vec<Vec<(u32, Arrival)>>,
     /// Non-volatile rows are read when their spike is sent, into the
     /// input slot of their due step (`Bank::input`): their reads are exact
     /// (no noise) and a sum does not depend on its order.
@@ -86,7 +85,7 @@ pub(crate) struct Built {
     /// from which a saved state lists the rows still pending.
     pub sent: Vec<Vec<u32>>,
     /// One step's arrivals grouped by tile (see `Ctx`).
-    pub due: Vec<u32>,
+    pub due: Vec<Arrival>,
     pub due_start: Vec<u32>,
     pub net: Net,
     pub faults: Vec<RouteFault>,
