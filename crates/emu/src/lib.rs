@@ -287,7 +287,7 @@ impl Emulator {
 
     /// Emulator step the next run starts at.
     pub fn now(&self) -> u64 {
-        self.b.now
+        self.b.clock.now
     }
 
     /// What configuring the array cost (forming, writes, write-verify).

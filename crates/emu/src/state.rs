@@ -3,7 +3,7 @@
 //! still in flight (rows due in the next steps).
 
 use crate::EmuError;
-use crate::build::{Built, SentRows, send_groups};
+use crate::build::{Built, Clock, SentRows, send_groups};
 use crate::tile::{Arrival, RING, Tile};
 use fpnna_bitstream::RowKind;
 use fpnna_model::NeuronState;
@@ -135,8 +135,8 @@ impl Built {
             arch: self.arch.name.clone(),
             arch_hash: self.arch.hash(),
             fingerprint: self.fingerprint,
-            step: self.now,
-            cycle: self.cycle_now,
+            step: self.clock.now,
+            cycle: self.clock.cycle,
             tiles,
         }
     }
@@ -147,8 +147,8 @@ impl Built {
     /// the log of the last steps' spikes.
     fn pending_rows(&self) -> Vec<Vec<(u64, u32)>> {
         let mut pending: Vec<Vec<(u64, u32)>> = vec![Vec::new(); self.tiles.len()];
-        for due in self.now..self.now + RING {
-            for &(ti, r) in &self.arrivals[(due % RING) as usize] {
+        for due in self.clock.now..self.clock.now + RING {
+            for &(ti, r) in self.ring.at(due) {
                 if !self.pre || r.delivered().is_none() {
                     pending[ti as usize].push((due, self.arrival_row(r)));
                 }
@@ -164,25 +164,26 @@ impl Built {
     /// With rows read when sent, adds to `pending` every row still due of
     /// the spikes of the last steps.
     fn pending_sent(&self, pending: &mut [Vec<(u64, u32)>]) {
-        for sent in self.now.saturating_sub(RING - 1)..self.now {
-            for &s in &self.sent[(sent % RING) as usize] {
+        for sent in self.clock.now.saturating_sub(RING - 1)..self.clock.now {
+            for &s in &self.pre_slots.sent[(sent % RING) as usize] {
                 // Every row of the key in each tile its spike reached.
                 let s = s as usize;
-                let (a, b) = (self.send_start[s] as usize, self.send_start[s + 1] as usize);
-                let (qa, qb) = (self.queued_start[s] as usize, self.queued_start[s + 1] as usize);
-                let reached = send_groups(&self.send[a..b])
+                let st = &self.streams;
+                let (a, b) = (st.send_start[s] as usize, st.send_start[s + 1] as usize);
+                let (qa, qb) = (st.queued_start[s] as usize, st.queued_start[s + 1] as usize);
+                let reached = send_groups(&st.send[a..b])
                     .flat_map(|g| g.entries.iter().map(|&e| SentRows(e)))
                     .filter(|e| e.first())
                     .map(|e| e.tile())
-                    .chain(self.queued[qa..qb].iter().filter(|q| q.first).map(|q| q.tile));
-                let key = self.src_key[s];
+                    .chain(st.queued[qa..qb].iter().filter(|q| q.first).map(|q| q.tile));
+                let key = self.src.key[s];
                 for tile in reached {
                     let t = &self.tiles[tile as usize];
                     let lo = t.row_key.partition_point(|&k| k < key);
                     let hi = t.row_key.partition_point(|&k| k <= key);
                     for r in lo..hi {
                         let due = sent + u64::from(t.row_delay[r]);
-                        if due >= self.now {
+                        if due >= self.clock.now {
                             pending[tile as usize].push((due, r as u32));
                         }
                     }
@@ -230,11 +231,11 @@ impl Built {
 
     /// Restores a state `check_state` accepted.
     fn apply_state(&mut self, s: &EmuState) {
-        self.arrivals.iter_mut().for_each(|a| a.clear());
+        self.ring.slots.iter_mut().for_each(Vec::clear);
         self.bank.clear_input();
-        self.pre_count.fill((0, 0));
-        self.pre_touched_len.fill(0);
-        self.sent.iter_mut().for_each(Vec::clear);
+        self.pre_slots.count.fill((0, 0));
+        self.pre_slots.touched_len.fill(0);
+        self.pre_slots.sent.iter_mut().for_each(Vec::clear);
         for (ti, (ts, t)) in s.tiles.iter().zip(&mut self.tiles).enumerate() {
             for (c, &n) in self.bank.cols(ti).zip(&ts.neurons) {
                 self.bank.set_state(c, n);
@@ -248,11 +249,10 @@ impl Built {
             t.post.clone_from(&ts.post_traces);
             t.post_t.clone_from(&ts.post_steps);
             for &(due, row) in &ts.pending {
-                self.arrivals[(due % RING) as usize].push((ti as u32, Arrival::of_tile_row(row)));
+                self.ring.push(due, ti as u32, Arrival::of_tile_row(row));
             }
         }
-        self.now = s.step;
-        self.cycle_now = s.cycle;
+        self.clock = Clock { now: s.step, cycle: s.cycle };
     }
 }
 
