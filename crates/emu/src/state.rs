@@ -5,7 +5,7 @@
 use crate::EmuError;
 use crate::build::{Built, Clock, SentRows, send_groups};
 use crate::tile::{Arrival, RING, Tile};
-use fpnna_bitstream::RowKind;
+use fpnna_bitstream::{RowKind, Xy};
 use fpnna_model::NeuronState;
 use serde::{Deserialize, Serialize};
 
@@ -112,8 +112,8 @@ impl Built {
             .zip(pending)
             .enumerate()
             .map(|(ti, (t, pending))| TileState {
-                x: t.x,
-                y: t.y,
+                x: t.at.x,
+                y: t.at.y,
                 neurons: self.bank.cols(ti).map(|c| self.bank.state(c)).collect(),
                 nodes: plastic_nodes(t)
                     .map(|n| NodeState {
@@ -259,8 +259,8 @@ impl Built {
 /// Whether tile state `ts` fits tile `t` (with `ncol` columns) in a state
 /// of step `step`.
 fn check_tile(ts: &TileState, t: &Tile, ncol: usize, step: u64) -> Result<(), EmuError> {
-    let place = format!("tile ({}, {})", t.x, t.y);
-    if (ts.x, ts.y) != (t.x, t.y) {
+    let place = format!("tile {}", t.at);
+    if (Xy { x: ts.x, y: ts.y }) != t.at {
         return bad(format!("the state's tile ({}, {}) stands where the bitstream has {place}", ts.x, ts.y));
     }
     if ts.neurons.len() != ncol {

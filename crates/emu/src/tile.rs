@@ -88,8 +88,8 @@ pub(crate) struct RowInfo {
 }
 
 pub(crate) struct Tile {
-    pub x: u16,
-    pub y: u16,
+    /// Its place in the grid.
+    pub at: Xy,
     /// Global id of node 0 (for counter-based noise).
     pub node_base: u64,
     // Columns (their neuron state is in `Bank`, from column `col_lo` on).
@@ -168,11 +168,6 @@ pub(crate) fn add_row(input: &mut [i32], carry: &mut Vec<(u32, i64)>, base: u32,
 }
 
 impl Tile {
-    /// Its place in the grid.
-    pub fn at(&self) -> Xy {
-        Xy { x: self.x, y: self.y }
-    }
-
     /// Row r's description.
     pub fn row_info(&self, r: usize) -> RowInfo {
         RowInfo {

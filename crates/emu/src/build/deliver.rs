@@ -198,7 +198,7 @@ impl Deliveries {
                 } else {
                     continue;
                 };
-                faults.insert(RouteFault { key, at: (t.x, t.y), what: what.into() });
+                faults.insert(RouteFault { key, at: (t.at.x, t.at.y), what: what.into() });
             }
         }
     }

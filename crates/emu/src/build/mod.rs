@@ -156,7 +156,7 @@ pub(crate) fn build(bs: &Bitstream, opts: &EmuOptions) -> Result<Built, EmuError
     // Multicast trees, and what each delivers.
     let mut tile_index = vec![NONE; grid.cells()];
     for (ti, t) in tiles.iter().enumerate() {
-        tile_index[grid.index(t.x, t.y)] = ti as u32;
+        tile_index[grid.index(t.at.x, t.at.y)] = ti as u32;
     }
     let routes = table::Routes::new(&routers, grid, key_count);
     let mut tracer = trace::Tracer::new(grid, routes, &tile_index, sources.key.len());
@@ -224,7 +224,7 @@ pub(crate) fn build(bs: &Bitstream, opts: &EmuOptions) -> Result<Built, EmuError
 fn fingerprint(arch: &Arch, key_count: u32, tiles: &[Tile]) -> u64 {
     let mut fp = m::hash3(arch.hash(), u64::from(key_count), tiles.len() as u64);
     for t in tiles {
-        fp = m::hash3(fp, u64::from(t.x) << 16 | u64::from(t.y), t.col_key.len() as u64);
+        fp = m::hash3(fp, u64::from(t.at.x) << 16 | u64::from(t.at.y), t.col_key.len() as u64);
         fp = m::hash3(fp, t.row_delay.len() as u64, t.node_w.len() as u64);
     }
     fp
