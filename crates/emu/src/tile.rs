@@ -247,47 +247,8 @@ impl Tile {
                         );
                     }
                 }
-                (RowKind::Volatile(_), _) => {
-                    for n in lo..hi {
-                        let p = self.vparams[self.node_vp[n] as usize];
-                        let x = catch_up(self.node_x[n], self.node_t[n], t, |x| m::volatile_relax(&p, x));
-                        let mut e = m::volatile_efficacy(&p, self.node_w[n], x);
-                        if ctx.read_noise > 0.0 {
-                            e = self.noisy(ctx, n, t, e, 1.0);
-                        }
-                        add_in(
-                            input,
-                            &mut carry,
-                            self.node_col[n] as usize,
-                            self.col_lo + u32::from(self.node_col[n]),
-                            e,
-                        );
-                        let pulse = if ctx.c2c > 0.0 {
-                            let g = noise::gauss(ctx.seed, noise::C2C, self.node_base + n as u64, t);
-                            VolatileParams { gain: noise::scale_i32(p.gain, 1.0 + ctx.c2c * g), ..p }
-                        } else {
-                            p
-                        };
-                        self.node_x[n] = m::volatile_pulse(&pulse, x);
-                        self.node_t[n] = t;
-                    }
-                }
-                (RowKind::Stdp(pi), _) => {
-                    let pi = pi as usize;
-                    let p = self.stdp[pi];
-                    for n in lo..hi {
-                        let col = self.node_col[n] as usize;
-                        let pre = self.pre_at(n, pi, t);
-                        let post = self.post_at(col, pi, t);
-                        let w = self.node_w[n];
-                        let e = if ctx.read_noise > 0.0 { self.noisy(ctx, n, t, w, 1.0) } else { w };
-                        add_in(input, &mut carry, col, self.col_lo + col as u32, e);
-                        let nw = m::stdp_depress(&p, w, post);
-                        self.writes += u64::from(nw != w);
-                        self.node_w[n] = nw;
-                        self.node_x[n] = m::trace_bump(p.pairing, pre);
-                    }
-                }
+                (RowKind::Volatile(_), _) => self.read_volatile(ctx, t, lo..hi, input, &mut carry),
+                (RowKind::Stdp(pi), _) => self.read_stdp(ctx, t, pi as usize, lo..hi, input, &mut carry),
             }
         }
 
@@ -295,6 +256,64 @@ impl Tile {
         self.act.row_reads += self.rows_read - rows_before;
         self.act.synaptic_events += self.syn - syn_before;
         self.act.node_writes += self.writes - writes_before;
+    }
+
+    /// Volatile nodes `nodes` read at step `t`: each adds its efficacy
+    /// (relaxed to `t`) and takes a pulse.
+    #[inline(always)]
+    fn read_volatile(
+        &mut self,
+        ctx: &Ctx,
+        t: u64,
+        nodes: std::ops::Range<usize>,
+        input: &mut [i32],
+        carry: &mut Vec<(u32, i64)>,
+    ) {
+        for n in nodes {
+            let p = self.vparams[self.node_vp[n] as usize];
+            let x = catch_up(self.node_x[n], self.node_t[n], t, |x| m::volatile_relax(&p, x));
+            let mut e = m::volatile_efficacy(&p, self.node_w[n], x);
+            if ctx.read_noise > 0.0 {
+                e = self.noisy(ctx, n, t, e, 1.0);
+            }
+            add_in(input, carry, self.node_col[n] as usize, self.col_lo + u32::from(self.node_col[n]), e);
+            let pulse = if ctx.c2c > 0.0 {
+                let g = noise::gauss(ctx.seed, noise::C2C, self.node_base + n as u64, t);
+                VolatileParams { gain: noise::scale_i32(p.gain, 1.0 + ctx.c2c * g), ..p }
+            } else {
+                p
+            };
+            self.node_x[n] = m::volatile_pulse(&pulse, x);
+            self.node_t[n] = t;
+        }
+    }
+
+    /// STDP nodes `nodes` (profile `pi`) read at step `t`: each adds its
+    /// weight, is depressed by its column's post trace, and bumps its pre
+    /// trace.
+    #[inline(always)]
+    fn read_stdp(
+        &mut self,
+        ctx: &Ctx,
+        t: u64,
+        pi: usize,
+        nodes: std::ops::Range<usize>,
+        input: &mut [i32],
+        carry: &mut Vec<(u32, i64)>,
+    ) {
+        let p = self.stdp[pi];
+        for n in nodes {
+            let col = self.node_col[n] as usize;
+            let pre = self.pre_at(n, pi, t);
+            let post = self.post_at(col, pi, t);
+            let w = self.node_w[n];
+            let e = if ctx.read_noise > 0.0 { self.noisy(ctx, n, t, w, 1.0) } else { w };
+            add_in(input, carry, col, self.col_lo + col as u32, e);
+            let nw = m::stdp_depress(&p, w, post);
+            self.writes += u64::from(nw != w);
+            self.node_w[n] = nw;
+            self.node_x[n] = m::trace_bump(p.pairing, pre);
+        }
     }
 
     /// Phase (e) for column `c`, which fired at step `t`: potentiation of
