@@ -194,7 +194,7 @@ impl Net {
     }
 
     /// Reads a word of every cache line of source `s`'s flow words (see
-    /// `Built::run`).
+    /// `Built::prefetch`).
     pub fn touch(&self, s: u32) -> u32 {
         let (a, b) = (self.tree_start[s as usize] as usize, self.tree_start[s as usize + 1] as usize);
         (a..b).step_by(16).fold(0, |x, i| x ^ self.flow[i])
