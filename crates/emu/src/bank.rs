@@ -53,7 +53,7 @@ pub(crate) struct Bank {
     pub runs: Vec<Run>,
     /// First column of each tile, and the number of columns at the end.
     pub col_lo: Vec<u32>,
-    /// Tile and source (index into `Built::src_key`) of each column.
+    /// Tile and source (index into `Built::src.key`) of each column.
     pub col_tile: Vec<u32>,
     pub col_source: Vec<u32>,
 }

@@ -277,17 +277,17 @@ impl Emulator {
     /// The directed links that carry traffic: (router x, router y, direction
     /// bit of `fpnna_bitstream::dir`), indexed as in [`StepView::link_load`].
     pub fn links(&self) -> Vec<(u16, u16, u8)> {
-        self.b.net.links.iter().map(|l| (l.x, l.y, l.dir)).collect()
+        self.b.net.links.iter().map(|l| (l.at.x, l.at.y, l.dir.bit())).collect()
     }
 
     /// Keys of the neurons of each programmed tile: ((x, y), keys by column).
     pub fn tile_neurons(&self) -> Vec<((u16, u16), Vec<u32>)> {
-        self.b.tiles.iter().map(|t| ((t.x, t.y), t.col_key.clone())).collect()
+        self.b.tiles.iter().map(|t| ((t.at.x, t.at.y), t.col_key.clone())).collect()
     }
 
     /// Emulator step the next run starts at.
     pub fn now(&self) -> u64 {
-        self.b.now
+        self.b.clock.now
     }
 
     /// What configuring the array cost (forming, writes, write-verify).

@@ -5,12 +5,14 @@
 /// No link / no node.
 pub(crate) const NONE: u32 = u32::MAX;
 
-/// A directed link that some route uses: the output `dir` of router (x, y).
+use fpnna_bitstream::{Dir, Xy};
+
+/// A directed link that some route uses: the output `dir` (one of
+/// [`Dir::LINKS`]) of router `at`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub(crate) struct Link {
-    pub x: u16,
-    pub y: u16,
-    pub dir: u8,
+    pub at: Xy,
+    pub dir: Dir,
 }
 
 /// A router visited by a multicast tree, in breadth-first order.
@@ -192,7 +194,7 @@ impl Net {
     }
 
     /// Reads a word of every cache line of source `s`'s flow words (see
-    /// `Built::run`).
+    /// `Built::prefetch`).
     pub fn touch(&self, s: u32) -> u32 {
         let (a, b) = (self.tree_start[s as usize] as usize, self.tree_start[s as usize + 1] as usize);
         (a..b).step_by(16).fold(0, |x, i| x ^ self.flow[i])
@@ -404,7 +406,7 @@ mod tests {
     #[test]
     fn trees_deeper_than_the_window_take_the_full_model() {
         let nl = CELLS_MAX / 4;
-        let links = vec![Link { x: 0, y: 0, dir: 1 }; nl];
+        let links = vec![Link { at: Xy { x: 0, y: 0 }, dir: Dir::East }; nl];
         let mut tree = Vec::new();
         chain(&mut tree, 10, 9);
         chain(&mut tree, 100, 2);

@@ -3,9 +3,9 @@
 //! still in flight (rows due in the next steps).
 
 use crate::EmuError;
-use crate::build::{Built, SentRows, send_groups};
-use crate::tile::{LOCAL, RING};
-use fpnna_bitstream::RowKind;
+use crate::build::{Built, Clock, SentRows, send_groups};
+use crate::tile::{Arrival, RING, Tile};
+use fpnna_bitstream::{RowKind, Xy};
 use fpnna_model::NeuronState;
 use serde::{Deserialize, Serialize};
 
@@ -93,56 +93,29 @@ impl EmuState {
     }
 }
 
+/// The nodes of `t` a state holds (volatile and STDP), in (row, column)
+/// order.
+fn plastic_nodes(t: &Tile) -> impl Iterator<Item = usize> + '_ {
+    (0..t.node_w.len()).filter(|&n| t.row_kind[usize::from(t.node_row[n])] != RowKind::NonVolatile)
+}
+
+fn bad(why: String) -> Result<(), EmuError> {
+    Err(EmuError::State(why))
+}
+
 impl Built {
     pub fn save_state(&self) -> EmuState {
-        // Each tile's pending rows, by due step, in queue order (the order
-        // rows were queued: a loaded state's first, then each step's
-        // spikes'). With rows read when sent, spikes' rows are listed from
-        // the log of the last steps' spikes.
-        let mut pending: Vec<Vec<(u64, u32)>> = vec![Vec::new(); self.tiles.len()];
-        for due in self.now..self.now + RING {
-            for &(ti, r) in &self.arrivals[(due % RING) as usize] {
-                if !self.pre || r & LOCAL != 0 {
-                    pending[ti as usize].push((due, self.arrival_row(r)));
-                }
-            }
-        }
-        if self.pre {
-            for sent in self.now.saturating_sub(RING - 1)..self.now {
-                for &s in &self.sent[(sent % RING) as usize] {
-                    // Every row of the key in each tile its spike reached.
-                    let s = s as usize;
-                    let (a, b) = (self.send_start[s] as usize, self.send_start[s + 1] as usize);
-                    let (qa, qb) = (self.queued_start[s] as usize, self.queued_start[s + 1] as usize);
-                    let reached = send_groups(&self.send[a..b])
-                        .flat_map(|g| g.entries.iter().map(|&e| SentRows(e)))
-                        .filter(|e| e.first())
-                        .map(|e| e.tile())
-                        .chain(self.queued[qa..qb].iter().filter(|q| q.first).map(|q| q.tile));
-                    let key = self.src_key[s];
-                    for tile in reached {
-                        let t = &self.tiles[tile as usize];
-                        let lo = t.row_key.partition_point(|&k| k < key);
-                        let hi = t.row_key.partition_point(|&k| k <= key);
-                        for r in lo..hi {
-                            let due = sent + u64::from(t.row_delay[r]);
-                            if due >= self.now {
-                                pending[tile as usize].push((due, r as u32));
-                            }
-                        }
-                    }
-                }
-            }
-            pending.iter_mut().for_each(|p| p.sort_by_key(|&(due, _)| due));
-        }
+        let pending = self.pending_rows();
         let tiles = self
             .tiles
             .iter()
             .zip(pending)
             .enumerate()
-            .map(|(ti, (t, pending))| {
-                let nodes = (0..t.node_w.len())
-                    .filter(|&n| t.row_kind[usize::from(t.node_row[n])] != RowKind::NonVolatile)
+            .map(|(ti, (t, pending))| TileState {
+                x: t.at.x,
+                y: t.at.y,
+                neurons: self.bank.cols(ti).map(|c| self.bank.state(c)).collect(),
+                nodes: plastic_nodes(t)
                     .map(|n| NodeState {
                         row: t.node_row[n],
                         col: t.node_col[n],
@@ -150,16 +123,10 @@ impl Built {
                         x: t.node_x[n],
                         step: t.node_t[n],
                     })
-                    .collect();
-                TileState {
-                    x: t.x,
-                    y: t.y,
-                    neurons: self.bank.cols(ti).map(|c| self.bank.state(c)).collect(),
-                    nodes,
-                    post_traces: t.post.clone(),
-                    post_steps: t.post_t.clone(),
-                    pending,
-                }
+                    .collect(),
+                post_traces: t.post.clone(),
+                post_steps: t.post_t.clone(),
+                pending,
             })
             .collect();
         EmuState {
@@ -168,14 +135,73 @@ impl Built {
             arch: self.arch.name.clone(),
             arch_hash: self.arch.hash(),
             fingerprint: self.fingerprint,
-            step: self.now,
-            cycle: self.cycle_now,
+            step: self.clock.now,
+            cycle: self.clock.cycle,
             tiles,
         }
     }
 
+    /// Each tile's pending rows, by due step, in queue order (the order
+    /// rows were queued: a loaded state's first, then each step's
+    /// spikes'). With rows read when sent, spikes' rows are listed from
+    /// the log of the last steps' spikes.
+    fn pending_rows(&self) -> Vec<Vec<(u64, u32)>> {
+        let mut pending: Vec<Vec<(u64, u32)>> = vec![Vec::new(); self.tiles.len()];
+        for due in self.clock.now..self.clock.now + RING {
+            for &(ti, r) in self.ring.at(due) {
+                if !self.pre || r.delivered().is_none() {
+                    pending[ti as usize].push((due, self.arrival_row(r)));
+                }
+            }
+        }
+        if self.pre {
+            self.pending_sent(&mut pending);
+            pending.iter_mut().for_each(|p| p.sort_by_key(|&(due, _)| due));
+        }
+        pending
+    }
+
+    /// With rows read when sent, adds to `pending` every row still due of
+    /// the spikes of the last steps.
+    fn pending_sent(&self, pending: &mut [Vec<(u64, u32)>]) {
+        for sent in self.clock.now.saturating_sub(RING - 1)..self.clock.now {
+            for &s in &self.pre_slots.sent[(sent % RING) as usize] {
+                // Every row of the key in each tile its spike reached.
+                let s = s as usize;
+                let st = &self.streams;
+                let (a, b) = (st.send_start[s] as usize, st.send_start[s + 1] as usize);
+                let (qa, qb) = (st.queued_start[s] as usize, st.queued_start[s + 1] as usize);
+                let reached = send_groups(&st.send[a..b])
+                    .flat_map(|g| g.entries.iter().map(|&e| SentRows(e)))
+                    .filter(|e| e.first())
+                    .map(|e| e.tile())
+                    .chain(st.queued[qa..qb].iter().filter(|q| q.first).map(|q| q.tile));
+                let key = self.src.key[s];
+                for tile in reached {
+                    let t = &self.tiles[tile as usize];
+                    let lo = t.row_key.partition_point(|&k| k < key);
+                    let hi = t.row_key.partition_point(|&k| k <= key);
+                    for r in lo..hi {
+                        let due = sent + u64::from(t.row_delay[r]);
+                        if due >= self.clock.now {
+                            pending[tile as usize].push((due, r as u32));
+                        }
+                    }
+                }
+            }
+        }
+    }
+
     pub fn load_state(&mut self, s: &EmuState) -> Result<(), EmuError> {
-        let bad = |why: String| Err(EmuError::State(why));
+        // Check everything before changing anything.
+        self.check_state(s)?;
+        self.apply_state(s);
+        Ok(())
+    }
+
+    /// Whether `s` fits this array: its format, architecture and
+    /// structure, every value within its bounds.
+    fn check_state(&self, s: &EmuState) -> Result<(), EmuError> {
         if s.format != STATE_FORMAT || s.version != STATE_VERSION {
             return bad(format!(
                 "format {:?} version {}; expected {STATE_FORMAT:?} version {STATE_VERSION}",
@@ -194,93 +220,27 @@ impl Built {
         if s.tiles.len() != self.tiles.len() {
             return bad(format!("the state has {} tiles, the bitstream programs {}", s.tiles.len(), self.tiles.len()));
         }
-        // Check everything before changing anything.
         for (ti, (ts, t)) in s.tiles.iter().zip(&self.tiles).enumerate() {
-            let ncol = self.bank.cols(ti).len();
-            let place = format!("tile ({}, {})", t.x, t.y);
-            if (ts.x, ts.y) != (t.x, t.y) {
-                return bad(format!("the state's tile ({}, {}) stands where the bitstream has {place}", ts.x, ts.y));
-            }
-            if ts.neurons.len() != ncol {
-                return bad(format!("{place}: {} neurons in the state, {ncol} in the bitstream", ts.neurons.len()));
-            }
-            let plastic: Vec<usize> = (0..t.node_w.len())
-                .filter(|&n| t.row_kind[usize::from(t.node_row[n])] != RowKind::NonVolatile)
-                .collect();
-            if ts.nodes.len() != plastic.len() {
-                return bad(format!(
-                    "{place}: {} volatile/STDP nodes in the state, {} in the bitstream",
-                    ts.nodes.len(),
-                    plastic.len()
-                ));
-            }
-            for (ns, &n) in ts.nodes.iter().zip(&plastic) {
-                if (ns.row, ns.col) != (t.node_row[n], t.node_col[n]) {
-                    return bad(format!(
-                        "{place}: the state has node (row {}, column {}) where the bitstream has (row {}, column {})",
-                        ns.row, ns.col, t.node_row[n], t.node_col[n]
-                    ));
-                }
-                if let RowKind::Stdp(p) = t.row_kind[usize::from(ns.row)] {
-                    let p = &t.stdp[usize::from(p)];
-                    if !(p.w_min..=p.w_max).contains(&ns.weight) {
-                        return bad(format!(
-                            "{place}: node (row {}, column {}): weight {} outside the STDP bounds [{}, {}]",
-                            ns.row, ns.col, ns.weight, p.w_min, p.w_max
-                        ));
-                    }
-                }
-                let (lo, hi, what) = match t.row_kind[usize::from(ns.row)] {
-                    RowKind::Volatile(_) => (0, fpnna_model::ONE, "volatile conductance x"),
-                    _ => (0, fpnna_model::TRACE_MAX, "presynaptic trace"),
-                };
-                if !(lo..=hi).contains(&ns.x) {
-                    return bad(format!(
-                        "{place}: node (row {}, column {}): {what} {} outside [{lo}, {hi}]",
-                        ns.row, ns.col, ns.x
-                    ));
-                }
-                if ns.step > s.step {
-                    return bad(format!(
-                        "{place}: node (row {}, column {}) is ahead of the state's step",
-                        ns.row, ns.col
-                    ));
-                }
-            }
-            if ts.post_traces.len() != t.post.len() || ts.post_steps.len() != t.post.len() {
-                return bad(format!(
-                    "{place}: {} post traces in the state, {} in the bitstream",
-                    ts.post_traces.len(),
-                    t.post.len()
-                ));
-            }
-            if ts.post_traces.iter().any(|&x| !(0..=fpnna_model::TRACE_MAX).contains(&x)) {
-                return bad(format!("{place}: a post trace lies outside [0, {}]", fpnna_model::TRACE_MAX));
-            }
-            if ts.post_steps.iter().any(|&k| k > s.step) {
-                return bad(format!("{place}: a post trace is ahead of the state's step"));
-            }
-            for &(due, row) in &ts.pending {
-                if row as usize >= t.row_delay.len() || due < s.step || due >= s.step + RING {
-                    return bad(format!("{place}: pending row {row} at step {due} does not fit"));
-                }
-            }
+            check_tile(ts, t, self.bank.cols(ti).len(), s.step)?;
         }
         if s.fingerprint != self.fingerprint {
             return bad("the state was saved from a differently structured bitstream (fingerprint differs)".into());
         }
-        self.arrivals.iter_mut().for_each(|a| a.clear());
+        Ok(())
+    }
+
+    /// Restores a state `check_state` accepted.
+    fn apply_state(&mut self, s: &EmuState) {
+        self.ring.slots.iter_mut().for_each(Vec::clear);
         self.bank.clear_input();
-        self.pre_count.fill((0, 0));
-        self.pre_touched_len.fill(0);
-        self.sent.iter_mut().for_each(Vec::clear);
+        self.pre_slots.count.fill((0, 0));
+        self.pre_slots.touched_len.fill(0);
+        self.pre_slots.sent.iter_mut().for_each(Vec::clear);
         for (ti, (ts, t)) in s.tiles.iter().zip(&mut self.tiles).enumerate() {
             for (c, &n) in self.bank.cols(ti).zip(&ts.neurons) {
                 self.bank.set_state(c, n);
             }
-            let plastic: Vec<usize> = (0..t.node_w.len())
-                .filter(|&n| t.row_kind[usize::from(t.node_row[n])] != RowKind::NonVolatile)
-                .collect();
+            let plastic: Vec<usize> = plastic_nodes(t).collect();
             for (ns, n) in ts.nodes.iter().zip(plastic) {
                 t.node_w[n] = ns.weight;
                 t.node_x[n] = ns.x;
@@ -289,11 +249,83 @@ impl Built {
             t.post.clone_from(&ts.post_traces);
             t.post_t.clone_from(&ts.post_steps);
             for &(due, row) in &ts.pending {
-                self.arrivals[(due % RING) as usize].push((ti as u32, LOCAL | row));
+                self.ring.push(due, ti as u32, Arrival::of_tile_row(row));
             }
         }
-        self.now = s.step;
-        self.cycle_now = s.cycle;
-        Ok(())
+        self.clock = Clock { now: s.step, cycle: s.cycle };
     }
+}
+
+/// Whether tile state `ts` fits tile `t` (with `ncol` columns) in a state
+/// of step `step`.
+fn check_tile(ts: &TileState, t: &Tile, ncol: usize, step: u64) -> Result<(), EmuError> {
+    let place = format!("tile {}", t.at);
+    if (Xy { x: ts.x, y: ts.y }) != t.at {
+        return bad(format!("the state's tile ({}, {}) stands where the bitstream has {place}", ts.x, ts.y));
+    }
+    if ts.neurons.len() != ncol {
+        return bad(format!("{place}: {} neurons in the state, {ncol} in the bitstream", ts.neurons.len()));
+    }
+    let plastic: Vec<usize> = plastic_nodes(t).collect();
+    if ts.nodes.len() != plastic.len() {
+        return bad(format!(
+            "{place}: {} volatile/STDP nodes in the state, {} in the bitstream",
+            ts.nodes.len(),
+            plastic.len()
+        ));
+    }
+    for (ns, &n) in ts.nodes.iter().zip(&plastic) {
+        check_node(ns, t, n, step).map_err(|why| EmuError::State(format!("{place}: {why}")))?;
+    }
+    if ts.post_traces.len() != t.post.len() || ts.post_steps.len() != t.post.len() {
+        return bad(format!(
+            "{place}: {} post traces in the state, {} in the bitstream",
+            ts.post_traces.len(),
+            t.post.len()
+        ));
+    }
+    if ts.post_traces.iter().any(|&x| !(0..=fpnna_model::TRACE_MAX).contains(&x)) {
+        return bad(format!("{place}: a post trace lies outside [0, {}]", fpnna_model::TRACE_MAX));
+    }
+    if ts.post_steps.iter().any(|&k| k > step) {
+        return bad(format!("{place}: a post trace is ahead of the state's step"));
+    }
+    for &(due, row) in &ts.pending {
+        if row as usize >= t.row_delay.len() || due < step || due >= step + RING {
+            return bad(format!("{place}: pending row {row} at step {due} does not fit"));
+        }
+    }
+    Ok(())
+}
+
+/// Whether node state `ns` fits node `n` of tile `t` in a state of step
+/// `step` (what is wrong, without the tile's place).
+fn check_node(ns: &NodeState, t: &Tile, n: usize, step: u64) -> Result<(), String> {
+    if (ns.row, ns.col) != (t.node_row[n], t.node_col[n]) {
+        return Err(format!(
+            "the state has node (row {}, column {}) where the bitstream has (row {}, column {})",
+            ns.row, ns.col, t.node_row[n], t.node_col[n]
+        ));
+    }
+    let kind = t.row_kind[usize::from(ns.row)];
+    if let RowKind::Stdp(p) = kind {
+        let p = &t.stdp[usize::from(p)];
+        if !(p.w_min..=p.w_max).contains(&ns.weight) {
+            return Err(format!(
+                "node (row {}, column {}): weight {} outside the STDP bounds [{}, {}]",
+                ns.row, ns.col, ns.weight, p.w_min, p.w_max
+            ));
+        }
+    }
+    let (lo, hi, what) = match kind {
+        RowKind::Volatile(_) => (0, fpnna_model::ONE, "volatile conductance x"),
+        _ => (0, fpnna_model::TRACE_MAX, "presynaptic trace"),
+    };
+    if !(lo..=hi).contains(&ns.x) {
+        return Err(format!("node (row {}, column {}): {what} {} outside [{lo}, {hi}]", ns.row, ns.col, ns.x));
+    }
+    if ns.step > step {
+        return Err(format!("node (row {}, column {}) is ahead of the state's step", ns.row, ns.col));
+    }
+    Ok(())
 }

@@ -21,8 +21,8 @@ pub(crate) struct Ctx<'a> {
     pub seed: u64,
     /// This step's arrivals of every tile, grouped by tile (in queue order
     /// within a tile): tile i's are `due[due_start[i]..due_start[i + 1]]`,
-    /// each the word of an [`Arrival`].
-    pub due: &'a [u32],
+    /// each an [`Arrival`].
+    pub due: &'a [Arrival],
     pub due_start: &'a [u32],
     pub deliver_rows: &'a [RowInfo],
     pub deliver_node_start: &'a [u32],
@@ -42,11 +42,25 @@ pub(crate) struct Ctx<'a> {
 /// itself (queued by a loaded state), told apart by the top bit.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[repr(transparent)]
-pub(crate) struct Arrival(pub u32);
+pub(crate) struct Arrival(u32);
 
 impl Arrival {
     /// The bit that marks a row of the tile.
     const LOCAL: u32 = 1 << 31;
+
+    /// The delivered row `deliver_rows[i]`.
+    #[inline(always)]
+    pub fn of_delivered(i: u32) -> Arrival {
+        debug_assert!(i & Self::LOCAL == 0, "delivered row {i}");
+        Arrival(i)
+    }
+
+    /// Row `r` of the tile itself (queued by a loaded state).
+    #[inline(always)]
+    pub fn of_tile_row(r: u32) -> Arrival {
+        debug_assert!(r & Self::LOCAL == 0, "tile row {r}");
+        Arrival(Self::LOCAL | r)
+    }
 
     /// The delivered row `deliver_rows[i]`, when it names one.
     #[inline(always)]
@@ -62,11 +76,6 @@ impl Arrival {
     }
 }
 
-/// The bit of [`Arrival`] that marks a row of the tile, for the code that
-/// still tests the ring's words itself (the run loop's `arrival_row`, saved
-/// states).
-pub(crate) const LOCAL: u32 = Arrival::LOCAL;
-
 /// A row: its index, its nodes (`lo..hi`), kind and delay, all that its
 /// read needs in one place (what a delivery list holds).
 #[derive(Clone, Copy, Debug)]
@@ -79,8 +88,8 @@ pub(crate) struct RowInfo {
 }
 
 pub(crate) struct Tile {
-    pub x: u16,
-    pub y: u16,
+    /// Its place in the grid.
+    pub at: Xy,
     /// Global id of node 0 (for counter-based noise).
     pub node_base: u64,
     // Columns (their neuron state is in `Bank`, from column `col_lo` on).
@@ -159,11 +168,6 @@ pub(crate) fn add_row(input: &mut [i32], carry: &mut Vec<(u32, i64)>, base: u32,
 }
 
 impl Tile {
-    /// Its place in the grid.
-    pub fn at(&self) -> Xy {
-        Xy { x: self.x, y: self.y }
-    }
-
     /// Row r's description.
     pub fn row_info(&self, r: usize) -> RowInfo {
         RowInfo {
@@ -213,8 +217,7 @@ impl Tile {
         let due = &ctx.due[ctx.due_start[ti] as usize..ctx.due_start[ti + 1] as usize];
         let (rows_before, syn_before, writes_before) = (self.rows_read, self.syn, self.writes);
         self.rows_read += due.len() as u64;
-        for &e in due {
-            let arrival = Arrival(e);
+        for &arrival in due {
             let delivered = arrival.delivered();
             let RowInfo { lo, hi, kind, .. } = match delivered {
                 Some(i) => ctx.deliver_rows[i as usize],
@@ -244,47 +247,8 @@ impl Tile {
                         );
                     }
                 }
-                (RowKind::Volatile(_), _) => {
-                    for n in lo..hi {
-                        let p = self.vparams[self.node_vp[n] as usize];
-                        let x = catch_up(self.node_x[n], self.node_t[n], t, |x| m::volatile_relax(&p, x));
-                        let mut e = m::volatile_efficacy(&p, self.node_w[n], x);
-                        if ctx.read_noise > 0.0 {
-                            e = self.noisy(ctx, n, t, e, 1.0);
-                        }
-                        add_in(
-                            input,
-                            &mut carry,
-                            self.node_col[n] as usize,
-                            self.col_lo + u32::from(self.node_col[n]),
-                            e,
-                        );
-                        let pulse = if ctx.c2c > 0.0 {
-                            let g = noise::gauss(ctx.seed, noise::C2C, self.node_base + n as u64, t);
-                            VolatileParams { gain: noise::scale_i32(p.gain, 1.0 + ctx.c2c * g), ..p }
-                        } else {
-                            p
-                        };
-                        self.node_x[n] = m::volatile_pulse(&pulse, x);
-                        self.node_t[n] = t;
-                    }
-                }
-                (RowKind::Stdp(pi), _) => {
-                    let pi = pi as usize;
-                    let p = self.stdp[pi];
-                    for n in lo..hi {
-                        let col = self.node_col[n] as usize;
-                        let pre = self.pre_at(n, pi, t);
-                        let post = self.post_at(col, pi, t);
-                        let w = self.node_w[n];
-                        let e = if ctx.read_noise > 0.0 { self.noisy(ctx, n, t, w, 1.0) } else { w };
-                        add_in(input, &mut carry, col, self.col_lo + col as u32, e);
-                        let nw = m::stdp_depress(&p, w, post);
-                        self.writes += u64::from(nw != w);
-                        self.node_w[n] = nw;
-                        self.node_x[n] = m::trace_bump(p.pairing, pre);
-                    }
-                }
+                (RowKind::Volatile(_), _) => self.read_volatile(ctx, t, lo..hi, input, &mut carry),
+                (RowKind::Stdp(pi), _) => self.read_stdp(ctx, t, pi as usize, lo..hi, input, &mut carry),
             }
         }
 
@@ -292,6 +256,64 @@ impl Tile {
         self.act.row_reads += self.rows_read - rows_before;
         self.act.synaptic_events += self.syn - syn_before;
         self.act.node_writes += self.writes - writes_before;
+    }
+
+    /// Volatile nodes `nodes` read at step `t`: each adds its efficacy
+    /// (relaxed to `t`) and takes a pulse.
+    #[inline(always)]
+    fn read_volatile(
+        &mut self,
+        ctx: &Ctx,
+        t: u64,
+        nodes: std::ops::Range<usize>,
+        input: &mut [i32],
+        carry: &mut Vec<(u32, i64)>,
+    ) {
+        for n in nodes {
+            let p = self.vparams[self.node_vp[n] as usize];
+            let x = catch_up(self.node_x[n], self.node_t[n], t, |x| m::volatile_relax(&p, x));
+            let mut e = m::volatile_efficacy(&p, self.node_w[n], x);
+            if ctx.read_noise > 0.0 {
+                e = self.noisy(ctx, n, t, e, 1.0);
+            }
+            add_in(input, carry, self.node_col[n] as usize, self.col_lo + u32::from(self.node_col[n]), e);
+            let pulse = if ctx.c2c > 0.0 {
+                let g = noise::gauss(ctx.seed, noise::C2C, self.node_base + n as u64, t);
+                VolatileParams { gain: noise::scale_i32(p.gain, 1.0 + ctx.c2c * g), ..p }
+            } else {
+                p
+            };
+            self.node_x[n] = m::volatile_pulse(&pulse, x);
+            self.node_t[n] = t;
+        }
+    }
+
+    /// STDP nodes `nodes` (profile `pi`) read at step `t`: each adds its
+    /// weight, is depressed by its column's post trace, and bumps its pre
+    /// trace.
+    #[inline(always)]
+    fn read_stdp(
+        &mut self,
+        ctx: &Ctx,
+        t: u64,
+        pi: usize,
+        nodes: std::ops::Range<usize>,
+        input: &mut [i32],
+        carry: &mut Vec<(u32, i64)>,
+    ) {
+        let p = self.stdp[pi];
+        for n in nodes {
+            let col = self.node_col[n] as usize;
+            let pre = self.pre_at(n, pi, t);
+            let post = self.post_at(col, pi, t);
+            let w = self.node_w[n];
+            let e = if ctx.read_noise > 0.0 { self.noisy(ctx, n, t, w, 1.0) } else { w };
+            add_in(input, carry, col, self.col_lo + col as u32, e);
+            let nw = m::stdp_depress(&p, w, post);
+            self.writes += u64::from(nw != w);
+            self.node_w[n] = nw;
+            self.node_x[n] = m::trace_bump(p.pairing, pre);
+        }
     }
 
     /// Phase (e) for column `c`, which fired at step `t`: potentiation of
@@ -344,9 +366,9 @@ mod tests {
     /// over the whole range of either.
     #[test]
     fn an_arrival_names_one_kind_of_row() {
-        for i in [0, 1, 12_345, LOCAL - 1] {
-            assert_eq!(Arrival(i).delivered(), Some(i));
-            let local = Arrival(LOCAL | i);
+        for i in [0, 1, 12_345, Arrival::LOCAL - 1] {
+            assert_eq!(Arrival::of_delivered(i).delivered(), Some(i));
+            let local = Arrival::of_tile_row(i);
             assert_eq!((local.delivered(), local.tile_row()), (None, i));
         }
     }

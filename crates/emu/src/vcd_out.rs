@@ -4,6 +4,7 @@
 //! each link carried per step.
 
 use crate::{Emulator, Observer, StepView};
+use fpnna_bitstream::Xy;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::io::{self, Write};
@@ -102,18 +103,18 @@ impl<W: Write> VcdObserver<W> {
         w.timescale(mul, unit)?;
         w.add_module("fpnna")?;
 
-        let mut by_pos: BTreeMap<(u16, u16), (Option<usize>, Vec<usize>)> = BTreeMap::new();
+        let mut by_pos: BTreeMap<Xy, (Option<usize>, Vec<usize>)> = BTreeMap::new();
         for (ti, t) in b.tiles.iter().enumerate() {
-            by_pos.entry((t.x, t.y)).or_default().0 = Some(ti);
+            by_pos.entry(t.at).or_default().0 = Some(ti);
         }
         for (li, l) in b.net.links.iter().enumerate() {
-            by_pos.entry((l.x, l.y)).or_default().1.push(li);
+            by_pos.entry(l.at).or_default().1.push(li);
         }
         let traced_key = |k: u32| opts.trace.iter().any(|r| r.contains(&k));
         let mut spike_id = BTreeMap::new();
         let mut traced = Vec::new();
         let mut link_id = vec![IdCode::FIRST; b.net.links.len()];
-        for ((x, y), (tile, links)) in &by_pos {
+        for (Xy { x, y }, (tile, links)) in &by_pos {
             w.add_module(&format!("tile_{x}_{y}"))?;
             if let Some(ti) = tile {
                 for &key in &b.tiles[*ti].col_key {
@@ -134,8 +135,7 @@ impl<W: Write> VcdObserver<W> {
                 }
             }
             for &li in links {
-                let bit = b.net.links[li].dir;
-                let d = fpnna_bitstream::Dir::LINKS.iter().find(|d| d.bit() == bit).map_or("south", |d| d.name());
+                let d = b.net.links[li].dir.name();
                 link_id[li] = w.add_var(VarType::Integer, 32, &format!("link_{d}"), None)?;
             }
             w.upscope()?;

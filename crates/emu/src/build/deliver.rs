@@ -43,7 +43,7 @@ pub(super) fn read_when_sent(tiles: &[Tile], columns: usize, dev: &DeviceFigures
 }
 
 /// Every source's deliveries, gathered source by source in key order
-/// (the fields are `Built`'s of the same names).
+/// (the fields are `Built`'s, or `Built::streams`'s, of the same names).
 pub(super) struct Deliveries {
     pub pre: bool,
     pub deliver_start: Vec<u32>,
@@ -198,7 +198,7 @@ impl Deliveries {
                 } else {
                     continue;
                 };
-                faults.insert(RouteFault { key, at: (t.x, t.y), what: what.into() });
+                faults.insert(RouteFault { key, at: (t.at.x, t.at.y), what: what.into() });
             }
         }
     }

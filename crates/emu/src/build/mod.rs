@@ -17,7 +17,7 @@ use crate::bank::Bank;
 use crate::names::SymbolIndex;
 use crate::net::{NONE, Net};
 use crate::stats::ConfigStats;
-use crate::tile::{RING, RowInfo, Tile};
+use crate::tile::{Arrival, RING, RowInfo, Tile};
 use crate::{DeviceFigures, EmuError, EmuOptions, RouteFault, resolve_devices};
 use fpnna_arch::Arch;
 use fpnna_bitstream::{Bitstream, Grid, Port, RouteEntry, Symbol, Xy};
@@ -39,12 +39,7 @@ pub(crate) struct Built {
     pub symbols: Vec<Symbol>,
     /// Key -> symbol, for naming spikes.
     pub names: SymbolIndex,
-    /// Sources sorted by key.
-    pub src_key: Vec<u32>,
-    pub src_kind: Vec<SrcKind>,
-    pub recorded: Vec<bool>,
-    /// (source, channel, generator) of every generator channel.
-    pub gens: Vec<(u32, u32, Generator)>,
+    pub src: SrcTable,
     pub tiles: Vec<Tile>,
     /// Every tile's neuron columns.
     pub bank: Bank,
@@ -56,49 +51,95 @@ pub(crate) struct Built {
     /// its tile reads directly: deliver_nodes[deliver_node_start[i]..deliver_node_start[i + 1]].
     pub deliver_node_start: Vec<u32>,
     pub deliver_nodes: Vec<(u32, i32)>,
-    /// Rows due at each step, by step % RING, in queue order: (tile, the
-    /// word of an [`crate::tile::Arrival`]).
-    pub arrivals: Vec<Vec<(u32, u32)>>,
+    pub ring: ArrivalRing,
     /// Non-volatile rows are read when their spike is sent, into the
     /// input slot of their due step (`Bank::input`): their reads are exact
     /// (no noise) and a sum does not depend on its order.
     pub pre: bool,
-    /// With `pre`, what a spike of source s sends:
-    /// send[send_start[s]..send_start[s + 1]], one [`SendGroup`] per delay
-    /// of its rows read when sent (their per-tile counts and their nodes,
-    /// side by side: one stream per spike), and
-    /// queued[queued_start[s]..queued_start[s + 1]], its rows read when due.
-    /// (`deliver` is then empty: only queued rows are in `deliver_rows`.)
+    pub streams: SendStreams,
+    pub pre_slots: PreSlots,
+    pub net: Net,
+    pub faults: Vec<RouteFault>,
+    pub config: ConfigStats,
+    pub clock: Clock,
+    /// The slowest tile's neuron update, cycles.
+    pub max_update_cycles: u64,
+    /// Identity of the configuration's structure (for saved states).
+    pub fingerprint: u64,
+}
+
+/// The sources, sorted by key.
+pub(crate) struct SrcTable {
+    pub key: Vec<u32>,
+    pub kind: Vec<SrcKind>,
+    pub recorded: Vec<bool>,
+    /// (source, channel, generator) of every generator channel.
+    pub gens: Vec<(u32, u32, Generator)>,
+}
+
+/// With `Built::pre`, what a spike of source s sends:
+/// send[send_start[s]..send_start[s + 1]], one `SendGroup` per delay
+/// of its rows read when sent (their per-tile counts and their nodes,
+/// side by side: one stream per spike), and
+/// queued[queued_start[s]..queued_start[s + 1]], its rows read when due.
+/// (`Built::deliver` is then empty: only queued rows are in `deliver_rows`.)
+pub(crate) struct SendStreams {
     pub send_start: Vec<u32>,
     pub send: Vec<u32>,
     pub queued_start: Vec<u32>,
     pub queued: Vec<QueuedRow>,
     /// Synaptic events a spike of each source causes.
     pub sent_nodes: Vec<u64>,
+}
+
+/// Rows read when sent, by the step they are due at.
+pub(crate) struct PreSlots {
     /// Rows and nodes of such reads due at each step (by step % RING) in
-    /// each tile: pre_count[slot * tiles + tile]; the tiles with some are
-    /// pre_touched[slot * (tiles + 1)..][..pre_touched_len[slot]] (a fixed
+    /// each tile: count[slot * tiles + tile]; the tiles with some are
+    /// touched[slot * (tiles + 1)..][..touched_len[slot]] (a fixed
     /// place per slot, so that a tile is noted without a branch).
-    pub pre_count: Vec<(u32, u32)>,
-    pub pre_touched: Vec<u32>,
-    pub pre_touched_len: Vec<usize>,
+    pub count: Vec<(u32, u32)>,
+    pub touched: Vec<u32>,
+    pub touched_len: Vec<usize>,
     /// Sources that spiked at each of the last RING steps (by step % RING),
     /// from which a saved state lists the rows still pending.
     pub sent: Vec<Vec<u32>>,
+}
+
+/// The arrival ring: rows due at the next RING steps.
+pub(crate) struct ArrivalRing {
+    /// Rows due at each step, by step % RING, in queue order: (tile, row).
+    pub slots: Vec<Vec<(u32, Arrival)>>,
     /// One step's arrivals grouped by tile (see `Ctx`).
-    pub due: Vec<u32>,
+    pub due: Vec<Arrival>,
     pub due_start: Vec<u32>,
-    pub net: Net,
-    pub faults: Vec<RouteFault>,
-    pub config: ConfigStats,
+}
+
+impl ArrivalRing {
+    /// Queues row `a` of tile `tile`, due at step `due`.
+    #[inline(always)]
+    pub fn push(&mut self, due: u64, tile: u32, a: Arrival) {
+        self.slots[(due % RING) as usize].push((tile, a));
+    }
+
+    /// The rows queued for step `due` (within RING steps from now).
+    pub fn at(&self, due: u64) -> &[(u32, Arrival)] {
+        &self.slots[(due % RING) as usize]
+    }
+
+    /// Whether tile `ti` has rows due in the step grouped last.
+    #[inline(always)]
+    pub fn has_due(&self, ti: usize) -> bool {
+        !self.due.is_empty() && self.due_start[ti] < self.due_start[ti + 1]
+    }
+}
+
+/// Where the array is in time.
+pub(crate) struct Clock {
     /// Next step to run.
     pub now: u64,
     /// Cycles run so far.
-    pub cycle_now: u64,
-    /// The slowest tile's neuron update, cycles.
-    pub max_update_cycles: u64,
-    /// Identity of the configuration's structure (for saved states).
-    pub fingerprint: u64,
+    pub cycle: u64,
 }
 
 /// Configures the array.
@@ -115,7 +156,7 @@ pub(crate) fn build(bs: &Bitstream, opts: &EmuOptions) -> Result<Built, EmuError
     // Multicast trees, and what each delivers.
     let mut tile_index = vec![NONE; grid.cells()];
     for (ti, t) in tiles.iter().enumerate() {
-        tile_index[grid.index(t.x, t.y)] = ti as u32;
+        tile_index[grid.index(t.at.x, t.at.y)] = ti as u32;
     }
     let routes = table::Routes::new(&routers, grid, key_count);
     let mut tracer = trace::Tracer::new(grid, routes, &tile_index, sources.key.len());
@@ -145,10 +186,7 @@ pub(crate) fn build(bs: &Bitstream, opts: &EmuOptions) -> Result<Built, EmuError
         ports: bs.ports.clone(),
         symbols: bs.symbols.clone(),
         names: SymbolIndex::new(&bs.symbols),
-        src_key: sources.key,
-        src_kind: sources.kind,
-        recorded: sources.recorded,
-        gens: sources.gens,
+        src: SrcTable { key: sources.key, kind: sources.kind, recorded: sources.recorded, gens: sources.gens },
         tiles,
         bank,
         deliver_start: d.deliver_start,
@@ -156,24 +194,25 @@ pub(crate) fn build(bs: &Bitstream, opts: &EmuOptions) -> Result<Built, EmuError
         deliver_rows: d.deliver_rows,
         deliver_node_start: d.deliver_node_start,
         deliver_nodes: d.deliver_nodes,
-        arrivals: vec![Vec::new(); RING as usize],
+        ring: ArrivalRing { slots: vec![Vec::new(); RING as usize], due: Vec::new(), due_start: vec![0; n_tiles + 1] },
         pre,
-        send_start: d.send_start,
-        send: d.send,
-        queued_start: d.queued_start,
-        queued: d.queued,
-        sent_nodes: d.sent_nodes,
-        pre_count: vec![(0, 0); RING as usize * n_tiles],
-        pre_touched: vec![0; RING as usize * (n_tiles + 1)],
-        pre_touched_len: vec![0; RING as usize],
-        sent: vec![Vec::new(); RING as usize],
-        due: Vec::new(),
-        due_start: vec![0; n_tiles + 1],
+        streams: SendStreams {
+            send_start: d.send_start,
+            send: d.send,
+            queued_start: d.queued_start,
+            queued: d.queued,
+            sent_nodes: d.sent_nodes,
+        },
+        pre_slots: PreSlots {
+            count: vec![(0, 0); RING as usize * n_tiles],
+            touched: vec![0; RING as usize * (n_tiles + 1)],
+            touched_len: vec![0; RING as usize],
+            sent: vec![Vec::new(); RING as usize],
+        },
         net,
         faults: faults.into_iter().collect(),
         config,
-        now: 0,
-        cycle_now: 0,
+        clock: Clock { now: 0, cycle: 0 },
         max_update_cycles,
         fingerprint,
     })
@@ -185,7 +224,7 @@ pub(crate) fn build(bs: &Bitstream, opts: &EmuOptions) -> Result<Built, EmuError
 fn fingerprint(arch: &Arch, key_count: u32, tiles: &[Tile]) -> u64 {
     let mut fp = m::hash3(arch.hash(), u64::from(key_count), tiles.len() as u64);
     for t in tiles {
-        fp = m::hash3(fp, u64::from(t.x) << 16 | u64::from(t.y), t.col_key.len() as u64);
+        fp = m::hash3(fp, u64::from(t.at.x) << 16 | u64::from(t.at.y), t.col_key.len() as u64);
         fp = m::hash3(fp, t.row_delay.len() as u64, t.node_w.len() as u64);
     }
     fp
@@ -194,7 +233,7 @@ fn fingerprint(arch: &Arch, key_count: u32, tiles: &[Tile]) -> u64 {
 impl Built {
     /// Index of the source of `key`.
     pub fn source(&self, key: u32) -> Option<usize> {
-        self.src_key.binary_search(&key).ok()
+        self.src.key.binary_search(&key).ok()
     }
 
     /// Name and index of a key, from the symbols.
@@ -205,7 +244,7 @@ impl Built {
 
     /// (tile, column) of neuron `key`.
     pub fn locate(&self, key: u32) -> Option<(usize, usize)> {
-        match self.src_kind[self.source(key)?] {
+        match self.src.kind[self.source(key)?] {
             SrcKind::Column { tile, col } => Some((tile as usize, usize::from(col))),
             _ => None,
         }

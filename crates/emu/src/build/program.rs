@@ -84,7 +84,7 @@ pub(super) fn program(
         node_base += tile.node_w.len() as u64;
         tiles.push(tile);
     }
-    let programmed: BTreeSet<Xy> = tiles.iter().map(Tile::at).collect();
+    let programmed: BTreeSet<Xy> = tiles.iter().map(|t| t.at).collect();
     for (at, e) in routers {
         if !programmed.contains(at) {
             cfg.table_words += e.len() as u64;
@@ -315,8 +315,7 @@ fn new_tile(arch: &Arch, dev: &DeviceFigures, tc: &TileConfig, nodes: Nodes, nod
     let (col_vol_start, col_vol) = column_index(tc, &nodes, |k| matches!(k, RowKind::Volatile(_)));
     let (ncol, nstdp, plastic) = (tc.columns.len(), tc.stdp.len(), nodes.plastic);
     Tile {
-        x: tc.x,
-        y: tc.y,
+        at: Xy { x: tc.x, y: tc.y },
         node_base,
         col_key: tc.columns.iter().map(|c| c.key).collect(),
         col_lo,

@@ -38,7 +38,7 @@ impl Sources {
     pub fn new(tiles: &[Tile], ports: &[Port], bank: &mut Bank) -> Sources {
         let mut sources: Vec<Source> = Vec::new();
         for (ti, t) in tiles.iter().enumerate() {
-            let at = t.at();
+            let at = t.at;
             for (c, &key) in t.col_key.iter().enumerate() {
                 sources.push((key, SrcKind::Column { tile: ti as u32, col: c as u16 }, at, None));
             }

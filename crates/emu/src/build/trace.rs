@@ -154,7 +154,7 @@ impl<'a> Tracer<'a> {
             if *l == NONE {
                 *l = self.links.len() as u32;
                 let p = self.grid.xy(c);
-                self.links.push(Link { x: p.x, y: p.y, dir: Dir::LINKS[d].bit() });
+                self.links.push(Link { at: Xy { x: p.x, y: p.y }, dir: Dir::LINKS[d] });
             }
             let link = *l;
             self.tree.push(TreeNode { link, first_child: 0, n_children: 0, local: false, depth: depth + 1 });
