@@ -8,7 +8,7 @@ use crate::quantize::Quantized;
 use crate::route::Routing;
 use fpnna_arch::Arch;
 use fpnna_bitstream::{
-    Bitstream, Column, Global, Node, Port, PortKind, RouterConfig, Row, RowKind, Symbol, TileConfig,
+    Bitstream, Column, Global, Node, Port, PortKind, RouterConfig, Row, RowKind, Symbol, TileConfig, Xy,
 };
 use fpnna_ir::{NeuronId, NeuronModel, PopKind, SynapseKind};
 use fpnna_model::{Generator, NeuronParams, StdpParams, VolatileParams};
@@ -26,7 +26,7 @@ pub(crate) fn bitgen(q: &Quantized, arch: &Arch, part: &Partition, place: &Place
     let kinds: Vec<SynapseKind> = net.projs().map(|(_, p)| p.kind).collect();
     let mut tiles = Vec::with_capacity(part.clusters.len());
     for (c, range) in part.clusters.iter().enumerate() {
-        let (x, y) = place.pos[c];
+        let Xy { x, y } = place.pos[c];
         let keys = &nl.neurons[range.clone()];
         let mut params: Vec<NeuronParams> = keys.iter().map(|&k| neuron(k).0).collect();
         params.sort_unstable();
@@ -107,22 +107,24 @@ pub(crate) fn bitgen(q: &Quantized, arch: &Arch, part: &Partition, place: &Place
         });
     }
     tiles.sort_by_key(|t| (t.y, t.x));
-    let w = usize::from(arch.grid.width);
     let routers = tables
         .iter()
         .enumerate()
         .filter(|(_, t)| !t.is_empty())
-        .map(|(r, t)| RouterConfig { x: (r % w) as u16, y: (r / w) as u16, entries: t.clone() })
+        .map(|(r, t)| {
+            let Xy { x, y } = routing.grid.xy(r);
+            RouterConfig { x, y, entries: t.clone() }
+        })
         .collect();
     let recorded = net.recorded();
     let mut ports = Vec::new();
     let mut symbols = Vec::new();
     let mut port_index = 0usize;
     // Tile of the first neuron of each neuron population (for output ports).
-    let first_tile = |key: u32| -> (u16, u16) {
+    let first_tile = |key: u32| -> Xy {
         let i = nl.neurons.partition_point(|&k| k < key);
         let c = part.clusters.partition_point(|r| r.end <= i);
-        place.pos.get(c).copied().unwrap_or((0, 0))
+        place.pos.get(c).copied().unwrap_or_default()
     };
     for (id, p) in net.pops() {
         let key_base = keys.base(id);
@@ -143,7 +145,7 @@ pub(crate) fn bitgen(q: &Quantized, arch: &Arch, part: &Partition, place: &Place
             }
         };
         let mut port =
-            |kind: PortKind| ports.push(Port { name: p.name.clone(), key_base, size: p.size, kind, x: at.0, y: at.1 });
+            |kind: PortKind| ports.push(Port { name: p.name.clone(), key_base, size: p.size, kind, x: at.x, y: at.y });
         match &p.kind {
             PopKind::Input => port(PortKind::Input),
             PopKind::Generator(g) => port(PortKind::Generator(*g)),

@@ -1,6 +1,8 @@
 //! The pins of a design: each source key's source and destination
 //! clusters, the hypergraph the placer and the router work on.
 
+use fpnna_bitstream::Key;
+
 /// Where a key is injected: a neuron's cluster (tile) or a port (an input
 /// or generator population's injection router). Clusters order before
 /// ports, which fixes the order of merged nets.
@@ -25,7 +27,7 @@ impl Pin {
 /// Per-key nets, plus their merged form for placement.
 pub(crate) struct Nets {
     /// Source key of each raw net (ascending).
-    pub key: Vec<u32>,
+    pub key: Vec<Key>,
     /// Source of each raw net.
     pub src: Vec<Pin>,
     /// CSR into `dests`.
@@ -46,7 +48,7 @@ impl Nets {
                 if i > 0 {
                     n.start.push(n.dests.len());
                 }
-                n.key.push(k);
+                n.key.push(Key::new(k));
                 n.src.push(src_of(k));
             }
             n.dests.push(c);
