@@ -3,7 +3,7 @@
 //! a stage misbehaves. Keys are named `population[index]`.
 
 use crate::nets::Pin;
-use crate::partition::{Partition, unpack};
+use crate::partition::Partition;
 use crate::place::Placement;
 use crate::route::Routing;
 use fpnna_bitstream::Dir;
@@ -36,8 +36,8 @@ impl Partition {
             let _ = writeln!(s, "tile {c}: neurons {}", neurons.join(" "));
             let _ = writeln!(s, "  rows {}", self.rows[c].len());
             for &r in &self.rows[c] {
-                let (key, class, dup) = unpack(r);
-                let cl = nl.classes[class as usize];
+                let (key, dup) = (r.src().get(), r.dup());
+                let cl = nl.classes[r.class()];
                 let sign = if cl.negative { '-' } else { '+' };
                 let proj = net.proj(ProjId(cl.proj));
                 let dup = if dup > 0 { format!(" dup {dup}") } else { String::new() };
