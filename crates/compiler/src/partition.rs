@@ -14,7 +14,7 @@ use crate::nets::{Nets, Pin};
 use crate::quantize::Quantized;
 use fpnna_arch::Arch;
 use fpnna_bitstream::Key;
-use fpnna_ir::{Network, PopKind, SynapseKind};
+use fpnna_ir::{KeyMap, Network, PopKind, SynapseKind};
 use std::collections::HashSet;
 use std::hash::{BuildHasherDefault, Hasher};
 use std::ops::Range;
@@ -137,15 +137,12 @@ fn check_width(pop: &str, n: &fpnna_ir::Neurons, bits: u8) -> Result<(), Compile
     Ok(())
 }
 
-/// Builds the netlist of the quantized network, checking what no placement
-/// can fix: register widths, delays beyond the tile's, node modes the tile
-/// lacks, and a neuron whose fan-in alone needs more rows than a tile has.
-fn netlist(q: &Quantized, arch: &Arch) -> Result<Netlist, CompileError> {
-    let net = &q.net;
-    let keys = net.keys();
-    let key_count = keys.len();
+/// The keys of the neurons to place, in key order, and the index of each
+/// neuron key among them; refuses refractory periods and parameters the
+/// neuron circuit cannot hold.
+fn neurons_to_place(net: &Network, keys: &KeyMap, arch: &Arch) -> Result<(Vec<u32>, Vec<u32>), CompileError> {
     // Index of each neuron key among the neurons to place.
-    let mut slot = vec![u32::MAX; key_count as usize];
+    let mut slot = vec![u32::MAX; keys.len() as usize];
     let mut neurons = Vec::new();
     for (id, p) in net.pops() {
         if let Some(n) = p.neurons() {
@@ -165,6 +162,17 @@ fn netlist(q: &Quantized, arch: &Arch) -> Result<Netlist, CompileError> {
             }
         }
     }
+    Ok((slot, neurons))
+}
+
+/// Builds the netlist of the quantized network, checking what no placement
+/// can fix: register widths, delays beyond the tile's, node modes the tile
+/// lacks, and a neuron whose fan-in alone needs more rows than a tile has.
+fn netlist(q: &Quantized, arch: &Arch) -> Result<Netlist, CompileError> {
+    let net = &q.net;
+    let keys = net.keys();
+    let key_count = keys.len();
+    let (slot, neurons) = neurons_to_place(net, &keys, arch)?;
     let mut classes: Vec<Class> = Vec::new();
     let mut counts = vec![0usize; neurons.len() + 1];
     for (id, pr) in net.projs() {
