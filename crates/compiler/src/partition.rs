@@ -10,7 +10,7 @@
 //! columns or rows.
 
 use crate::CompileError;
-use crate::nets::{Nets, Pin};
+use crate::nets::{ClusterId, Nets, Pin};
 use crate::quantize::Quantized;
 use fpnna_arch::Arch;
 use fpnna_bitstream::Key;
@@ -304,7 +304,7 @@ fn sources(net: &Network, nl: &Netlist, clusters: &[Range<usize>]) -> (Vec<Optio
     }
     for (c, r) in clusters.iter().enumerate() {
         for &k in &nl.neurons[r.clone()] {
-            source[k as usize] = Some(Pin::Cluster(c as u32));
+            source[k as usize] = Some(Pin::Cluster(ClusterId(c as u32)));
         }
     }
     (source, ports)
@@ -312,10 +312,10 @@ fn sources(net: &Network, nl: &Netlist, clusters: &[Range<usize>]) -> (Vec<Optio
 
 /// The nets: every (source key, destination cluster) pair of the rows.
 fn nets(source: &[Option<Pin>], rows: &[Vec<RowKey>]) -> Nets {
-    let mut pairs: Vec<(u32, u32)> = Vec::with_capacity(rows.iter().map(Vec::len).sum());
+    let mut pairs: Vec<(u32, ClusterId)> = Vec::with_capacity(rows.iter().map(Vec::len).sum());
     for (c, rows) in rows.iter().enumerate() {
         for &r in rows {
-            pairs.push((r.src().get(), c as u32));
+            pairs.push((r.src().get(), ClusterId(c as u32)));
         }
     }
     pairs.sort_unstable();

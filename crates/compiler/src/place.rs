@@ -27,7 +27,7 @@ const INNER_NUM: f64 = 0.5;
 /// Stage 3's product: where every cluster and port went.
 #[derive(Clone, Debug, PartialEq)]
 pub(crate) struct Placement {
-    /// Tile of each cluster.
+    /// Tile of each cluster (indexed by `ClusterId::index`).
     pub pos: Vec<Xy>,
     /// Injection router of each port.
     pub port_pos: Vec<Xy>,
@@ -39,7 +39,7 @@ impl Placement {
     /// Where a pin is: its cluster's tile or its port's router.
     pub fn at(&self, pin: Pin) -> Xy {
         match pin {
-            Pin::Cluster(c) => self.pos[c as usize],
+            Pin::Cluster(c) => self.pos[c.index()],
             Pin::Port(p) => self.port_pos[p as usize],
         }
     }
@@ -281,7 +281,7 @@ impl<'a> Annealer<'a> {
         };
         for m in 0..nets.merged.len() {
             for c in pins(m) {
-                count[c as usize + 1] += 1;
+                count[c.index() + 1] += 1;
             }
             let s = nets.src[nets.merged[m].0 as usize];
             if let Pin::Port(p) = s {
@@ -295,8 +295,8 @@ impl<'a> Annealer<'a> {
         let mut cnets = vec![0u32; count[n]];
         for m in 0..nets.merged.len() {
             for c in pins(m) {
-                cnets[fill[c as usize]] = m as u32;
-                fill[c as usize] += 1;
+                cnets[fill[c.index()]] = m as u32;
+                fill[c.index()] += 1;
             }
         }
         Annealer {
@@ -365,8 +365,8 @@ impl<'a> Annealer<'a> {
                 let (mut xs, mut ys) = (Vec::new(), Vec::new());
                 for &m in ms {
                     for &c in self.nets.d(self.nets.merged[m as usize].0 as usize) {
-                        xs.push(self.pos[c as usize].x);
-                        ys.push(self.pos[c as usize].y);
+                        xs.push(self.pos[c.index()].x);
+                        ys.push(self.pos[c.index()].y);
                     }
                 }
                 if xs.is_empty() {
@@ -400,14 +400,14 @@ impl<'a> Annealer<'a> {
         let s = self.nets.src[r];
         let sp = match s {
             Pin::Port(p) => self.port_pos[p as usize],
-            Pin::Cluster(c) => self.pos[c as usize],
+            Pin::Cluster(c) => self.pos[c.index()],
         };
         let mut b = BBox { lo: [sp.x, sp.y], hi: [sp.x, sp.y], nlo: [1, 1], nhi: [1, 1] };
         for &c in self.nets.d(r) {
             if Pin::Cluster(c) == s {
                 continue;
             }
-            let p = self.pos[c as usize];
+            let p = self.pos[c.index()];
             for (ax, v) in [p.x, p.y].into_iter().enumerate() {
                 b.add(ax, v);
             }
@@ -596,10 +596,12 @@ struct Move {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::nets::ClusterId;
 
-    /// Nets from (key, source, destinations).
+    /// Nets from (key, source, destination clusters).
     fn nets(list: &[(u32, Pin, &[u32])]) -> Nets {
-        let pairs: Vec<(u32, u32)> = list.iter().flat_map(|&(k, _, d)| d.iter().map(move |&c| (k, c))).collect();
+        let pairs: Vec<(u32, ClusterId)> =
+            list.iter().flat_map(|&(k, _, d)| d.iter().map(move |&c| (k, ClusterId(c)))).collect();
         let src: Vec<(u32, Pin)> = list.iter().map(|&(k, s, _)| (k, s)).collect();
         Nets::new(&pairs, |k| src.iter().find(|x| x.0 == k).unwrap().1)
     }
@@ -622,17 +624,17 @@ mod tests {
         // k = 4 on 4x4: a 2x2 box, half-perimeter 2; k = 1: 0
         let g = |width, height| Grid { width, height };
         assert_eq!(lower_bound(&nets(&[(0, Pin::Port(0), &[0, 1, 2, 3])]), g(4, 4)), 2);
-        assert_eq!(lower_bound(&nets(&[(0, Pin::Cluster(0), &[0])]), g(4, 4)), 0);
+        assert_eq!(lower_bound(&nets(&[(0, Pin::Cluster(ClusterId(0)), &[0])]), g(4, 4)), 0);
         // source cluster 4 outside its 4 destinations: k = 5 on 2x8 -> 2x3 box = 3
-        assert_eq!(lower_bound(&nets(&[(0, Pin::Cluster(4), &[0, 1, 2, 3])]), g(2, 8)), 3);
+        assert_eq!(lower_bound(&nets(&[(0, Pin::Cluster(ClusterId(4)), &[0, 1, 2, 3])]), g(2, 8)), 3);
     }
 
     #[test]
     fn keys_with_the_same_pins_merge_into_one_weighted_net() {
         let n = nets(&[
-            (0, Pin::Cluster(0), &[1, 2]),
-            (1, Pin::Cluster(0), &[1, 2]),
-            (2, Pin::Cluster(0), &[1]),
+            (0, Pin::Cluster(ClusterId(0)), &[1, 2]),
+            (1, Pin::Cluster(ClusterId(0)), &[1, 2]),
+            (2, Pin::Cluster(ClusterId(0)), &[1]),
             (3, Pin::Port(0), &[1, 2]),
         ]);
         assert_eq!(n.len(), 4);
@@ -650,8 +652,9 @@ mod tests {
 
     #[test]
     fn incremental_boxes_match_recounts() {
-        let list: Vec<(u32, Pin, Vec<u32>)> =
-            (0..40).map(|k| (k, Pin::Cluster(k % 12), (0..12).filter(|c| (c * 7 + k) % 5 < 2).collect())).collect();
+        let list: Vec<(u32, Pin, Vec<u32>)> = (0..40)
+            .map(|k| (k, Pin::Cluster(ClusterId(k % 12)), (0..12).filter(|c| (c * 7 + k) % 5 < 2).collect()))
+            .collect();
         let refs: Vec<(u32, Pin, &[u32])> = list.iter().map(|(k, s, d)| (*k, *s, d.as_slice())).collect();
         let n = nets(&refs);
         let mut a = Annealer::new(&n, 12, 0, Grid { width: 5, height: 4 });

@@ -98,7 +98,7 @@ pub(crate) fn route(part: &Partition, pl: &Placement, arch: &Arch) -> Result<Rou
     let nets = &part.nets;
     let dest_routers: Vec<Vec<u32>> = (0..nets.len())
         .map(|i| {
-            let mut d: Vec<u32> = nets.d(i).iter().map(|&c| router(pl.pos[c as usize])).collect();
+            let mut d: Vec<u32> = nets.d(i).iter().map(|&c| router(pl.pos[c.index()])).collect();
             d.sort_unstable();
             d
         })
