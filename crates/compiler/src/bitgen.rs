@@ -2,46 +2,113 @@
 //! tiles sorted by (y, x), rows by (key, delay, negative, kind), nodes by
 //! (row, col), parameter and profile tables deduplicated and sorted.
 
-use crate::partition::{Partition, unpack};
+use crate::partition::{Netlist, Partition, RowKey};
 use crate::place::Placement;
 use crate::quantize::Quantized;
 use crate::route::Routing;
 use fpnna_arch::Arch;
 use fpnna_bitstream::{
-    Bitstream, Column, Global, Node, Port, PortKind, RouterConfig, Row, RowKind, Symbol, TileConfig,
+    Bitstream, Column, Global, Node, Port, PortKind, RouterConfig, Row, RowKind, Symbol, TileConfig, Xy,
 };
-use fpnna_ir::{NeuronId, NeuronModel, PopKind, SynapseKind};
+use fpnna_ir::{KeyMap, Network, NeuronId, NeuronModel, PopKind, SynapseKind};
 use fpnna_model::{Generator, NeuronParams, StdpParams, VolatileParams};
+use std::ops::Range;
 
 /// Stage 5: builds the bitstream from the products of the stages before.
 pub(crate) fn bitgen(q: &Quantized, arch: &Arch, part: &Partition, place: &Placement, routing: &Routing) -> Bitstream {
-    let (net, nl, scales, tables) = (&q.net, &part.netlist, &q.scales, &routing.tables);
+    let net = &q.net;
     let keys = net.keys();
-    // Parameters and initial potential per neuron key.
-    let neuron = |key: u32| -> (NeuronParams, i32) {
-        let (p, i) = keys.locate(NeuronId(key)).expect("a key of the network");
-        let n = net.pop(p).neurons().expect("a neuron population");
-        (n.params[i as usize], n.v_init[i as usize])
+    let tg = TileGen {
+        net,
+        keys: &keys,
+        nl: &part.netlist,
+        part,
+        kinds: net.projs().map(|(_, p)| p.kind).collect(),
+        scales: &q.scales,
     };
-    let kinds: Vec<SynapseKind> = net.projs().map(|(_, p)| p.kind).collect();
-    let mut tiles = Vec::with_capacity(part.clusters.len());
-    for (c, range) in part.clusters.iter().enumerate() {
-        let (x, y) = place.pos[c];
-        let keys = &nl.neurons[range.clone()];
-        let mut params: Vec<NeuronParams> = keys.iter().map(|&k| neuron(k).0).collect();
+    let mut tiles: Vec<TileConfig> = (0..part.clusters.len()).map(|c| tg.tile(c, place.pos[c])).collect();
+    tiles.sort_by_key(|t| (t.y, t.x));
+    let routers = routing
+        .tables
+        .iter()
+        .enumerate()
+        .filter(|(_, t)| !t.is_empty())
+        .map(|(r, t)| {
+            let Xy { x, y } = routing.grid.xy(r);
+            RouterConfig { x, y, entries: t.clone() }
+        })
+        .collect();
+    let (ports, symbols) = ports_and_symbols(net, &keys, part, place);
+    Bitstream {
+        arch: arch.clone(),
+        global: Global { dt_ms: net.dt_ms, key_count: keys.len() },
+        tiles,
+        routers,
+        ports,
+        symbols,
+    }
+}
+
+/// What every tile's configuration is made from.
+struct TileGen<'a> {
+    net: &'a Network,
+    keys: &'a KeyMap,
+    nl: &'a Netlist,
+    part: &'a Partition,
+    /// Synapse kind per projection.
+    kinds: Vec<SynapseKind>,
+    /// Weight of one level per projection.
+    scales: &'a [i32],
+}
+
+/// A row in bitstream order, with its projection, duplicate index and row
+/// key (for lookup).
+type TileRow = (Row, u32, u32, RowKey);
+
+impl TileGen<'_> {
+    /// Parameters and initial potential of neuron `key`.
+    fn neuron(&self, key: u32) -> (NeuronParams, i32) {
+        let (p, i) = self.keys.locate(NeuronId(key)).expect("a key of the network");
+        let n = self.net.pop(p).neurons().expect("a neuron population");
+        (n.params[i as usize], n.v_init[i as usize])
+    }
+
+    /// The configuration of cluster `c`, placed at `at`.
+    fn tile(&self, c: usize, at: Xy) -> TileConfig {
+        let range = self.part.clusters[c].clone();
+        let keys = &self.nl.neurons[range.clone()];
+        let mut params: Vec<NeuronParams> = keys.iter().map(|&k| self.neuron(k).0).collect();
         params.sort_unstable();
         params.dedup();
         let columns: Vec<Column> = keys
             .iter()
             .map(|&k| {
-                let (p, v) = neuron(k);
+                let (p, v) = self.neuron(k);
                 Column { key: k, params: params.binary_search(&p).expect("deduplicated") as u16, v_init: v }
             })
             .collect();
+        let (volatile, stdp) = self.profiles(c);
+        let rows = self.rows(c, &volatile, &stdp);
+        let nodes = self.nodes(range, &rows);
+        TileConfig {
+            x: at.x,
+            y: at.y,
+            params,
+            volatile,
+            stdp,
+            columns,
+            rows: rows.into_iter().map(|r| r.0).collect(),
+            nodes,
+        }
+    }
+
+    /// The volatile and STDP profiles of cluster `c`'s rows, deduplicated
+    /// and sorted.
+    fn profiles(&self, c: usize) -> (Vec<VolatileParams>, Vec<StdpParams>) {
         let mut volatile: Vec<VolatileParams> = Vec::new();
         let mut stdp: Vec<StdpParams> = Vec::new();
-        for &r in &part.rows[c] {
-            match kinds[nl.classes[unpack(r).1 as usize].proj as usize] {
+        for &r in &self.part.rows[c] {
+            match self.kinds[self.nl.classes[r.class()].proj as usize] {
                 SynapseKind::Volatile(v) => volatile.push(v),
                 SynapseKind::Stdp(s) => stdp.push(s),
                 SynapseKind::NonVolatile => {}
@@ -51,26 +118,38 @@ pub(crate) fn bitgen(q: &Quantized, arch: &Arch, part: &Partition, place: &Place
         volatile.dedup();
         stdp.sort_unstable();
         stdp.dedup();
-        // Rows in bitstream order, with their row keys for lookup.
-        let mut rows: Vec<(Row, u32, u32, u64)> = part.rows[c]
+        (volatile, stdp)
+    }
+
+    /// Cluster `c`'s rows in bitstream order.
+    fn rows(&self, c: usize, volatile: &[VolatileParams], stdp: &[StdpParams]) -> Vec<TileRow> {
+        let mut rows: Vec<TileRow> = self.part.rows[c]
             .iter()
             .map(|&rk| {
-                let (key, class, dup) = unpack(rk);
-                let cl = nl.classes[class as usize];
-                let kind = match kinds[cl.proj as usize] {
+                let (key, dup) = (rk.src().get(), rk.dup());
+                let cl = self.nl.classes[rk.class()];
+                let kind = match self.kinds[cl.proj as usize] {
                     SynapseKind::NonVolatile => RowKind::NonVolatile,
                     SynapseKind::Volatile(v) => RowKind::Volatile(volatile.binary_search(&v).expect("profile") as u16),
                     SynapseKind::Stdp(s) => RowKind::Stdp(stdp.binary_search(&s).expect("profile") as u16),
                 };
-                let row = Row { key, delay: cl.delay, negative: cl.negative, kind, scale: scales[cl.proj as usize] };
+                let row =
+                    Row { key, delay: cl.delay, negative: cl.negative, kind, scale: self.scales[cl.proj as usize] };
                 (row, cl.proj, dup, rk)
             })
             .collect();
         rows.sort_by(|a, b| {
-            let k = |r: &(Row, u32, u32, u64)| (r.0.key, r.0.delay, r.0.negative, r.0.kind, r.0.scale, r.1, r.2);
+            let k = |r: &TileRow| (r.0.key, r.0.delay, r.0.negative, r.0.kind, r.0.scale, r.1, r.2);
             k(a).cmp(&k(b))
         });
-        let mut index: Vec<(u64, u16)> = rows.iter().enumerate().map(|(i, r)| (r.3, i as u16)).collect();
+        rows
+    }
+
+    /// The nodes of the neurons `range` (the tile's columns, in order) on
+    /// `rows`, sorted by (row, column).
+    fn nodes(&self, range: Range<usize>, rows: &[TileRow]) -> Vec<Node> {
+        let nl = self.nl;
+        let mut index: Vec<(RowKey, u16)> = rows.iter().enumerate().map(|(i, r)| (r.3, i as u16)).collect();
         index.sort_unstable();
         // Counting sort by row; columns are visited in order, so each row's
         // nodes come out sorted by column.
@@ -87,7 +166,7 @@ pub(crate) fn bitgen(q: &Quantized, arch: &Arch, part: &Partition, place: &Place
         }
         let mut nodes = vec![Node { row: 0, col: 0, level: 0 }; syn.len()];
         let mut j = 0;
-        for (col, i) in range.clone().enumerate() {
+        for (col, i) in range.enumerate() {
             for &(_, level) in &nl.incoming[nl.start[i]..nl.start[i + 1]] {
                 let row = row_of[j];
                 nodes[at[usize::from(row)]] = Node { row, col: col as u16, level };
@@ -95,34 +174,24 @@ pub(crate) fn bitgen(q: &Quantized, arch: &Arch, part: &Partition, place: &Place
                 j += 1;
             }
         }
-        tiles.push(TileConfig {
-            x,
-            y,
-            params,
-            volatile,
-            stdp,
-            columns,
-            rows: rows.into_iter().map(|r| r.0).collect(),
-            nodes,
-        });
+        nodes
     }
-    tiles.sort_by_key(|t| (t.y, t.x));
-    let w = usize::from(arch.grid.width);
-    let routers = tables
-        .iter()
-        .enumerate()
-        .filter(|(_, t)| !t.is_empty())
-        .map(|(r, t)| RouterConfig { x: (r % w) as u16, y: (r / w) as u16, entries: t.clone() })
-        .collect();
+}
+
+/// The ports (an injection port per input or generator population, an
+/// output port per recorded population) and the symbols, in population
+/// order.
+fn ports_and_symbols(net: &Network, keys: &KeyMap, part: &Partition, place: &Placement) -> (Vec<Port>, Vec<Symbol>) {
+    let nl = &part.netlist;
     let recorded = net.recorded();
     let mut ports = Vec::new();
     let mut symbols = Vec::new();
     let mut port_index = 0usize;
     // Tile of the first neuron of each neuron population (for output ports).
-    let first_tile = |key: u32| -> (u16, u16) {
+    let first_tile = |key: u32| -> Xy {
         let i = nl.neurons.partition_point(|&k| k < key);
         let c = part.clusters.partition_point(|r| r.end <= i);
-        place.pos.get(c).copied().unwrap_or((0, 0))
+        place.pos.get(c).copied().unwrap_or_default()
     };
     for (id, p) in net.pops() {
         let key_base = keys.base(id);
@@ -143,7 +212,7 @@ pub(crate) fn bitgen(q: &Quantized, arch: &Arch, part: &Partition, place: &Place
             }
         };
         let mut port =
-            |kind: PortKind| ports.push(Port { name: p.name.clone(), key_base, size: p.size, kind, x: at.0, y: at.1 });
+            |kind: PortKind| ports.push(Port { name: p.name.clone(), key_base, size: p.size, kind, x: at.x, y: at.y });
         match &p.kind {
             PopKind::Input => port(PortKind::Input),
             PopKind::Generator(g) => port(PortKind::Generator(*g)),
@@ -153,12 +222,5 @@ pub(crate) fn bitgen(q: &Quantized, arch: &Arch, part: &Partition, place: &Place
             port(PortKind::Output);
         }
     }
-    Bitstream {
-        arch: arch.clone(),
-        global: Global { dt_ms: net.dt_ms, key_count: keys.len() },
-        tiles,
-        routers,
-        ports,
-        symbols,
-    }
+    (ports, symbols)
 }

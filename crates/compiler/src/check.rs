@@ -5,7 +5,7 @@
 //! exactly the tiles that have rows for it. The rules of the bitstream
 //! itself (capacities, ranges, order) are validation's.
 
-use fpnna_bitstream::{Dir, Grid, PortKind, RouteIndex, RowKind, Validated};
+use fpnna_bitstream::{Bitstream, Dir, Grid, PortKind, RouteIndex, RowKind, Validated};
 use fpnna_ir::{Network, PopKind, SynapseKind};
 use fpnna_model::{StdpParams, VolatileParams};
 use std::collections::{BTreeMap, BTreeSet};
@@ -21,18 +21,34 @@ enum K {
     Stdp(StdpParams),
 }
 
+/// Where each neuron key lives: (tile index, column).
+type Homes = BTreeMap<u32, (usize, u16)>;
+
 /// Checks `bs` against the quantized network `net`; returns every problem
 /// found (up to 50).
 pub fn check_placement(net: &Network, bs: &Validated) -> Result<(), Vec<String>> {
     let mut errs: Vec<String> = Vec::new();
     let bs = bs.bitstream();
-    let a = &bs.arch;
     let (offsets, total) = net.offsets();
     if bs.global.key_count != total {
         errs.push(format!("global.key_count {} but the network has {total} keys", bs.global.key_count));
     }
+    let home = check_neurons(net, bs, &offsets, &mut errs);
+    if !errs.is_empty() {
+        return Err(errs);
+    }
+    if !check_synapses(net, bs, &offsets, &mut errs) {
+        return Err(errs);
+    }
+    check_routes(net, bs, &offsets, &home, &mut errs);
+    if errs.is_empty() { Ok(()) } else { Err(errs) }
+}
+
+/// Every neuron placed exactly once, with its parameters and `v_init`;
+/// returns where each neuron key lives.
+fn check_neurons(net: &Network, bs: &Bitstream, offsets: &[u32], errs: &mut Vec<String>) -> Homes {
     // Where each neuron key lives: (tile index, column).
-    let mut home: BTreeMap<u32, (usize, u16)> = BTreeMap::new();
+    let mut home: Homes = BTreeMap::new();
     for (t, tile) in bs.tiles.iter().enumerate() {
         for (c, col) in tile.columns.iter().enumerate() {
             // One source per key (validated): no key has two columns.
@@ -59,9 +75,12 @@ pub fn check_placement(net: &Network, bs: &Validated) -> Result<(), Vec<String>>
     if home.len() != net.pops().filter_map(|(_, p)| p.neurons().map(|_| p.size as usize)).sum::<usize>() {
         errs.push("the bitstream has neuron circuits the network does not".into());
     }
-    if !errs.is_empty() {
-        return Err(errs);
-    }
+    home
+}
+
+/// The multiset of synapses equals the multiset of nodes; false (with the
+/// differences in `errs`) when not.
+fn check_synapses(net: &Network, bs: &Bitstream, offsets: &[u32], errs: &mut Vec<String>) -> bool {
     // Synapses: (pre key, post key, delay, weight, kind) as multisets; kinds
     // (with their parameters) interned to keep the tuples small.
     let mut kinds: BTreeMap<K, u32> = BTreeMap::new();
@@ -125,12 +144,17 @@ pub fn check_placement(net: &Network, bs: &Validated) -> Result<(), Vec<String>>
                 _ => break,
             }
         }
-        return Err(errs);
+        return false;
     }
-    drop(want);
-    drop(have);
-    // Routing: walk every key from its injection router.
-    let grid = Grid::of(a);
+    true
+}
+
+/// Walks every key from its injection router: it must reach exactly the
+/// tiles that have rows for it, never visit a router twice and never leave
+/// the grid.
+fn check_routes(net: &Network, bs: &Bitstream, offsets: &[u32], home: &Homes, errs: &mut Vec<String>) {
+    let total = bs.global.key_count; // the network's (checked first)
+    let grid = Grid::of(&bs.arch);
     let mut table: Vec<Option<usize>> = vec![None; grid.cells()];
     let lookups: Vec<RouteIndex> = bs.routers.iter().map(|r| RouteIndex::new(&r.entries)).collect();
     for (i, r) in bs.routers.iter().enumerate() {
@@ -143,30 +167,7 @@ pub fn check_placement(net: &Network, bs: &Validated) -> Result<(), Vec<String>>
             rows_of.entry(r.key).or_default().insert((tile.x, tile.y));
         }
     }
-    // Injection router of every key.
-    let mut inject: Vec<Option<(u16, u16)>> = vec![None; total as usize];
-    for (&k, &(t, _)) in &home {
-        if let Some(slot) = inject.get_mut(k as usize) {
-            *slot = Some((bs.tiles[t].x, bs.tiles[t].y));
-        }
-    }
-    for p in &bs.ports {
-        if matches!(p.kind, PortKind::Input | PortKind::Generator(_)) {
-            for k in p.key_base..p.key_base.saturating_add(p.size).min(total) {
-                inject[k as usize] = Some((p.x, p.y));
-            }
-        }
-    }
-    for (id, p) in net.pops() {
-        if matches!(p.kind, PopKind::Input | PopKind::Generator(_)) {
-            let has = bs.ports.iter().any(|q| {
-                q.name == p.name && q.key_base == offsets[id.0 as usize] && !matches!(q.kind, PortKind::Output)
-            });
-            if !has {
-                errs.push(format!("population `{}` has no injection port", p.name));
-            }
-        }
-    }
+    let inject = injection_routers(net, bs, offsets, total, home, errs);
     let mut visited = vec![u32::MAX; grid.cells()];
     for key in 0..total {
         let want = rows_of.remove(&key).unwrap_or_default();
@@ -213,5 +214,41 @@ pub fn check_placement(net: &Network, bs: &Validated) -> Result<(), Vec<String>>
     if let Some((&k, _)) = rows_of.iter().next() {
         errs.push(format!("key {k}: rows for a key beyond key_count {total}"));
     }
-    if errs.is_empty() { Ok(()) } else { Err(errs) }
+}
+
+/// The injection router of every key (its neuron's tile, or its input or
+/// generator port); every input and generator population must have a port.
+fn injection_routers(
+    net: &Network,
+    bs: &Bitstream,
+    offsets: &[u32],
+    total: u32,
+    home: &Homes,
+    errs: &mut Vec<String>,
+) -> Vec<Option<(u16, u16)>> {
+    // Injection router of every key.
+    let mut inject: Vec<Option<(u16, u16)>> = vec![None; total as usize];
+    for (&k, &(t, _)) in home {
+        if let Some(slot) = inject.get_mut(k as usize) {
+            *slot = Some((bs.tiles[t].x, bs.tiles[t].y));
+        }
+    }
+    for p in &bs.ports {
+        if matches!(p.kind, PortKind::Input | PortKind::Generator(_)) {
+            for k in p.key_base..p.key_base.saturating_add(p.size).min(total) {
+                inject[k as usize] = Some((p.x, p.y));
+            }
+        }
+    }
+    for (id, p) in net.pops() {
+        if matches!(p.kind, PopKind::Input | PopKind::Generator(_)) {
+            let has = bs.ports.iter().any(|q| {
+                q.name == p.name && q.key_base == offsets[id.0 as usize] && !matches!(q.kind, PortKind::Output)
+            });
+            if !has {
+                errs.push(format!("population `{}` has no injection port", p.name));
+            }
+        }
+    }
+    inject
 }

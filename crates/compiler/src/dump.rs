@@ -3,10 +3,10 @@
 //! a stage misbehaves. Keys are named `population[index]`.
 
 use crate::nets::Pin;
-use crate::partition::{Partition, unpack};
+use crate::partition::Partition;
 use crate::place::Placement;
 use crate::route::Routing;
-use fpnna_bitstream::dir;
+use fpnna_bitstream::Dir;
 use fpnna_ir::{KeyMap, Network, NeuronId, ProjId};
 use std::fmt::Write;
 
@@ -18,15 +18,10 @@ fn name(net: &Network, keys: &KeyMap, key: u32) -> String {
     }
 }
 
-/// (x, y) of router index `r` on a grid `w` wide.
-fn xy(r: usize, w: u16) -> (usize, usize) {
-    (r % usize::from(w), r / usize::from(w))
-}
-
-/// The directions of an out-set, as letters (`L` is the local tile).
+/// The directions of an out-set, as letters (the first of each name in
+/// upper case: `L` is the local tile).
 fn outs(o: u8) -> String {
-    let letters = [(dir::EAST, 'E'), (dir::NORTH, 'N'), (dir::WEST, 'W'), (dir::SOUTH, 'S'), (dir::LOCAL, 'L')];
-    letters.iter().filter(|(b, _)| o & b != 0).map(|&(_, c)| c).collect()
+    Dir::ALL.iter().filter(|d| o & d.bit() != 0).map(|d| d.name().as_bytes()[0].to_ascii_uppercase() as char).collect()
 }
 
 impl Partition {
@@ -41,8 +36,8 @@ impl Partition {
             let _ = writeln!(s, "tile {c}: neurons {}", neurons.join(" "));
             let _ = writeln!(s, "  rows {}", self.rows[c].len());
             for &r in &self.rows[c] {
-                let (key, class, dup) = unpack(r);
-                let cl = nl.classes[class as usize];
+                let (key, dup) = (r.src().get(), r.dup());
+                let cl = nl.classes[r.class()];
                 let sign = if cl.negative { '-' } else { '+' };
                 let proj = net.proj(ProjId(cl.proj));
                 let dup = if dup > 0 { format!(" dup {dup}") } else { String::new() };
@@ -58,11 +53,11 @@ impl Placement {
     /// Every tile's and port's position, and the placement cost.
     pub(crate) fn dump(&self) -> String {
         let mut s = format!("placement: cost {} -> {}\n", self.stats.cost_initial, self.stats.cost_final);
-        for (c, &(x, y)) in self.pos.iter().enumerate() {
-            let _ = writeln!(s, "tile {c} at ({x}, {y})");
+        for (c, p) in self.pos.iter().enumerate() {
+            let _ = writeln!(s, "tile {c} at {p}");
         }
-        for (p, &(x, y)) in self.port_pos.iter().enumerate() {
-            let _ = writeln!(s, "port {p} at ({x}, {y})");
+        for (i, p) in self.port_pos.iter().enumerate() {
+            let _ = writeln!(s, "port {i} at {p}");
         }
         s
     }
@@ -71,7 +66,7 @@ impl Placement {
 impl Routing {
     /// Each source key's tree (router and out-set, from its source pin),
     /// then every router's compressed table.
-    pub(crate) fn dump(&self, net: &Network, part: &Partition, w: u16) -> String {
+    pub(crate) fn dump(&self, net: &Network, part: &Partition) -> String {
         let keys = net.keys();
         let nets = &part.nets;
         let mut s = format!("routing: {} iteration(s), {} hops\n", self.iterations.len(), self.total_hops);
@@ -80,11 +75,12 @@ impl Routing {
                 Pin::Cluster(c) => format!("tile {c}"),
                 Pin::Port(p) => format!("port {p}"),
             };
-            let hops: Vec<String> = tree.iter().map(|&(r, o)| format!("{:?} {}", xy(r as usize, w), outs(o))).collect();
-            let _ = writeln!(s, "{} from {from}: {}", name(net, &keys, nets.key[i]), hops.join(", "));
+            let hops: Vec<String> =
+                tree.iter().map(|&(r, o)| format!("{} {}", self.grid.xy(r as usize), outs(o))).collect();
+            let _ = writeln!(s, "{} from {from}: {}", name(net, &keys, nets.key[i].get()), hops.join(", "));
         }
         for (r, t) in self.tables.iter().enumerate().filter(|(_, t)| !t.is_empty()) {
-            let _ = writeln!(s, "router {:?}: {} entries", xy(r, w), t.len());
+            let _ = writeln!(s, "router {}: {} entries", self.grid.xy(r), t.len());
             for e in t {
                 let _ = writeln!(s, "  {:#010x}/{:#010x} -> {}", e.value, e.mask, outs(e.out));
             }

@@ -207,7 +207,7 @@ pub fn compile(
 /// stage tests and for reading a misbehaving stage.
 pub fn dump_stages(net: &Network, arch: &Arch, seed: u64) -> Result<String, CompileError> {
     let s = stages(net, arch, seed, None, &mut Timings::default())?;
-    Ok(format!("{}\n{}\n{}", s.part.dump(&s.q.net), s.pl.dump(), s.routing.dump(&s.q.net, &s.part, arch.grid.width)))
+    Ok(format!("{}\n{}\n{}", s.part.dump(&s.q.net), s.pl.dump(), s.routing.dump(&s.q.net, &s.part)))
 }
 
 /// The products of the stages before bitgen.

@@ -10,10 +10,11 @@
 //! columns or rows.
 
 use crate::CompileError;
-use crate::nets::{Nets, Pin};
+use crate::nets::{ClusterId, Nets, Pin};
 use crate::quantize::Quantized;
 use fpnna_arch::Arch;
-use fpnna_ir::{Network, PopKind, SynapseKind};
+use fpnna_bitstream::Key;
+use fpnna_ir::{KeyMap, Network, PopKind, SynapseKind};
 use std::collections::HashSet;
 use std::hash::{BuildHasherDefault, Hasher};
 use std::ops::Range;
@@ -40,7 +41,7 @@ impl Hasher for RowHasher {
     }
 }
 
-type RowSet = HashSet<u64, BuildHasherDefault<RowHasher>>;
+type RowSet = HashSet<RowKey, BuildHasherDefault<RowHasher>>;
 
 /// Bits of a row key: source key (24) | class (28) | duplicate index (12).
 const CLASS_SHIFT: u32 = 12;
@@ -59,14 +60,43 @@ pub(crate) struct Class {
     pub negative: bool,
 }
 
-/// Packs a row key.
-pub(crate) fn row_key(src: u32, class: u32, dup: u32) -> u64 {
-    (u64::from(src) << KEY_SHIFT) | (u64::from(class) << CLASS_SHIFT) | u64::from(dup)
-}
+/// A tile row: its source key, its class (index into `Netlist::classes`)
+/// and its duplicate index, packed so that row keys sort by source key,
+/// then class, then duplicate (and hash as one `u64`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub(crate) struct RowKey(u64);
 
-/// Unpacks a row key into (source key, class, duplicate index).
-pub(crate) fn unpack(r: u64) -> (u32, u32, u32) {
-    ((r >> KEY_SHIFT) as u32, ((r >> CLASS_SHIFT) & CLASS_MASK) as u32, (r & DUP_MASK) as u32)
+impl RowKey {
+    /// The row key of (source key, class, duplicate index).
+    pub fn new(src: u32, class: u32, dup: u32) -> RowKey {
+        RowKey((u64::from(src) << KEY_SHIFT) | (u64::from(class) << CLASS_SHIFT) | u64::from(dup))
+    }
+
+    /// The key of the row's source.
+    pub fn src(self) -> Key {
+        Key::new((self.0 >> KEY_SHIFT) as u32)
+    }
+
+    /// The row's class: an index into `Netlist::classes`.
+    pub fn class(self) -> usize {
+        ((self.0 >> CLASS_SHIFT) & CLASS_MASK) as usize
+    }
+
+    /// The duplicate index: 0 unless a synapse of the same (source,
+    /// class) to the same neuron came before.
+    pub fn dup(self) -> u32 {
+        (self.0 & DUP_MASK) as u32
+    }
+
+    /// Whether two row keys differ in their duplicate index only.
+    fn same_but_dup(self, other: RowKey) -> bool {
+        self.0 & !DUP_MASK == other.0 & !DUP_MASK
+    }
+
+    /// This row key (of duplicate index 0) with duplicate index `dup`.
+    fn with_dup(self, dup: u64) -> RowKey {
+        RowKey(self.0 | dup)
+    }
 }
 
 /// The incoming synapses of every neuron, as row keys with their levels.
@@ -81,7 +111,7 @@ pub(crate) struct Netlist {
     /// `incoming[start[i]..start[i + 1]]`, sorted by row key.
     pub start: Vec<usize>,
     /// See `start`.
-    pub incoming: Vec<(u64, u16)>,
+    pub incoming: Vec<(RowKey, u16)>,
 }
 
 /// Refuses neuron parameters that a `bits`-wide register cannot hold (the
@@ -107,15 +137,12 @@ fn check_width(pop: &str, n: &fpnna_ir::Neurons, bits: u8) -> Result<(), Compile
     Ok(())
 }
 
-/// Builds the netlist of the quantized network, checking what no placement
-/// can fix: register widths, delays beyond the tile's, node modes the tile
-/// lacks, and a neuron whose fan-in alone needs more rows than a tile has.
-fn netlist(q: &Quantized, arch: &Arch) -> Result<Netlist, CompileError> {
-    let net = &q.net;
-    let keys = net.keys();
-    let key_count = keys.len();
+/// The keys of the neurons to place, in key order, and the index of each
+/// neuron key among them; refuses refractory periods and parameters the
+/// neuron circuit cannot hold.
+fn neurons_to_place(net: &Network, keys: &KeyMap, arch: &Arch) -> Result<(Vec<u32>, Vec<u32>), CompileError> {
     // Index of each neuron key among the neurons to place.
-    let mut slot = vec![u32::MAX; key_count as usize];
+    let mut slot = vec![u32::MAX; keys.len() as usize];
     let mut neurons = Vec::new();
     for (id, p) in net.pops() {
         if let Some(n) = p.neurons() {
@@ -135,6 +162,17 @@ fn netlist(q: &Quantized, arch: &Arch) -> Result<Netlist, CompileError> {
             }
         }
     }
+    Ok((slot, neurons))
+}
+
+/// Builds the netlist of the quantized network, checking what no placement
+/// can fix: register widths, delays beyond the tile's, node modes the tile
+/// lacks, and a neuron whose fan-in alone needs more rows than a tile has.
+fn netlist(q: &Quantized, arch: &Arch) -> Result<Netlist, CompileError> {
+    let net = &q.net;
+    let keys = net.keys();
+    let key_count = keys.len();
+    let (slot, neurons) = neurons_to_place(net, &keys, arch)?;
     let mut classes: Vec<Class> = Vec::new();
     let mut counts = vec![0usize; neurons.len() + 1];
     for (id, pr) in net.projs() {
@@ -159,7 +197,7 @@ fn netlist(q: &Quantized, arch: &Arch) -> Result<Netlist, CompileError> {
     }
     let start = counts.clone();
     let mut fill = counts;
-    let mut incoming = vec![(0u64, 0u16); start[neurons.len()]];
+    let mut incoming = vec![(RowKey::default(), 0u16); start[neurons.len()]];
     for (id, pr) in net.projs() {
         let (a, b) = net.endpoints(id);
         let (oa, ob) = (keys.base(a), keys.base(b));
@@ -175,7 +213,7 @@ fn netlist(q: &Quantized, arch: &Arch) -> Result<Netlist, CompileError> {
                 classes.push(Class { proj: id.0, delay: d, negative: neg });
             }
             let n = slot[(ob + pr.syn.post[k]) as usize] as usize;
-            incoming[fill[n]] = (row_key(oa + pr.syn.pre[k], *c, 0), levels[k]);
+            incoming[fill[n]] = (RowKey::new(oa + pr.syn.pre[k], *c, 0), levels[k]);
             fill[n] += 1;
         }
     }
@@ -197,9 +235,9 @@ fn netlist(q: &Quantized, arch: &Arch) -> Result<Netlist, CompileError> {
         seg.sort_unstable();
         let mut dup = 0u64;
         for j in 1..seg.len() {
-            if seg[j].0 & !DUP_MASK == seg[j - 1].0 & !DUP_MASK {
+            if seg[j].0.same_but_dup(seg[j - 1].0) {
                 dup += 1;
-                seg[j].0 |= dup;
+                seg[j].0 = seg[j].0.with_dup(dup);
             } else {
                 dup = 0;
             }
@@ -208,12 +246,12 @@ fn netlist(q: &Quantized, arch: &Arch) -> Result<Netlist, CompileError> {
     Ok(Netlist { key_count, classes, neurons, start, incoming })
 }
 
-fn fan_in_error(net: &Network, classes: &[Class], key: u32, seg: &[(u64, u16)], limit: usize) -> CompileError {
+fn fan_in_error(net: &Network, classes: &[Class], key: u32, seg: &[(RowKey, u16)], limit: usize) -> CompileError {
     let (pop, index) = net.keys().locate(fpnna_ir::NeuronId(key)).expect("a key of the network");
     let p = net.pop(pop);
     let mut per_proj = std::collections::BTreeMap::new();
     for &(r, _) in seg {
-        *per_proj.entry(classes[unpack(r).1 as usize].proj).or_insert(0usize) += 1;
+        *per_proj.entry(classes[r.class()].proj).or_insert(0usize) += 1;
     }
     let (&proj, &n) = per_proj.iter().max_by_key(|(p, n)| (**n, std::cmp::Reverse(**p))).expect("non-empty");
     CompileError::FanInTooLarge {
@@ -233,7 +271,7 @@ pub(crate) struct Partition {
     /// Per cluster: range into `Netlist::neurons`.
     pub clusters: Vec<Range<usize>>,
     /// Per cluster: its distinct row keys, sorted.
-    pub rows: Vec<Vec<u64>>,
+    pub rows: Vec<Vec<RowKey>>,
     /// Ports: the input and generator populations, in id order.
     pub ports: u32,
     /// Per key: where it is injected (its neuron's cluster or its port).
@@ -266,18 +304,18 @@ fn sources(net: &Network, nl: &Netlist, clusters: &[Range<usize>]) -> (Vec<Optio
     }
     for (c, r) in clusters.iter().enumerate() {
         for &k in &nl.neurons[r.clone()] {
-            source[k as usize] = Some(Pin::Cluster(c as u32));
+            source[k as usize] = Some(Pin::Cluster(ClusterId(c as u32)));
         }
     }
     (source, ports)
 }
 
 /// The nets: every (source key, destination cluster) pair of the rows.
-fn nets(source: &[Option<Pin>], rows: &[Vec<u64>]) -> Nets {
-    let mut pairs: Vec<(u32, u32)> = Vec::with_capacity(rows.iter().map(Vec::len).sum());
+fn nets(source: &[Option<Pin>], rows: &[Vec<RowKey>]) -> Nets {
+    let mut pairs: Vec<(u32, ClusterId)> = Vec::with_capacity(rows.iter().map(Vec::len).sum());
     for (c, rows) in rows.iter().enumerate() {
         for &r in rows {
-            pairs.push((unpack(r).0, c as u32));
+            pairs.push((r.src().get(), ClusterId(c as u32)));
         }
     }
     pairs.sort_unstable();
@@ -288,7 +326,7 @@ fn nets(source: &[Option<Pin>], rows: &[Vec<u64>]) -> Nets {
 /// Greedy packing in key order (see the module doc): per cluster its
 /// neurons and its sorted row keys.
 #[allow(clippy::type_complexity)]
-fn pack(nl: &Netlist, arch: &Arch) -> Result<(Vec<Range<usize>>, Vec<Vec<u64>>), CompileError> {
+fn pack(nl: &Netlist, arch: &Arch) -> Result<(Vec<Range<usize>>, Vec<Vec<RowKey>>), CompileError> {
     let (cols, rows_cap) = (usize::from(arch.tile.cols), usize::from(arch.tile.rows));
     let mut members = Vec::new();
     let mut rows = Vec::new();
@@ -326,8 +364,8 @@ fn pack(nl: &Netlist, arch: &Arch) -> Result<(Vec<Range<usize>>, Vec<Vec<u64>>),
     Ok((members, rows))
 }
 
-fn take_sorted(set: &mut RowSet) -> Vec<u64> {
-    let mut v: Vec<u64> = set.drain().collect();
+fn take_sorted(set: &mut RowSet) -> Vec<RowKey> {
+    let mut v: Vec<RowKey> = set.drain().collect();
     v.sort_unstable();
     v
 }
@@ -343,9 +381,10 @@ mod tests {
 
     #[test]
     fn row_keys_round_trip_and_sort_by_key_first() {
-        let a = row_key(5, 7, 1);
-        assert_eq!(unpack(a), (5, 7, 1));
-        assert!(row_key(5, 9, 0) < row_key(6, 0, 0));
-        assert!(row_key(5, 7, 0) < a);
+        let a = RowKey::new(5, 7, 1);
+        assert_eq!((a.src(), a.class(), a.dup()), (Key::new(5), 7, 1));
+        assert!(RowKey::new(5, 9, 0) < RowKey::new(6, 0, 0));
+        assert!(RowKey::new(5, 7, 0) < a);
+        assert!(a.same_but_dup(RowKey::new(5, 7, 0)) && RowKey::new(5, 7, 0).with_dup(1) == a);
     }
 }

@@ -12,11 +12,11 @@
 use crate::nets::{Nets, Pin};
 use crate::partition::Partition;
 use fpnna_arch::Arch;
+use fpnna_bitstream::{Grid, Xy};
 use rand_chacha::ChaCha8Rng;
 use rand_chacha::rand_core::{Rng, SeedableRng};
 use serde::Serialize;
 
-const NONE: u32 = u32::MAX;
 /// Net updates the annealer may spend (about a second of release build).
 const WORK_BUDGET: u64 = 40_000_000;
 /// Temperatures a capped schedule plans for.
@@ -27,19 +27,19 @@ const INNER_NUM: f64 = 0.5;
 /// Stage 3's product: where every cluster and port went.
 #[derive(Clone, Debug, PartialEq)]
 pub(crate) struct Placement {
-    /// (x, y) per cluster.
-    pub pos: Vec<(u16, u16)>,
-    /// (x, y) of each port's injection router.
-    pub port_pos: Vec<(u16, u16)>,
+    /// Tile of each cluster (indexed by `ClusterId::index`).
+    pub pos: Vec<Xy>,
+    /// Injection router of each port.
+    pub port_pos: Vec<Xy>,
     /// What the placer did.
     pub stats: PlaceStats,
 }
 
 impl Placement {
-    /// (x, y) of a pin: its cluster's tile or its port's router.
-    pub fn at(&self, pin: Pin) -> (u16, u16) {
+    /// Where a pin is: its cluster's tile or its port's router.
+    pub fn at(&self, pin: Pin) -> Xy {
         match pin {
-            Pin::Cluster(c) => self.pos[c as usize],
+            Pin::Cluster(c) => self.pos[c.index()],
             Pin::Port(p) => self.port_pos[p as usize],
         }
     }
@@ -84,25 +84,24 @@ pub struct PlaceStats {
 /// Places the partition's clusters and ports on the grid of `arch`.
 pub(crate) fn place(part: &Partition, arch: &Arch, seed: u64) -> Placement {
     let (nets, n, ports) = (&part.nets, part.clusters.len(), part.ports as usize);
-    let (w, h) = (arch.grid.width, arch.grid.height);
-    let mut a = Annealer::new(nets, n, ports, w, h);
+    let grid = Grid::of(arch);
+    let mut a = Annealer::new(nets, n, ports, grid);
     let start = a.snake_start();
     a.set(&start);
     let mut stats = PlaceStats {
         clusters: n as u32,
         nets: nets.merged.len() as u32,
         cost_initial: a.cost,
-        cost_lower_bound: lower_bound(nets, w, h),
+        cost_lower_bound: lower_bound(nets, grid),
         ..PlaceStats::default()
     };
     // A random placement, for the report.
     let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0x5A5A_0F0F_1234_5678);
-    let mut slots: Vec<u32> = (0..u32::from(w) * u32::from(h)).collect();
+    let mut slots: Vec<usize> = (0..grid.cells()).collect();
     for i in (1..slots.len()).rev() {
         slots.swap(i, below(&mut rng, i as u64 + 1) as usize);
     }
-    let random: Vec<(u16, u16)> =
-        (0..n).map(|c| ((slots[c] % u32::from(w)) as u16, (slots[c] / u32::from(w)) as u16)).collect();
+    let random: Vec<Xy> = slots[..n].iter().map(|&s| grid.xy(s)).collect();
     a.set(&random);
     stats.cost_random = a.cost;
     a.set(&start);
@@ -133,8 +132,8 @@ pub(crate) fn place(part: &Partition, arch: &Arch, seed: u64) -> Placement {
 /// A lower bound on the cost: a net touching k distinct tiles has a
 /// bounding box of at least k cells, so a half-perimeter of at least
 /// min over widths w of (w - 1) + (ceil(k / w) - 1).
-pub(crate) fn lower_bound(nets: &Nets, w: u16, h: u16) -> i64 {
-    let (w, h) = (i64::from(w), i64::from(h));
+pub(crate) fn lower_bound(nets: &Nets, grid: Grid) -> i64 {
+    let (w, h) = (i64::from(grid.width), i64::from(grid.height));
     let lb = |k: i64| -> i64 {
         (1..=w.min(k.max(1))).filter(|&x| (k + x - 1) / x <= h).map(|x| x - 1 + (k + x - 1) / x - 1).min().unwrap_or(0)
     };
@@ -195,11 +194,11 @@ fn unit(rng: &mut ChaCha8Rng) -> f64 {
 
 struct Annealer<'a> {
     nets: &'a Nets,
-    w: u16,
-    h: u16,
-    pos: Vec<(u16, u16)>,
-    port_pos: Vec<(u16, u16)>,
-    occupant: Vec<u32>,
+    grid: Grid,
+    pos: Vec<Xy>,
+    port_pos: Vec<Xy>,
+    /// The cluster on each slot (the grid's dense index), if any.
+    occupant: Vec<Option<u32>>,
     /// CSR: merged nets touching each cluster.
     cstart: Vec<usize>,
     cnets: Vec<u32>,
@@ -250,8 +249,8 @@ impl BBox {
     }
 
     /// Moves one pin from `old` to `new`; None when a recount is needed.
-    fn moved(mut self, old: (u16, u16), new: (u16, u16)) -> Option<BBox> {
-        for (ax, (o, n)) in [(old.0, new.0), (old.1, new.1)].into_iter().enumerate() {
+    fn moved(mut self, old: Xy, new: Xy) -> Option<BBox> {
+        for (ax, (o, n)) in [(old.x, new.x), (old.y, new.y)].into_iter().enumerate() {
             self.add(ax, n);
             if o == self.lo[ax] {
                 if self.nlo[ax] == 1 {
@@ -271,7 +270,7 @@ impl BBox {
 }
 
 impl<'a> Annealer<'a> {
-    fn new(nets: &'a Nets, n: usize, ports: usize, w: u16, h: u16) -> Self {
+    fn new(nets: &'a Nets, n: usize, ports: usize, grid: Grid) -> Self {
         let mut count = vec![0usize; n + 1];
         let mut port_nets = vec![Vec::new(); ports];
         let pins = |m: usize| {
@@ -282,7 +281,7 @@ impl<'a> Annealer<'a> {
         };
         for m in 0..nets.merged.len() {
             for c in pins(m) {
-                count[c as usize + 1] += 1;
+                count[c.index() + 1] += 1;
             }
             let s = nets.src[nets.merged[m].0 as usize];
             if let Pin::Port(p) = s {
@@ -296,17 +295,16 @@ impl<'a> Annealer<'a> {
         let mut cnets = vec![0u32; count[n]];
         for m in 0..nets.merged.len() {
             for c in pins(m) {
-                cnets[fill[c as usize]] = m as u32;
-                fill[c as usize] += 1;
+                cnets[fill[c.index()]] = m as u32;
+                fill[c.index()] += 1;
             }
         }
         Annealer {
             nets,
-            w,
-            h,
-            pos: vec![(0, 0); n],
-            port_pos: vec![(0, 0); ports],
-            occupant: vec![NONE; usize::from(w) * usize::from(h)],
+            grid,
+            pos: vec![Xy::default(); n],
+            port_pos: vec![Xy::default(); ports],
+            occupant: vec![None; grid.cells()],
             cstart: count,
             cnets,
             port_nets,
@@ -321,9 +319,9 @@ impl<'a> Annealer<'a> {
 
     /// Clusters in key order along a snake through a centred, nearly
     /// square region: neighbours in key order end up neighbours on the grid.
-    fn snake_start(&self) -> Vec<(u16, u16)> {
+    fn snake_start(&self) -> Vec<Xy> {
         let n = self.pos.len();
-        let (w, h) = (usize::from(self.w), usize::from(self.h));
+        let (w, h) = (usize::from(self.grid.width), usize::from(self.grid.height));
         let mut rw = ((n as f64).sqrt().ceil() as usize).clamp(1, w);
         if n.div_ceil(rw) > h {
             rw = n.div_ceil(h).clamp(1, w);
@@ -334,16 +332,17 @@ impl<'a> Annealer<'a> {
             .map(|c| {
                 let (r, k) = (c / rw, c % rw);
                 let x = if r % 2 == 0 { k } else { rw - 1 - k };
-                ((x0 + x) as u16, (y0 + r) as u16)
+                Xy { x: (x0 + x) as u16, y: (y0 + r) as u16 }
             })
             .collect()
     }
 
-    fn set(&mut self, pos: &[(u16, u16)]) {
+    fn set(&mut self, pos: &[Xy]) {
         self.pos.copy_from_slice(pos);
-        self.occupant.fill(NONE);
-        for (c, &(x, y)) in pos.iter().enumerate() {
-            self.occupant[usize::from(y) * usize::from(self.w) + usize::from(x)] = c as u32;
+        self.occupant.fill(None);
+        for (c, &p) in pos.iter().enumerate() {
+            let slot = self.slot(p);
+            self.occupant[slot] = Some(c as u32);
         }
         self.port_pos = self.port_medians();
         self.recost();
@@ -359,22 +358,22 @@ impl<'a> Annealer<'a> {
 
     /// Each port at the median of its destinations (minimises the
     /// Manhattan distance to them).
-    fn port_medians(&self) -> Vec<(u16, u16)> {
+    fn port_medians(&self) -> Vec<Xy> {
         self.port_nets
             .iter()
             .map(|ms| {
                 let (mut xs, mut ys) = (Vec::new(), Vec::new());
                 for &m in ms {
                     for &c in self.nets.d(self.nets.merged[m as usize].0 as usize) {
-                        xs.push(self.pos[c as usize].0);
-                        ys.push(self.pos[c as usize].1);
+                        xs.push(self.pos[c.index()].x);
+                        ys.push(self.pos[c.index()].y);
                     }
                 }
                 if xs.is_empty() {
-                    return (0, 0);
+                    return Xy::default();
                 }
                 let k = (xs.len() - 1) / 2;
-                (*xs.select_nth_unstable(k).1, *ys.select_nth_unstable(k).1)
+                Xy { x: *xs.select_nth_unstable(k).1, y: *ys.select_nth_unstable(k).1 }
             })
             .collect()
     }
@@ -399,17 +398,17 @@ impl<'a> Annealer<'a> {
     fn full_bbox(&self, m: usize) -> BBox {
         let r = self.nets.merged[m].0 as usize;
         let s = self.nets.src[r];
-        let (sx, sy) = match s {
+        let sp = match s {
             Pin::Port(p) => self.port_pos[p as usize],
-            Pin::Cluster(c) => self.pos[c as usize],
+            Pin::Cluster(c) => self.pos[c.index()],
         };
-        let mut b = BBox { lo: [sx, sy], hi: [sx, sy], nlo: [1, 1], nhi: [1, 1] };
+        let mut b = BBox { lo: [sp.x, sp.y], hi: [sp.x, sp.y], nlo: [1, 1], nhi: [1, 1] };
         for &c in self.nets.d(r) {
             if Pin::Cluster(c) == s {
                 continue;
             }
-            let p = self.pos[c as usize];
-            for (ax, v) in [p.0, p.1].into_iter().enumerate() {
+            let p = self.pos[c.index()];
+            for (ax, v) in [p.x, p.y].into_iter().enumerate() {
                 b.add(ax, v);
             }
         }
@@ -428,20 +427,21 @@ impl<'a> Annealer<'a> {
     fn propose(&mut self, rng: &mut ChaCha8Rng, rlim: u16) -> Option<Move> {
         let n = self.pos.len();
         let a = below(rng, n as u64) as usize;
-        let (ax, ay) = self.pos[a];
-        let lo_x = ax.saturating_sub(rlim);
-        let hi_x = ax.saturating_add(rlim).min(self.w - 1);
-        let lo_y = ay.saturating_sub(rlim);
-        let hi_y = ay.saturating_add(rlim).min(self.h - 1);
+        let from = self.pos[a];
+        let lo_x = from.x.saturating_sub(rlim);
+        let hi_x = from.x.saturating_add(rlim).min(self.grid.width - 1);
+        let lo_y = from.y.saturating_sub(rlim);
+        let hi_y = from.y.saturating_add(rlim).min(self.grid.height - 1);
         let tx = lo_x + below(rng, u64::from(hi_x - lo_x) + 1) as u16;
         let ty = lo_y + below(rng, u64::from(hi_y - lo_y) + 1) as u16;
-        if (tx, ty) == (ax, ay) {
+        let to = Xy { x: tx, y: ty };
+        if to == from {
             return None;
         }
-        let b = self.occupant[self.slot((tx, ty))];
-        self.pos[a] = (tx, ty);
-        if b != NONE {
-            self.pos[b as usize] = (ax, ay);
+        let b = self.occupant[self.slot(to)];
+        self.pos[a] = to;
+        if let Some(b) = b {
+            self.pos[b as usize] = from;
         }
         // Nets of a get stamp 2e, nets of both 2e + 1 (their pins only
         // swap places: unchanged).
@@ -450,7 +450,7 @@ impl<'a> Annealer<'a> {
         for i in self.cstart[a]..self.cstart[a + 1] {
             self.stamp[self.cnets[i] as usize] = ea;
         }
-        if b != NONE {
+        if let Some(b) = b {
             for i in self.cstart[b as usize]..self.cstart[b as usize + 1] {
                 let m = self.cnets[i] as usize;
                 if self.stamp[m] == ea {
@@ -460,11 +460,9 @@ impl<'a> Annealer<'a> {
         }
         self.changed.clear();
         let mut delta = 0;
-        let moves = [(a as u32, (ax, ay), (tx, ty)), (b, (tx, ty), (ax, ay))];
+        let moves = [(Some(a as u32), from, to), (b, to, from)];
         for (k, &(c, from, to)) in moves.iter().enumerate() {
-            if c == NONE {
-                continue;
-            }
+            let Some(c) = c else { continue };
             for i in self.cstart[c as usize]..self.cstart[c as usize + 1] {
                 let m = self.cnets[i] as usize;
                 if self.stamp[m] == eb {
@@ -481,16 +479,17 @@ impl<'a> Annealer<'a> {
                 self.changed.push((m as u32, new));
             }
         }
-        Some(Move { a, b, from: (ax, ay), to: (tx, ty), delta })
+        Some(Move { a, b, from, to, delta })
     }
 
-    fn slot(&self, (x, y): (u16, u16)) -> usize {
-        usize::from(y) * usize::from(self.w) + usize::from(x)
+    /// The slot (dense grid index) of a tile.
+    fn slot(&self, p: Xy) -> usize {
+        self.grid.index(p.x, p.y)
     }
 
     fn commit(&mut self, mv: &Move) {
         let (to, from) = (self.slot(mv.to), self.slot(mv.from));
-        self.occupant[to] = mv.a as u32;
+        self.occupant[to] = Some(mv.a as u32);
         self.occupant[from] = mv.b;
         for &(m, b) in &self.changed {
             self.bbox[m as usize] = b;
@@ -500,8 +499,8 @@ impl<'a> Annealer<'a> {
 
     fn revert(&mut self, mv: &Move) {
         self.pos[mv.a] = mv.from;
-        if mv.b != NONE {
-            self.pos[mv.b as usize] = mv.to;
+        if let Some(b) = mv.b {
+            self.pos[b as usize] = mv.to;
         }
     }
 
@@ -524,7 +523,7 @@ impl<'a> Annealer<'a> {
     fn anneal(&mut self, rng: &mut ChaCha8Rng, stats: &mut PlaceStats, cold: bool) -> bool {
         let n = self.pos.len();
         let nets = self.nets.merged.len();
-        if n == 0 || nets == 0 || usize::from(self.w) * usize::from(self.h) < 2 {
+        if n == 0 || nets == 0 || self.grid.cells() < 2 {
             return true;
         }
         let vpr = ((INNER_NUM * pow_4_3(n as u64) as f64).ceil() as u64).max(1);
@@ -533,7 +532,7 @@ impl<'a> Annealer<'a> {
         let cold = cold || per_temp < vpr;
         stats.moves_per_temperature = per_temp;
         stats.move_cap = cap;
-        let rmax = self.w.max(self.h);
+        let rmax = self.grid.width.max(self.grid.height);
         // Initial temperature: 20 standard deviations of the cost change of
         // random moves (evaluated, not applied); a capped schedule starts
         // cold (a tenth of a deviation) so that it refines the start
@@ -584,21 +583,25 @@ impl<'a> Annealer<'a> {
     }
 }
 
+/// A proposed move: cluster `a` from `from` to `to`, and the cluster `b`
+/// that was at `to`, if any, the other way.
 struct Move {
     a: usize,
-    b: u32,
-    from: (u16, u16),
-    to: (u16, u16),
+    b: Option<u32>,
+    from: Xy,
+    to: Xy,
     delta: i64,
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::nets::ClusterId;
 
-    /// Nets from (key, source, destinations).
+    /// Nets from (key, source, destination clusters).
     fn nets(list: &[(u32, Pin, &[u32])]) -> Nets {
-        let pairs: Vec<(u32, u32)> = list.iter().flat_map(|&(k, _, d)| d.iter().map(move |&c| (k, c))).collect();
+        let pairs: Vec<(u32, ClusterId)> =
+            list.iter().flat_map(|&(k, _, d)| d.iter().map(move |&c| (k, ClusterId(c)))).collect();
         let src: Vec<(u32, Pin)> = list.iter().map(|&(k, s, _)| (k, s)).collect();
         Nets::new(&pairs, |k| src.iter().find(|x| x.0 == k).unwrap().1)
     }
@@ -619,18 +622,19 @@ mod tests {
     #[test]
     fn lower_bound_is_the_smallest_box_of_k_cells() {
         // k = 4 on 4x4: a 2x2 box, half-perimeter 2; k = 1: 0
-        assert_eq!(lower_bound(&nets(&[(0, Pin::Port(0), &[0, 1, 2, 3])]), 4, 4), 2);
-        assert_eq!(lower_bound(&nets(&[(0, Pin::Cluster(0), &[0])]), 4, 4), 0);
+        let g = |width, height| Grid { width, height };
+        assert_eq!(lower_bound(&nets(&[(0, Pin::Port(0), &[0, 1, 2, 3])]), g(4, 4)), 2);
+        assert_eq!(lower_bound(&nets(&[(0, Pin::Cluster(ClusterId(0)), &[0])]), g(4, 4)), 0);
         // source cluster 4 outside its 4 destinations: k = 5 on 2x8 -> 2x3 box = 3
-        assert_eq!(lower_bound(&nets(&[(0, Pin::Cluster(4), &[0, 1, 2, 3])]), 2, 8), 3);
+        assert_eq!(lower_bound(&nets(&[(0, Pin::Cluster(ClusterId(4)), &[0, 1, 2, 3])]), g(2, 8)), 3);
     }
 
     #[test]
     fn keys_with_the_same_pins_merge_into_one_weighted_net() {
         let n = nets(&[
-            (0, Pin::Cluster(0), &[1, 2]),
-            (1, Pin::Cluster(0), &[1, 2]),
-            (2, Pin::Cluster(0), &[1]),
+            (0, Pin::Cluster(ClusterId(0)), &[1, 2]),
+            (1, Pin::Cluster(ClusterId(0)), &[1, 2]),
+            (2, Pin::Cluster(ClusterId(0)), &[1]),
             (3, Pin::Port(0), &[1, 2]),
         ]);
         assert_eq!(n.len(), 4);
@@ -640,18 +644,20 @@ mod tests {
     #[test]
     fn snake_start_is_centred_and_contiguous() {
         let n = nets(&[]);
-        let a = Annealer::new(&n, 5, 0, 5, 5);
+        let a = Annealer::new(&n, 5, 0, Grid { width: 5, height: 5 });
         // 5 clusters: 3 columns x 2 rows centred at x0 = 1, y0 = 1
-        assert_eq!(a.snake_start(), vec![(1, 1), (2, 1), (3, 1), (3, 2), (2, 2)]);
+        let xy = |(x, y)| Xy { x, y };
+        assert_eq!(a.snake_start(), [(1, 1), (2, 1), (3, 1), (3, 2), (2, 2)].map(xy));
     }
 
     #[test]
     fn incremental_boxes_match_recounts() {
-        let list: Vec<(u32, Pin, Vec<u32>)> =
-            (0..40).map(|k| (k, Pin::Cluster(k % 12), (0..12).filter(|c| (c * 7 + k) % 5 < 2).collect())).collect();
+        let list: Vec<(u32, Pin, Vec<u32>)> = (0..40)
+            .map(|k| (k, Pin::Cluster(ClusterId(k % 12)), (0..12).filter(|c| (c * 7 + k) % 5 < 2).collect()))
+            .collect();
         let refs: Vec<(u32, Pin, &[u32])> = list.iter().map(|(k, s, d)| (*k, *s, d.as_slice())).collect();
         let n = nets(&refs);
-        let mut a = Annealer::new(&n, 12, 0, 5, 4);
+        let mut a = Annealer::new(&n, 12, 0, Grid { width: 5, height: 4 });
         let start = a.snake_start();
         a.set(&start);
         let mut rng = ChaCha8Rng::seed_from_u64(3);

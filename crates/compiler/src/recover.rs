@@ -26,9 +26,17 @@ pub struct RecoverError(pub String);
 /// Recovers the network a bitstream computes.
 pub fn recover(b: &Bitstream) -> Result<Network, RecoverError> {
     let err = |m: String| RecoverError(m);
-    let mut syms: Vec<_> = b.symbols.iter().collect();
-    syms.sort_by_key(|s| s.key_base);
-    // Neuron parameters and initial potentials by key.
+    let cols = columns(b)?;
+    let mut net = Network::new("decompiled", b.global.dt_ms);
+    add_populations(b, &cols, &mut net)?;
+    add_synapses(b, &mut net)?;
+    net.verify().map_err(|e| err(e.iter().map(ToString::to_string).collect::<Vec<_>>().join("; ")))?;
+    Ok(net)
+}
+
+/// Neuron parameters and initial potentials by key, from the tiles' columns.
+fn columns(b: &Bitstream) -> Result<BTreeMap<u32, (NeuronParams, i32)>, RecoverError> {
+    let err = |m: String| RecoverError(m);
     let mut cols: BTreeMap<u32, (NeuronParams, i32)> = BTreeMap::new();
     for t in &b.tiles {
         for (c, col) in t.columns.iter().enumerate() {
@@ -40,8 +48,19 @@ pub fn recover(b: &Bitstream) -> Result<Network, RecoverError> {
             }
         }
     }
+    Ok(cols)
+}
 
-    let mut net = Network::new("decompiled", b.global.dt_ms);
+/// A population per symbol, in key order (generators from their ports,
+/// neurons from `cols`).
+fn add_populations(
+    b: &Bitstream,
+    cols: &BTreeMap<u32, (NeuronParams, i32)>,
+    net: &mut Network,
+) -> Result<(), RecoverError> {
+    let err = |m: String| RecoverError(m);
+    let mut syms: Vec<_> = b.symbols.iter().collect();
+    syms.sort_by_key(|s| s.key_base);
     let mut expected = 0u32;
     for s in &syms {
         if s.key_base != expected {
@@ -77,6 +96,13 @@ pub fn recover(b: &Bitstream) -> Result<Network, RecoverError> {
         let output = b.ports.iter().any(|p| p.name == s.name && p.kind == PortKind::Output);
         net.add_population(Population { name: s.name.clone(), size: s.size, kind, output });
     }
+    Ok(())
+}
+
+/// A synapse per node, in projections of one (pre population, post
+/// population, kind) each holding a (pre, post, delay) once.
+fn add_synapses(b: &Bitstream, net: &mut Network) -> Result<(), RecoverError> {
+    let err = |m: String| RecoverError(m);
     // The symbols were added in key order, end to end from key 0: the
     // network's own numbering is the bitstream's.
     let keys = net.keys();
@@ -139,6 +165,5 @@ pub fn recover(b: &Bitstream) -> Result<Network, RecoverError> {
         }
         net.add_projection(a, c, Projection { name: unique, kind, syn });
     }
-    net.verify().map_err(|e| err(e.iter().map(ToString::to_string).collect::<Vec<_>>().join("; ")))?;
-    Ok(net)
+    Ok(())
 }

@@ -161,12 +161,11 @@ impl Report {
     pub(crate) fn new(network: &str, arch: &Arch, seed: u64, p: &Products, timings: Timings) -> Report {
         let (qr, part, ps, routed) = (&p.quantized.report, p.partition, &p.placement.stats, p.routing);
         let nets = &part.nets;
-        let tiles = tile_reports(p.bitstream, routed, arch);
+        let tiles = tile_reports(p.bitstream, routed);
         let mut hist = std::collections::BTreeMap::new();
         for &l in routed.link_load.iter().filter(|&&l| l > 0) {
             *hist.entry(l).or_insert(0u64) += 1;
         }
-        let w = usize::from(arch.grid.width);
         Report {
             network: network.to_string(),
             arch: arch.name.clone(),
@@ -209,8 +208,8 @@ impl Report {
                 .enumerate()
                 .filter(|(_, t)| !t.is_empty())
                 .map(|(r, t)| RouterReport {
-                    x: (r % w) as u16,
-                    y: (r / w) as u16,
+                    x: routed.grid.xy(r).x,
+                    y: routed.grid.xy(r).y,
                     entries: t.len() as u32,
                     uncompressed: routed.uncompressed[r],
                 })
@@ -221,8 +220,7 @@ impl Report {
 }
 
 /// One report per programmed tile, in bitstream order.
-fn tile_reports(bitstream: &Bitstream, routed: &Routing, arch: &Arch) -> Vec<TileReport> {
-    let router = |x: u16, y: u16| usize::from(y) * usize::from(arch.grid.width) + usize::from(x);
+fn tile_reports(bitstream: &Bitstream, routed: &Routing) -> Vec<TileReport> {
     bitstream
         .tiles
         .iter()
@@ -236,7 +234,7 @@ fn tile_reports(bitstream: &Bitstream, routed: &Routing, arch: &Arch) -> Vec<Til
                 rows: tile.rows.len() as u32,
                 nodes_volatile: tile.nodes.len() as u32 - nonvolatile,
                 nodes_nonvolatile: nonvolatile,
-                table_entries: routed.tables[router(tile.x, tile.y)].len() as u32,
+                table_entries: routed.tables[routed.grid.index(tile.x, tile.y)].len() as u32,
             }
         })
         .collect()

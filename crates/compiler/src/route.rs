@@ -14,7 +14,7 @@ use crate::CompileError;
 use crate::partition::Partition;
 use crate::place::Placement;
 use fpnna_arch::Arch;
-use fpnna_bitstream::{RouteEntry, dir};
+use fpnna_bitstream::{Dir, Grid, Key, RouteEntry, Xy};
 use serde::Serialize;
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
@@ -22,7 +22,7 @@ use std::collections::BinaryHeap;
 const MAX_ITERATIONS: u32 = 40;
 /// Iterations without a new best total overuse before giving up.
 const STALL: u32 = 6;
-const MARGIN: i32 = 3;
+const MARGIN: u16 = 3;
 
 /// One PathFinder iteration.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -44,11 +44,13 @@ pub(crate) struct Routing {
     /// Per net of the partition (`Nets` order): its tree, as (router,
     /// out-set) sorted by router.
     pub trees: Vec<Vec<(u32, u8)>>,
-    /// Compressed table of each router (index y * W + x).
+    /// The grid: routers are numbered by its dense index.
+    pub grid: Grid,
+    /// Compressed table of each router (by dense index).
     pub tables: Vec<Vec<RouteEntry>>,
     /// Uncompressed entries per router.
     pub uncompressed: Vec<u32>,
-    /// Load per directed link, index router * 4 + direction (E, N, W, S).
+    /// Load per directed link, index router * 4 + direction (`Dir::LINKS` order).
     pub link_load: Vec<u32>,
     /// Per iteration.
     pub iterations: Vec<RouteIteration>,
@@ -60,42 +62,43 @@ pub(crate) struct Routing {
 
 /// One source key to route: from router `src` to routers `dests`.
 pub(crate) struct Net<'a> {
-    pub key: u32,
+    pub key: Key,
     pub src: u32,
     pub dests: &'a [u32],
 }
 
-/// (bit, dx, dy) of the four link directions, from the one table.
-const DIRS: [(u8, i32, i32); 4] = {
-    const fn d(d: fpnna_bitstream::Dir) -> (u8, i32, i32) {
-        (d.bit(), d.dx(), d.dy())
-    }
-    let l = fpnna_bitstream::Dir::LINKS;
-    [d(l[0]), d(l[1]), d(l[2]), d(l[3])]
-};
+/// The direction bits of the four links (every bit but `Local`).
+const LINK_BITS: u8 = Dir::ALL_BITS & !Dir::Local.bit();
 
-struct Grid {
-    w: i32,
-    h: i32,
+/// Router number of the router at `p` (the grid's dense index).
+fn id(g: Grid, p: Xy) -> u32 {
+    g.index(p.x, p.y) as u32
 }
 
-impl Grid {
-    fn xy(&self, r: u32) -> (i32, i32) {
-        (r as i32 % self.w, r as i32 / self.w)
-    }
-    fn id(&self, x: i32, y: i32) -> u32 {
-        (y * self.w + x) as u32
-    }
+/// Coordinates of router `r`.
+fn at(g: Grid, r: u32) -> Xy {
+    g.xy(r as usize)
+}
+
+/// The router next to router `r` in direction `d`; `None` off the grid.
+fn step(g: Grid, r: u32, d: Dir) -> Option<u32> {
+    let p = at(g, r);
+    g.neighbour(p.x, p.y, d).map(|n| id(g, n))
+}
+
+/// Manhattan distance between two routers, hops.
+fn manhattan(a: Xy, b: Xy) -> i32 {
+    (i32::from(a.x) - i32::from(b.x)).abs() + (i32::from(a.y) - i32::from(b.y)).abs()
 }
 
 /// Routes every net of the placed partition on the grid of `arch`.
 pub(crate) fn route(part: &Partition, pl: &Placement, arch: &Arch) -> Result<Routing, CompileError> {
-    let (w, h) = (arch.grid.width, arch.grid.height);
-    let router = |(x, y): (u16, u16)| u32::from(y) * u32::from(w) + u32::from(x);
+    let grid = Grid::of(arch);
+    let router = |p: Xy| id(grid, p);
     let nets = &part.nets;
     let dest_routers: Vec<Vec<u32>> = (0..nets.len())
         .map(|i| {
-            let mut d: Vec<u32> = nets.d(i).iter().map(|&c| router(pl.pos[c as usize])).collect();
+            let mut d: Vec<u32> = nets.d(i).iter().map(|&c| router(pl.pos[c.index()])).collect();
             d.sort_unstable();
             d
         })
@@ -105,19 +108,20 @@ pub(crate) fn route(part: &Partition, pl: &Placement, arch: &Arch) -> Result<Rou
         .collect();
     // Keys that are injected somewhere but go nowhere.
     let mut has_net = vec![false; part.source.len()];
-    nets.key.iter().for_each(|&k| has_net[k as usize] = true);
-    let idle: Vec<(u32, u32)> = (0..part.source.len() as u32)
-        .filter_map(|k| part.source[k as usize].filter(|_| !has_net[k as usize]).map(|pin| (router(pl.at(pin)), k)))
+    nets.key.iter().for_each(|&k| has_net[k.get() as usize] = true);
+    let idle: Vec<(u32, Key)> = (0..part.source.len() as u32)
+        .filter_map(|k| {
+            part.source[k as usize].filter(|_| !has_net[k as usize]).map(|pin| (router(pl.at(pin)), Key::new(k)))
+        })
         .collect();
-    route_nets(&rnets, &idle, w, h, arch.router.table_entries)
+    route_nets(&rnets, &idle, grid, arch.router.table_entries)
 }
 
 /// Routes every net; `cap` is the table size of a router.
-fn route_nets(nets: &[Net], idle: &[(u32, u32)], w: u16, h: u16, cap: u32) -> Result<Routing, CompileError> {
-    let g = Grid { w: i32::from(w), h: i32::from(h) };
-    let nr = (g.w * g.h) as usize;
+fn route_nets(nets: &[Net], idle: &[(u32, Key)], g: Grid, cap: u32) -> Result<Routing, CompileError> {
+    let nr = g.cells();
     let mut scratch = vec![0u8; nr];
-    let mut trees: Vec<Vec<(u32, u8)>> = nets.iter().map(|n| dor_best(&g, n, &mut scratch)).collect();
+    let mut trees: Vec<Vec<(u32, u8)>> = nets.iter().map(|n| dor_best(g, n, &mut scratch)).collect();
     let mut occ = vec![0u32; nr];
     let mut link = vec![0u32; nr * 4];
     for t in &trees {
@@ -140,7 +144,7 @@ fn route_nets(nets: &[Net], idle: &[(u32, u32)], w: u16, h: u16, cap: u32) -> Re
     while over > 0 {
         let it = iterations.len() as u32 + 1;
         if it > MAX_ITERATIONS || stall >= STALL {
-            return Err(unroutable(&g, &tables, &link, cap, iterations.len() as u32, over));
+            return Err(unroutable(g, &tables, &link, cap, iterations.len() as u32, over));
         }
         // Estimated compressed occupancy: uncompressed count times the
         // compression ratio of the last iteration.
@@ -165,7 +169,7 @@ fn route_nets(nets: &[Net], idle: &[(u32, u32)], w: u16, h: u16, cap: u32) -> Re
                 let pres = 1.0 + pres_fac * 10.0 * o.max(0.0) / f64::from(cap);
                 (1.0 + hist[r]) * pres + 0.5 * f64::from(link[l]) / f64::from(max_link)
             };
-            trees[i] = astar.tree(&g, n, &cost);
+            trees[i] = astar.tree(g, n, &cost);
             add_tree(&trees[i], &mut occ, &mut link, 1);
             rerouted += 1;
         }
@@ -186,9 +190,9 @@ fn route_nets(nets: &[Net], idle: &[(u32, u32)], w: u16, h: u16, cap: u32) -> Re
             stall += 1;
         }
     }
-    let max_hops = nets.iter().zip(&trees).map(|(n, t)| depth(&g, n.src, t)).max().unwrap_or(0);
+    let max_hops = nets.iter().zip(&trees).map(|(n, t)| depth(g, n.src, t)).max().unwrap_or(0);
     let total_hops = hops(&trees);
-    Ok(Routing { trees, tables, uncompressed: occ, link_load: link, total_hops, max_hops, iterations })
+    Ok(Routing { grid: g, trees, tables, uncompressed: occ, link_load: link, total_hops, max_hops, iterations })
 }
 
 fn overuse(tables: &[Vec<RouteEntry>], cap: u32) -> (u64, u32) {
@@ -204,14 +208,14 @@ fn overuse(tables: &[Vec<RouteEntry>], cap: u32) -> (u64, u32) {
 }
 
 fn hops(trees: &[Vec<(u32, u8)>]) -> u64 {
-    trees.iter().flatten().map(|&(_, o)| u64::from((o & 15).count_ones())).sum()
+    trees.iter().flatten().map(|&(_, o)| u64::from((o & LINK_BITS).count_ones())).sum()
 }
 
 fn add_tree(t: &[(u32, u8)], occ: &mut [u32], link: &mut [u32], sign: i32) {
     for &(r, o) in t {
         occ[r as usize] = occ[r as usize].wrapping_add_signed(sign);
-        for (d, &(bit, _, _)) in DIRS.iter().enumerate() {
-            if o & bit != 0 {
+        for (d, dir) in Dir::LINKS.iter().enumerate() {
+            if o & dir.bit() != 0 {
                 let l = r as usize * 4 + d;
                 link[l] = link[l].wrapping_add_signed(sign);
             }
@@ -220,16 +224,15 @@ fn add_tree(t: &[(u32, u8)], occ: &mut [u32], link: &mut [u32], sign: i32) {
 }
 
 /// Longest path from the source through the tree, in hops.
-fn depth(g: &Grid, src: u32, t: &[(u32, u8)]) -> u32 {
+fn depth(g: Grid, src: u32, t: &[(u32, u8)]) -> u32 {
     let mut best = 0;
     let mut stack = vec![(src, 0u32)];
     while let Some((r, d)) = stack.pop() {
         best = best.max(d);
         let Ok(i) = t.binary_search_by_key(&r, |&(x, _)| x) else { continue };
-        let (x, y) = g.xy(r);
-        for &(bit, dx, dy) in &DIRS {
-            if t[i].1 & bit != 0 {
-                stack.push((g.id(x + dx, y + dy), d + 1));
+        for dir in Dir::LINKS {
+            if t[i].1 & dir.bit() != 0 {
+                stack.push((step(g, r, dir).expect("a tree stays on the grid"), d + 1));
             }
         }
     }
@@ -237,7 +240,7 @@ fn depth(g: &Grid, src: u32, t: &[(u32, u8)]) -> u32 {
 }
 
 /// The smaller of the x-first and y-first dimension-ordered trees.
-fn dor_best(g: &Grid, n: &Net, scratch: &mut [u8]) -> Vec<(u32, u8)> {
+fn dor_best(g: Grid, n: &Net, scratch: &mut [u8]) -> Vec<(u32, u8)> {
     if n.dests.is_empty() {
         return Vec::new();
     }
@@ -246,35 +249,45 @@ fn dor_best(g: &Grid, n: &Net, scratch: &mut [u8]) -> Vec<(u32, u8)> {
     if b.len() < a.len() { b } else { a }
 }
 
-fn dor(g: &Grid, n: &Net, x_first: bool, mark: &mut [u8]) -> Vec<(u32, u8)> {
+/// The direction that brings coordinate `from` closer to `to` (`up` when
+/// it must grow, `down` when it must shrink); `None` once there.
+fn toward(from: u16, to: u16, up: Dir, down: Dir) -> Option<Dir> {
+    match from.cmp(&to) {
+        std::cmp::Ordering::Less => Some(up),
+        std::cmp::Ordering::Greater => Some(down),
+        std::cmp::Ordering::Equal => None,
+    }
+}
+
+/// The dimension-ordered multicast tree of `n` (x then y, or y then x).
+/// `mark` is all zeros, and is left so.
+fn dor(g: Grid, n: &Net, x_first: bool, mark: &mut [u8]) -> Vec<(u32, u8)> {
     let mut touched = Vec::new();
-    let (sx, sy) = g.xy(n.src);
-    let mut set = |x: i32, y: i32, bit: u8, touched: &mut Vec<u32>| {
-        let r = g.id(x, y);
+    let src = at(g, n.src);
+    let mut set = |p: Xy, d: Dir, touched: &mut Vec<u32>| {
+        let r = id(g, p);
         if mark[r as usize] == 0 {
             touched.push(r);
         }
-        mark[r as usize] |= bit;
+        mark[r as usize] |= d.bit();
     };
     for &d in n.dests {
-        let (dx, dy) = g.xy(d);
-        let (mut x, mut y) = (sx, sy);
+        let to = at(g, d);
+        let mut p = src;
         for phase in 0..2 {
-            if (phase == 0) == x_first {
-                while x != dx {
-                    let (bit, s) = if dx > x { (dir::EAST, 1) } else { (dir::WEST, -1) };
-                    set(x, y, bit, &mut touched);
-                    x += s;
-                }
-            } else {
-                while y != dy {
-                    let (bit, s) = if dy > y { (dir::NORTH, 1) } else { (dir::SOUTH, -1) };
-                    set(x, y, bit, &mut touched);
-                    y += s;
-                }
+            let along_x = (phase == 0) == x_first;
+            loop {
+                let dir = if along_x {
+                    toward(p.x, to.x, Dir::East, Dir::West)
+                } else {
+                    toward(p.y, to.y, Dir::North, Dir::South)
+                };
+                let Some(dir) = dir else { break };
+                set(p, dir, &mut touched);
+                p = g.neighbour(p.x, p.y, dir).expect("towards a router of the grid");
             }
         }
-        set(dx, dy, dir::LOCAL, &mut touched);
+        set(to, Dir::Local, &mut touched);
     }
     touched.sort_unstable();
     touched
@@ -297,6 +310,37 @@ struct AStar {
     out: Vec<u8>,
     in_tree: Vec<u32>,
     tree_epoch: u32,
+    /// Open set: (estimate, cost so far, router).
+    heap: BinaryHeap<Reverse<(u64, u64, u32)>>,
+}
+
+/// The routers a search may visit: a net's bounding box plus the margin,
+/// within the grid.
+struct Window {
+    x: (u16, u16),
+    y: (u16, u16),
+}
+
+impl Window {
+    /// The window of a net from `src` to `dests`.
+    fn of(g: Grid, src: Xy, dests: &[u32]) -> Window {
+        let (mut x0, mut x1, mut y0, mut y1) = (src.x, src.x, src.y, src.y);
+        for &d in dests {
+            let p = at(g, d);
+            (x0, x1, y0, y1) = (x0.min(p.x), x1.max(p.x), y0.min(p.y), y1.max(p.y));
+        }
+        let widen = |lo: u16, hi: u16, size: u16| (lo.saturating_sub(MARGIN), hi.saturating_add(MARGIN).min(size - 1));
+        Window { x: widen(x0, x1, g.width), y: widen(y0, y1, g.height) }
+    }
+
+    fn contains(&self, p: Xy) -> bool {
+        (self.x.0..=self.x.1).contains(&p.x) && (self.y.0..=self.y.1).contains(&p.y)
+    }
+}
+
+/// A router's cost in A*'s fixed point (1.0 = 1024).
+fn fixed(c: f64) -> u64 {
+    (c * 1024.0) as u64
 }
 
 impl AStar {
@@ -309,120 +353,111 @@ impl AStar {
             out: vec![0; nr],
             in_tree: vec![0; nr],
             tree_epoch: 0,
+            heap: BinaryHeap::new(),
         }
     }
 
-    fn tree(&mut self, g: &Grid, n: &Net, cost: &dyn Fn(usize, usize) -> f64) -> Vec<(u32, u8)> {
+    /// The tree of `n`: sinks joined nearest first; `cost(router, link)`
+    /// is the cost of entering `router` over `link`.
+    fn tree(&mut self, g: Grid, n: &Net, cost: &dyn Fn(usize, usize) -> f64) -> Vec<(u32, u8)> {
         if n.dests.is_empty() {
             return Vec::new();
         }
-        let fx = |c: f64| (c * 1024.0) as u64;
         self.tree_epoch += 1;
         let te = self.tree_epoch;
-        let (sx, sy) = g.xy(n.src);
-        let (mut x0, mut x1, mut y0, mut y1) = (sx, sx, sy, sy);
-        for &d in n.dests {
-            let (x, y) = g.xy(d);
-            (x0, x1, y0, y1) = (x0.min(x), x1.max(x), y0.min(y), y1.max(y));
-        }
-        let (x0, x1) = ((x0 - MARGIN).max(0), (x1 + MARGIN).min(g.w - 1));
-        let (y0, y1) = ((y0 - MARGIN).max(0), (y1 + MARGIN).min(g.h - 1));
+        let src = at(g, n.src);
+        let window = Window::of(g, src, n.dests);
         let mut nodes = vec![n.src];
         self.in_tree[n.src as usize] = te;
         self.out[n.src as usize] = 0;
         let mut sinks: Vec<u32> = n.dests.to_vec();
-        sinks.sort_by_key(|&d| {
-            let (x, y) = g.xy(d);
-            ((x - sx).abs() + (y - sy).abs(), d)
-        });
-        let mut heap = BinaryHeap::new();
+        sinks.sort_by_key(|&d| (manhattan(at(g, d), src), d));
         for &s in &sinks {
             if self.in_tree[s as usize] != te {
-                self.epoch += 1;
-                let e = self.epoch;
-                let (tx, ty) = g.xy(s);
-                let h = |r: u32| {
-                    let (x, y) = g.xy(r);
-                    ((x - tx).abs() + (y - ty).abs()) as u64 * 1024
-                };
-                heap.clear();
-                // Start from the tree nodes nearest the sink (within two
-                // hops of the nearest): cheap, and nearly always where the
-                // best connection starts.
-                let hmin = nodes.iter().map(|&r| h(r)).min().unwrap_or(0);
-                for &r in &nodes {
-                    if h(r) <= hmin + 2 * 1024 {
-                        self.seen[r as usize] = e;
-                        self.g_cost[r as usize] = 0;
-                        self.from[r as usize] = u32::MAX;
-                        heap.push(Reverse((h(r), 0u64, r)));
-                    }
-                }
-                while let Some(Reverse((_, gc, r))) = heap.pop() {
-                    if r == s {
-                        break;
-                    }
-                    if gc > self.g_cost[r as usize] {
-                        continue;
-                    }
-                    let (x, y) = g.xy(r);
-                    for (d, &(_, dx, dy)) in DIRS.iter().enumerate() {
-                        let (nx, ny) = (x + dx, y + dy);
-                        if nx < x0 || nx > x1 || ny < y0 || ny > y1 {
-                            continue;
-                        }
-                        let v = g.id(nx, ny);
-                        if self.in_tree[v as usize] == te {
-                            continue;
-                        }
-                        let ng = gc + fx(cost(v as usize, r as usize * 4 + d));
-                        if self.seen[v as usize] != e || ng < self.g_cost[v as usize] {
-                            self.seen[v as usize] = e;
-                            self.g_cost[v as usize] = ng;
-                            self.from[v as usize] = r;
-                            heap.push(Reverse((ng + h(v), ng, v)));
-                        }
-                    }
-                }
-                // Walk back to the tree, then add the path.
-                let mut path = Vec::new();
-                let mut v = s;
-                while self.in_tree[v as usize] != te {
-                    path.push(v);
-                    v = self.from[v as usize];
-                }
-                for &v in &path {
-                    self.in_tree[v as usize] = te;
-                    self.out[v as usize] = 0;
-                    nodes.push(v);
-                }
-                for &v in &path {
-                    let u = self.from[v as usize];
-                    let (ux, uy) = g.xy(u);
-                    let (vx, vy) = g.xy(v);
-                    let bit = DIRS.iter().find(|&&(_, dx, dy)| ux + dx == vx && uy + dy == vy).expect("neighbours").0;
-                    self.out[u as usize] |= bit;
-                }
+                self.connect(g, s, &window, &mut nodes, cost);
             }
-            self.out[s as usize] |= dir::LOCAL;
+            self.out[s as usize] |= Dir::Local.bit();
         }
         nodes.sort_unstable();
         nodes.into_iter().map(|r| (r, self.out[r as usize])).collect()
+    }
+
+    /// Joins sink `s` to the tree (`nodes`) by the cheapest path inside
+    /// `window`, and adds the path to the tree.
+    fn connect(&mut self, g: Grid, s: u32, window: &Window, nodes: &mut Vec<u32>, cost: &dyn Fn(usize, usize) -> f64) {
+        let te = self.tree_epoch;
+        self.epoch += 1;
+        let e = self.epoch;
+        let target = at(g, s);
+        let h = |r: u32| manhattan(at(g, r), target) as u64 * 1024;
+        self.heap.clear();
+        // Start from the tree nodes nearest the sink (within two hops of
+        // the nearest): cheap, and nearly always where the best connection
+        // starts.
+        let hmin = nodes.iter().map(|&r| h(r)).min().unwrap_or(0);
+        for &r in nodes.iter() {
+            if h(r) <= hmin + 2 * 1024 {
+                self.seen[r as usize] = e;
+                self.g_cost[r as usize] = 0;
+                self.from[r as usize] = u32::MAX;
+                self.heap.push(Reverse((h(r), 0u64, r)));
+            }
+        }
+        while let Some(Reverse((_, gc, r))) = self.heap.pop() {
+            if r == s {
+                break;
+            }
+            if gc > self.g_cost[r as usize] {
+                continue;
+            }
+            let p = at(g, r);
+            for (d, &dir) in Dir::LINKS.iter().enumerate() {
+                let Some(q) = g.neighbour(p.x, p.y, dir).filter(|&q| window.contains(q)) else { continue };
+                let v = id(g, q);
+                if self.in_tree[v as usize] == te {
+                    continue;
+                }
+                let ng = gc + fixed(cost(v as usize, r as usize * 4 + d));
+                if self.seen[v as usize] != e || ng < self.g_cost[v as usize] {
+                    self.seen[v as usize] = e;
+                    self.g_cost[v as usize] = ng;
+                    self.from[v as usize] = r;
+                    self.heap.push(Reverse((ng + h(v), ng, v)));
+                }
+            }
+        }
+        // Walk back to the tree, then add the path.
+        let mut path = Vec::new();
+        let mut v = s;
+        while self.in_tree[v as usize] != te {
+            path.push(v);
+            v = self.from[v as usize];
+        }
+        for &v in &path {
+            self.in_tree[v as usize] = te;
+            self.out[v as usize] = 0;
+            nodes.push(v);
+        }
+        for &v in &path {
+            let u = self.from[v as usize];
+            let dir = Dir::LINKS.into_iter().find(|&d| step(g, u, d) == Some(v)).expect("neighbours");
+            self.out[u as usize] |= dir.bit();
+        }
     }
 }
 
 /// Compresses every router's table. `idle` lists (router, key) of keys
 /// injected at a router that have no tree: they reach that router, so no
 /// block may cover them there.
-fn compress_all(nets: &[Net], trees: &[Vec<(u32, u8)>], idle: &[(u32, u32)], nr: usize) -> Vec<Vec<RouteEntry>> {
+fn compress_all(nets: &[Net], trees: &[Vec<(u32, u8)>], idle: &[(u32, Key)], nr: usize) -> Vec<Vec<RouteEntry>> {
     let mut per: Vec<Vec<(u32, u8)>> = vec![Vec::new(); nr];
     for (n, t) in nets.iter().zip(trees) {
         for &(r, o) in t {
-            per[r as usize].push((n.key, o));
+            per[r as usize].push((n.key.get(), o));
         }
     }
     for &(r, k) in idle {
-        per[r as usize].push((k, 0));
+        per[r as usize].push((k.get(), 0));
     }
     per.iter_mut()
         .map(|e| {
@@ -480,7 +515,7 @@ pub(crate) fn compress(e: &[(u32, u8)]) -> Vec<RouteEntry> {
     out
 }
 
-fn unroutable(g: &Grid, tables: &[Vec<RouteEntry>], link: &[u32], cap: u32, iters: u32, over: u64) -> CompileError {
+fn unroutable(g: Grid, tables: &[Vec<RouteEntry>], link: &[u32], cap: u32, iters: u32, over: u64) -> CompileError {
     let mut worst: Vec<(usize, u32)> =
         tables.iter().enumerate().filter(|(_, t)| t.len() as u32 > cap).map(|(r, t)| (t.len(), r as u32)).collect();
     worst.sort_by_key(|&(n, r)| (Reverse(n), r));
@@ -488,20 +523,20 @@ fn unroutable(g: &Grid, tables: &[Vec<RouteEntry>], link: &[u32], cap: u32, iter
         .iter()
         .take(5)
         .map(|&(n, r)| {
-            let (x, y) = g.xy(r);
-            format!("({x},{y}) needs {n}")
+            let p = at(g, r);
+            format!("({},{}) needs {n}", p.x, p.y)
         })
         .collect();
     let (l, load) = link.iter().enumerate().max_by_key(|&(l, &v)| (v, Reverse(l))).map_or((0, 0), |(l, &v)| (l, v));
-    let (x, y) = g.xy((l / 4) as u32);
-    let (_, dx, dy) = DIRS[l % 4];
+    let (p, d) = (at(g, (l / 4) as u32), Dir::LINKS[l % 4]);
+    let (x, y) = (i32::from(p.x), i32::from(p.y));
     CompileError::Unroutable {
         iterations: iters,
         overused: worst.len(),
         overuse: over,
         limit: cap,
         routers: routers.join(", "),
-        link: format!("({x},{y})->({},{}) carries {load} trees", x + dx, y + dy),
+        link: format!("({x},{y})->({},{}) carries {load} trees", x + d.dx(), y + d.dy()),
     }
 }
 
@@ -529,25 +564,25 @@ mod tests {
 
     #[test]
     fn dor_tree_is_x_then_y() {
-        let g = Grid { w: 4, h: 4 };
+        let g = Grid { width: 4, height: 4 };
+        let r = |x, y| id(g, Xy { x, y });
         let mut s = vec![0u8; 16];
-        let n = Net { key: 0, src: g.id(0, 0), dests: &[g.id(2, 1)] };
-        let t = dor(&g, &n, true, &mut s);
-        assert_eq!(
-            t,
-            vec![(g.id(0, 0), dir::EAST), (g.id(1, 0), dir::EAST), (g.id(2, 0), dir::NORTH), (g.id(2, 1), dir::LOCAL)]
-        );
-        assert_eq!(depth(&g, n.src, &t), 3);
+        let n = Net { key: Key::new(0), src: r(0, 0), dests: &[r(2, 1)] };
+        let t = dor(g, &n, true, &mut s);
+        let (e, no, l) = (Dir::East.bit(), Dir::North.bit(), Dir::Local.bit());
+        assert_eq!(t, vec![(r(0, 0), e), (r(1, 0), e), (r(2, 0), no), (r(2, 1), l)]);
+        assert_eq!(depth(g, n.src, &t), 3);
     }
 
     #[test]
     fn astar_tree_reaches_every_sink() {
-        let g = Grid { w: 5, h: 5 };
-        let dests = [g.id(4, 4), g.id(0, 4), g.id(2, 2)];
-        let n = Net { key: 0, src: g.id(2, 0), dests: &dests };
+        let g = Grid { width: 5, height: 5 };
+        let r = |x, y| id(g, Xy { x, y });
+        let dests = [r(4, 4), r(0, 4), r(2, 2)];
+        let n = Net { key: Key::new(0), src: r(2, 0), dests: &dests };
         let mut a = AStar::new(25);
-        let t = a.tree(&g, &n, &|_, _| 1.0);
-        let locals = t.iter().filter(|&&(_, o)| o & dir::LOCAL != 0).count();
+        let t = a.tree(g, &n, &|_, _| 1.0);
+        let locals = t.iter().filter(|&&(_, o)| o & Dir::Local.bit() != 0).count();
         assert_eq!(locals, 3);
         assert_eq!(hops(std::slice::from_ref(&t)) as usize, t.len() - 1);
     }
