@@ -21,7 +21,9 @@ pub struct ProjQuant {
     pub scale: i32,
     /// Largest |quantized - original| weight, real units.
     pub max_abs_error: f64,
-    /// Largest |quantized - original| / |original| over non-zero weights.
+    /// Largest |quantized - original| / |original| over the weights kept
+    /// (non-zero before and after: a weight rounded to level 0 is counted
+    /// in `zeroed`, not here, where it would always read 100 %).
     pub max_rel_error: f64,
     /// Non-zero weights that became level 0.
     pub zeroed: u64,
@@ -38,8 +40,14 @@ pub struct QuantReport {
     pub projections: Vec<ProjQuant>,
     /// Largest absolute error over all projections, real units.
     pub max_abs_error: f64,
-    /// Largest relative error over all projections.
+    /// Largest relative error over all projections (of the weights kept).
     pub max_rel_error: f64,
+    /// Non-zero weights rounded to level 0, over all projections.
+    pub zeroed: u64,
+    /// sqrt(sum (q - w)^2 / sum w^2) over every weight: the error relative
+    /// to the weights' size (a weight near half a level has a relative
+    /// error near 100 % however fine the levels, so the maximum says little).
+    pub rms_rel_error: f64,
     /// Human-readable warnings (silenced projections, zeroed weights).
     pub warnings: Vec<String>,
 }
@@ -66,6 +74,7 @@ pub(crate) fn quantize(net: &Network, arch: &Arch) -> Quantized {
     let mut all_levels = Vec::with_capacity(net.proj_count());
     let mut warnings = Vec::new();
     let (mut max_abs, mut max_rel) = (0.0f64, 0.0f64);
+    let (mut err2, mut w2) = (0.0f64, 0.0f64);
     for (id, pr) in net.projs() {
         let stdp = match pr.kind {
             SynapseKind::Stdp(p) => Some(p),
@@ -87,12 +96,15 @@ pub(crate) fn quantize(net: &Network, arch: &Arch) -> Quantized {
         let mut any_nonzero = false;
         for (&w, &qw) in pr.syn.weight.iter().zip(&q) {
             let err = (i64::from(qw) - i64::from(w)).unsigned_abs() as f64;
+            err2 += err * err;
+            w2 += f64::from(w) * f64::from(w);
             pq.max_abs_error = pq.max_abs_error.max(err / f64::from(ONE));
             if w != 0 {
                 any_nonzero = true;
-                pq.max_rel_error = pq.max_rel_error.max(err / (i64::from(w).unsigned_abs() as f64));
                 if qw == 0 {
                     pq.zeroed += 1;
+                } else {
+                    pq.max_rel_error = pq.max_rel_error.max(err / (i64::from(w).unsigned_abs() as f64));
                 }
             }
             all_zero &= qw == 0;
@@ -119,11 +131,14 @@ pub(crate) fn quantize(net: &Network, arch: &Arch) -> Quantized {
         all_levels.push(levels);
     }
     let scales = projections.iter().map(|p| p.scale).collect();
+    let zeroed = projections.iter().map(|p| p.zeroed).sum();
     let report = QuantReport {
         levels: (lmax + 1) as u16,
         projections,
         max_abs_error: max_abs,
         max_rel_error: max_rel,
+        zeroed,
+        rms_rel_error: if w2 > 0.0 { (err2 / w2).sqrt() } else { 0.0 },
         warnings,
     };
     Quantized { net: out, report, scales, levels: all_levels }

@@ -251,10 +251,12 @@ impl fmt::Display for Report {
         writeln!(f, "  tiles     : {} of {} used", self.tiles_used, self.tiles_available)?;
         writeln!(
             f,
-            "  quantize  : {} levels, max error {:.6} (relative {:.2}%)",
+            "  quantize  : {} levels, max error {:.6}, RMS error {:.2}% of the weights, {} non-zero weight(s) \
+             rounded to level 0",
             self.quantization.levels,
             self.quantization_max_error,
-            100.0 * self.quantization_max_rel_error
+            100.0 * self.quantization.rms_rel_error,
+            self.quantization.zeroed
         )?;
         writeln!(
             f,
