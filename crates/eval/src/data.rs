@@ -86,15 +86,17 @@ pub fn parse(src: &Source, bytes: &[u8]) -> Result<Array, DataError> {
                 npyz::NpyHeader::from_reader(&mut data).map_err(|e| DataError::at(&file, "header", e.to_string()))?;
             read_npy(&file, npyz::NpyFile::with_header(header, data), Some(data.len()))
         }
-        "npz" => read_npz(&file, src.array.as_deref(), bytes),
+        "npz" => read_npz(&src.path.display().to_string(), src.array.as_deref(), bytes),
         _ => parse_csv(&file, bytes),
     }
 }
 
 fn read_npz(file: &str, want: Option<&str>, bytes: &[u8]) -> Result<Array, DataError> {
     let err = |why: String| DataError::at(file, "", why);
-    let mut z = npyz::npz::NpzArchive::new(Cursor::new(bytes)).map_err(|e| err(format!("not an .npz archive: {e}")))?;
-    let names: Vec<String> = z.array_names().map(str::to_string).collect();
+    let mut z = zip::ZipArchive::new(Cursor::new(bytes)).map_err(|e| err(format!("not an .npz archive: {e}")))?;
+    let mut names: Vec<String> =
+        z.file_names().filter_map(|n| n.ok().and_then(|n| n.strip_suffix(".npy").map(str::to_string))).collect();
+    names.sort();
     let name = match want {
         Some(n) => n.to_string(),
         None if names.len() == 1 => names[0].clone(),
@@ -106,15 +108,30 @@ fn read_npz(file: &str, want: Option<&str>, bytes: &[u8]) -> Result<Array, DataE
             )));
         }
     };
-    let npy = z
-        .by_name(&name)
-        .map_err(|e| err(format!("array `{name}`: {e}")))?
-        .ok_or_else(|| err(format!("no array `{name}` in the archive (it holds: {})", names.join(", "))))?;
-    read_npy(file, npy, None)
+    let mut member = match z.by_name(&format!("{name}.npy")) {
+        Ok(m) => m,
+        Err(zip::result::ZipError::FileNotFound) => {
+            return Err(err(format!("no array `{name}` in the archive (it holds: {})", names.join(", "))));
+        }
+        Err(e) => return Err(err(format!("array `{name}`: {e}"))),
+    };
+    // The member's declared size bounds what is inflated (a zip bomb stops
+    // at the limit, and a size that lies is caught by the .npy checks).
+    let limit = MAX_ELEMENTS * 8 + (1 << 16);
+    if member.size() > limit {
+        return Err(err(format!("array `{name}`: {} bytes, over the limit of {limit}", member.size())));
+    }
+    let mut npy = Vec::with_capacity(member.size() as usize);
+    std::io::Read::read_to_end(&mut std::io::Read::take(&mut member, limit), &mut npy)
+        .map_err(|e| err(format!("array `{name}`: {e}")))?;
+    let file = format!("{file}:{name}");
+    let mut data = npy.as_slice();
+    let header = npyz::NpyHeader::from_reader(&mut data).map_err(|e| DataError::at(&file, "header", e.to_string()))?;
+    read_npy(&file, npyz::NpyFile::with_header(header, data), Some(data.len()))
 }
 
 /// Reads an array after checking its header; `available` is the number
-/// of data bytes after the header when it is known (a plain `.npy`).
+/// of data bytes after the header.
 fn read_npy<R: std::io::Read>(file: &str, npy: npyz::NpyFile<R>, available: Option<usize>) -> Result<Array, DataError> {
     let header = |why: String| DataError::at(file, "header", why);
     if npy.order() == npyz::Order::Fortran {
@@ -251,6 +268,37 @@ mod tests {
         assert_eq!(a, csv);
         assert_eq!(a.shape, vec![2, 3]);
         assert_eq!(labels("y.csv", &parse(&src("y.csv"), b"label\n3\n0\n").unwrap()).unwrap(), vec![3, 0]);
+    }
+
+    #[test]
+    fn npz_members_are_read_by_name_stored_or_deflated() {
+        use std::io::Write;
+        let mut buf = Cursor::new(Vec::new());
+        let mut z = zip::ZipWriter::new(&mut buf);
+        let stored = zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
+        let deflated = stored.compression_method(zip::CompressionMethod::Deflated);
+        z.start_file("x.npy", deflated).unwrap();
+        z.write_all(&npy_f32(&[2, 2], &[0.0, 0.5, 1.0, 0.25])).unwrap();
+        z.start_file("y.npy", stored).unwrap();
+        z.write_all(&npy_f32(&[2], &[3.0, 1.0])).unwrap();
+        z.finish().unwrap();
+        let bytes = buf.into_inner();
+        let x = parse(&src("d.npz:x"), &bytes).unwrap();
+        assert_eq!((x.shape.clone(), x.values.clone()), (vec![2, 2], vec![0.0, 0.5, 1.0, 0.25]));
+        assert_eq!(labels("d.npz:y", &parse(&src("d.npz:y"), &bytes).unwrap()).unwrap(), vec![3, 1]);
+        let e = |s: &str| parse(&src(s), &bytes).unwrap_err().to_string();
+        assert_eq!(e("d.npz"), "d.npz: the archive holds 2 arrays (x, y): name one, as `d.npz:NAME`");
+        assert_eq!(e("d.npz:z"), "d.npz: no array `z` in the archive (it holds: x, y)");
+        assert!(e("e.npz").starts_with("e.npz: the archive holds 2"));
+        // A member's own errors name it.
+        let mut buf = Cursor::new(Vec::new());
+        let mut z = zip::ZipWriter::new(&mut buf);
+        z.start_file("x.npy", stored).unwrap();
+        z.write_all(b"\x93NUMPY garbage").unwrap();
+        z.finish().unwrap();
+        let bad = parse(&src("b.npz"), &buf.into_inner()).unwrap_err().to_string();
+        assert!(bad.starts_with("b.npz:x: header: "), "{bad}");
+        assert!(parse(&src("d.npz:x"), b"PK not a zip").unwrap_err().to_string().contains("not an .npz archive"));
     }
 
     #[test]
