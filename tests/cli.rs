@@ -351,3 +351,43 @@ fn compile_verify_checks_the_bitstream_against_the_network() {
     fpnna_ok(&["compile".into(), GATE.into(), "--verify".into()]);
     assert!(!std::path::Path::new(&out).exists());
 }
+
+#[test]
+fn the_outputs_of_one_command_are_written_together_or_not_at_all() {
+    let tmp = tempdir();
+    let p = |x: &str| tmp.path().join(x).display().to_string();
+    let missing = p("no/such/dir/out");
+    let fpb = p("gate.fpb");
+    fpnna_ok(&["compile".into(), GATE.into(), "-o".into(), fpb.clone()]);
+    let listing = || {
+        let mut v: Vec<_> = std::fs::read_dir(tmp.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+        v.sort();
+        v
+    };
+    let before = listing();
+    // The last output cannot be written: none of the others appears either.
+    let cases: Vec<Vec<String>> = vec![
+        vec!["compile".into(), GATE.into(), "--report".into(), p("r.json"), "-o".into(), missing.clone()],
+        vec![
+            "run".into(),
+            fpb.clone(),
+            "--steps".into(),
+            "20".into(),
+            "--vcd".into(),
+            p("w.vcd"),
+            "--spikes".into(),
+            p("s.csv"),
+            "--stats".into(),
+            p("st.json"),
+            "--save-state".into(),
+            missing.clone(),
+        ],
+    ];
+    for args in &cases {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let out = fpnna(&args);
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {}", stderr(&out));
+        assert!(stderr(&out).contains("no/such/dir/out: cannot write"), "{}", stderr(&out));
+        assert_eq!(listing(), before, "{args:?}: outputs or temporaries were left behind");
+    }
+}

@@ -3,7 +3,7 @@
 
 use super::{FileArg, load_network};
 use crate::error::CliError;
-use crate::io::write_atomic;
+use crate::io::{Outputs, write_atomic};
 use std::io::IsTerminal;
 use std::path::PathBuf;
 
@@ -60,13 +60,15 @@ pub fn run(a: Args) -> Result<(), CliError> {
         .map_err(|e| CliError::Input(format!("{}: {e}", a.file.display())))?;
     print!("{}", c.report);
     println!();
+    // The report and the bitstream are written together, or neither.
+    let mut out = Outputs::default();
     if let Some(p) = &a.report {
         let json = serde_json::to_string_pretty(&c.report).map_err(|e| CliError::Bug(e.to_string()))?;
-        write_atomic(p, json.as_bytes())?;
+        out.add(p, json.as_bytes())?;
     }
     let verify = a.verify || cfg!(debug_assertions);
     if a.output.is_none() && !verify {
-        return Ok(());
+        return out.commit();
     }
     let bitstream = fpnna_bitstream::validate(c.bitstream)
         .map_err(|e| CliError::Bug(format!("the compiler wrote an invalid bitstream: {e}")))?;
@@ -77,15 +79,17 @@ pub fn run(a: Args) -> Result<(), CliError> {
     }
     if let Some(p) = &a.output {
         let bytes = fpnna_bitstream::encode(&bitstream);
-        write_atomic(p, &bytes)?;
+        out.add(p, &bytes)?;
         let nodes: usize = bitstream.tiles.iter().map(|t| t.nodes.len()).sum();
         let per_node = match nodes {
             0 => "no programmed nodes".to_string(),
             n => format!("{n} programmed nodes, {:.2} bytes per node", bytes.len() as f64 / n as f64),
         };
+        out.commit()?;
         println!("bitstream: {} bytes written to {} ({per_node})", bytes.len(), p.display());
+        return Ok(());
     }
-    Ok(())
+    out.commit()
 }
 
 /// Arguments of `decompile`.

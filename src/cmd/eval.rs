@@ -5,7 +5,7 @@
 use super::bits::load;
 use super::compile::ArchArgs;
 use crate::error::CliError;
-use crate::io::{read_limited, write_atomic};
+use crate::io::{Outputs, read_limited};
 use fpnna_emu::{EmuOptions, Plastic};
 use fpnna_eval::chip::{EmuSpec, SimChip};
 use fpnna_eval::data::{self, Source};
@@ -302,14 +302,16 @@ pub fn eval(a: Args) -> Result<(), CliError> {
         (task, e, what.to_string(), None)
     };
     let wall = t0.elapsed().as_secs_f64();
+    let mut out = Outputs::default();
     if let Some(p) = &a.predictions {
-        write_atomic(p, predictions(&e, &task.labels).as_bytes())?;
+        out.add(p, predictions(&e, &task.labels).as_bytes())?;
     }
     if let Some(p) = &a.report {
         let r = report(&a, &task, &e, &target, config.as_ref());
         let json = serde_json::to_string_pretty(&r).map_err(|e| CliError::Bug(e.to_string()))?;
-        write_atomic(p, json.as_bytes())?;
+        out.add(p, json.as_bytes())?;
     }
+    out.commit()?;
     print!("{}", summary(t, &task, &e, &target));
     if let Some(c) = &config {
         println!(
@@ -532,9 +534,10 @@ fn write_sweep(a: &SweepArgs, sweep: &Sweep) -> Result<(), CliError> {
         }
         None => None,
     };
-    write_atomic(&a.out, table.as_bytes())?;
+    let mut out = Outputs::default();
+    out.add(&a.out, table.as_bytes())?;
     if let (Some(p), Some(svg)) = (&a.plot, svg) {
-        write_atomic(p, svg.as_bytes())?;
+        out.add(p, svg.as_bytes())?;
     }
-    Ok(())
+    out.commit()
 }

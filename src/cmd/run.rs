@@ -2,7 +2,7 @@
 
 use super::bits::load;
 use crate::error::CliError;
-use crate::io::{AtomicFile, read, write_atomic};
+use crate::io::{AtomicFile, Outputs, read};
 use crate::spikes;
 use fpnna_bitstream::PortKind;
 use fpnna_emu::{EmuError, EmuOptions, EmuState, Emulator, Timescale, VcdObserver, VcdOptions};
@@ -89,6 +89,8 @@ pub fn run(a: Args) -> Result<(), CliError> {
     };
 
     let t_run = std::time::Instant::now();
+    // Every output (VCD, spikes, stats, state) is committed together.
+    let mut out = Outputs::default();
     let result = match &a.vcd {
         Some(path) => {
             let trace = a
@@ -102,7 +104,7 @@ pub fn run(a: Args) -> Result<(), CliError> {
             let mut obs = VcdObserver::new(file.writer(), &emu, &VcdOptions { timescale, trace }).map_err(io_err)?;
             let r = emu.run(a.io.steps, &stimulus, &mut obs).map_err(|e| run_error(&a, e))?;
             obs.finish().map_err(io_err)?;
-            file.commit()?;
+            out.add_file(file)?;
             r
         }
         None => emu.run(a.io.steps, &stimulus, &mut fpnna_emu::NullObserver).map_err(|e| run_error(&a, e))?,
@@ -120,16 +122,17 @@ pub fn run(a: Args) -> Result<(), CliError> {
             })
             .collect();
         rows.sort();
-        write_atomic(p, spikes::format(rows.into_iter()).as_bytes())?;
+        out.add(p, spikes::format(rows.into_iter()).as_bytes())?;
     }
     let s = &result.stats;
     if let Some(p) = &a.stats {
         let json = serde_json::to_string_pretty(s).map_err(|e| CliError::Bug(e.to_string()))?;
-        write_atomic(p, json.as_bytes())?;
+        out.add(p, json.as_bytes())?;
     }
     if let Some(p) = &a.save_state {
-        write_atomic(p, emu.save_state().to_json().as_bytes())?;
+        out.add(p, emu.save_state().to_json().as_bytes())?;
     }
+    out.commit()?;
     eprintln!(
         "{} steps, {} cycles ({:.1} per step, {} to {}), {:.3} ms at {} MHz; {} spikes, {} synaptic events; \
          energy {:.3} nJ ({:.2} pJ per synaptic event, {} devices); configuration {} cycles, {:.3} nJ; \
