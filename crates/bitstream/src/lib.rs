@@ -24,7 +24,7 @@ pub use binary::{FORMAT_VERSION, HEADER_LEN, MAGIC, SectionSize, check_arch, dec
 pub use config::*;
 pub use error::{BitstreamError, Place, Problem, TileItem};
 pub use inspect::{Inspection, PortSummary, SizeStats, TileUsage, inspect, size_stats};
-pub use mesh::{Dir, Grid, Key, RouteIndex, Spike, Xy, first_match};
+pub use mesh::{Dir, Grid, Key, RouteIndex, Xy, first_match};
 pub use validate::{MAX_ERRORS, Validated, validate};
 
 #[cfg(test)]

@@ -32,15 +32,6 @@ impl fmt::Display for Key {
     }
 }
 
-/// One spike: source `key` fired at `step`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-pub struct Spike {
-    /// Timestep.
-    pub step: u64,
-    /// Source.
-    pub key: Key,
-}
-
 /// A tile's (and its router's) coordinates: column `x`, row `y`.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct Xy {
