@@ -80,12 +80,7 @@ pub fn parse(src: &Source, bytes: &[u8]) -> Result<Array, DataError> {
     let file = src.to_string();
     let ext = src.path.extension().and_then(|e| e.to_str()).unwrap_or("").to_ascii_lowercase();
     match ext.as_str() {
-        "npy" => {
-            let mut data = bytes;
-            let header =
-                npyz::NpyHeader::from_reader(&mut data).map_err(|e| DataError::at(&file, "header", e.to_string()))?;
-            read_npy(&file, npyz::NpyFile::with_header(header, data), Some(data.len()))
-        }
+        "npy" => read_npy_bytes(&file, bytes),
         "npz" => read_npz(&src.path.display().to_string(), src.array.as_deref(), bytes),
         _ => parse_csv(&file, bytes),
     }
@@ -124,15 +119,61 @@ fn read_npz(file: &str, want: Option<&str>, bytes: &[u8]) -> Result<Array, DataE
     let mut npy = Vec::with_capacity(member.size() as usize);
     std::io::Read::read_to_end(&mut std::io::Read::take(&mut member, limit), &mut npy)
         .map_err(|e| err(format!("array `{name}`: {e}")))?;
-    let file = format!("{file}:{name}");
-    let mut data = npy.as_slice();
-    let header = npyz::NpyHeader::from_reader(&mut data).map_err(|e| DataError::at(&file, "header", e.to_string()))?;
-    read_npy(&file, npyz::NpyFile::with_header(header, data), Some(data.len()))
+    read_npy_bytes(&format!("{file}:{name}"), &npy)
+}
+
+/// The longest `.npy` header read (NumPy writes well under 256 bytes for a
+/// plain array, padded to a multiple of 64).
+const MAX_HEADER: usize = 4096;
+
+/// The deepest bracket nesting of a header read: a plain array's is 2
+/// (the dict, the shape tuple). npyz's header parser backtracks
+/// exponentially on deep nesting (found by fuzzing: 30 `[` took minutes).
+const MAX_HEADER_DEPTH: usize = 3;
+
+/// A whole `.npy` file in memory: its header's declared length is checked
+/// against the bytes there before the header is read (npyz allocates it
+/// as declared).
+fn read_npy_bytes(file: &str, bytes: &[u8]) -> Result<Array, DataError> {
+    let header = |why: String| DataError::at(file, "header", why);
+    if bytes.len() < 10 || &bytes[..6] != b"\x93NUMPY" {
+        return Err(header("not a .npy file (no \\x93NUMPY magic)".into()));
+    }
+    let (len, start) = match bytes[6] {
+        1 => (usize::from(u16::from_le_bytes([bytes[8], bytes[9]])), 10),
+        2 | 3 if bytes.len() >= 12 => (u32::from_le_bytes([bytes[8], bytes[9], bytes[10], bytes[11]]) as usize, 12),
+        v => return Err(header(format!("format version {v} (this reads 1, 2 and 3)"))),
+    };
+    if len > MAX_HEADER || start + len > bytes.len() {
+        return Err(header(format!(
+            "declares {len} header bytes; the file holds {} after the preamble (at most {MAX_HEADER} read)",
+            bytes.len().saturating_sub(start)
+        )));
+    }
+    let text = &bytes[start..start + len];
+    let depth = text
+        .iter()
+        .scan(0usize, |d, &c| {
+            match c {
+                b'(' | b'[' | b'{' => *d += 1,
+                b')' | b']' | b'}' => *d = d.saturating_sub(1),
+                _ => {}
+            }
+            Some(*d)
+        })
+        .max()
+        .unwrap_or(0);
+    if depth > MAX_HEADER_DEPTH {
+        return Err(header(format!("brackets nested {depth} deep: not a plain array's header")));
+    }
+    let mut data = bytes;
+    let h = npyz::NpyHeader::from_reader(&mut data).map_err(|e| header(e.to_string()))?;
+    read_npy(file, npyz::NpyFile::with_header(h, data), data.len())
 }
 
 /// Reads an array after checking its header; `available` is the number
 /// of data bytes after the header.
-fn read_npy<R: std::io::Read>(file: &str, npy: npyz::NpyFile<R>, available: Option<usize>) -> Result<Array, DataError> {
+fn read_npy<R: std::io::Read>(file: &str, npy: npyz::NpyFile<R>, available: usize) -> Result<Array, DataError> {
     let header = |why: String| DataError::at(file, "header", why);
     if npy.order() == npyz::Order::Fortran {
         return Err(header("Fortran-ordered array: save it with np.ascontiguousarray first".into()));
@@ -147,12 +188,10 @@ fn read_npy<R: std::io::Read>(file: &str, npy: npyz::NpyFile<R>, available: Opti
         npyz::DType::Plain(t) => t.size_field(),
         _ => return Err(header(format!("dtype {dtype} is not a plain number type"))),
     };
-    if let Some(total) = available
-        && n.saturating_mul(size) > total as u64
-    {
+    if n.saturating_mul(size) > available as u64 {
         return Err(header(format!(
-            "shape {shape:?} of {dtype} needs {} bytes of data; the file holds {total}",
-            n * size
+            "shape {shape:?} of {dtype} needs {} bytes of data; the file holds {available}",
+            n.saturating_mul(size)
         )));
     }
     let data = |e: std::io::Error| DataError::at(file, "data", e.to_string());
@@ -306,7 +345,17 @@ mod tests {
         let e = |s: &str, b: &[u8]| parse(&src(s), b).unwrap_err().to_string();
         assert_eq!(e("x.csv", b"1,2\n3\n"), "x.csv: line 2: 1 values, earlier rows have 2");
         assert_eq!(e("x.csv", b"1,2\n3,zz\n"), "x.csv: line 2, column 2: `zz` is not a number");
-        assert!(e("x.npy", b"not numpy").starts_with("x.npy: header: "));
+        assert!(e("x.npy", b"not numpy").starts_with("x.npy: header: not a .npy file"));
+        // Found by fuzzing: a version-3 header that declares 2.8 GB (npyz
+        // would allocate it before reading).
+        let mut lying = b"\x93NUMPY\x03\x00\x76\x00\x7b\xa7{'descr'".to_vec();
+        lying.extend([0u8; 20]);
+        assert!(e("x.npy", &lying).contains("declares 2809856118 header bytes"), "{}", e("x.npy", &lying));
+        // Found by fuzzing too: deep nesting sends npyz's header parser
+        // into exponential backtracking.
+        let mut deep = b"\x93NUMPY\x01\x00\x40\x00".to_vec();
+        deep.extend(format!("{:<63}\n", format!("{}{{'descr': '<i8'", "[".repeat(30))).bytes());
+        assert!(e("x.npy", &deep).contains("brackets nested 31 deep"), "{}", e("x.npy", &deep));
         // A header that claims more than the file holds is refused before reading.
         let mut bytes = npy_f32(&[2, 3], &[0.0; 6]);
         bytes.truncate(bytes.len() - 4);
