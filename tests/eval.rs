@@ -126,30 +126,16 @@ fn a_sweep_writes_its_table_and_plot() {
     std::fs::write(&xc, rows).unwrap();
     std::fs::write(&yc, labels).unwrap();
     let (out, svg) = (tmp.path().join("sweep.csv"), tmp.path().join("sweep.svg"));
-    let args = [
-        "sweep",
-        &fpb,
-        "--data",
-        &s(&xc),
-        "--labels",
-        &s(&yc),
-        "--input",
-        "pixels",
-        "--output",
-        "class",
-        "--steps-per-sample",
-        "100",
-        "--vary",
-        "stuck-rate=0,0.3",
-        "--seeds",
-        "3",
-        "--ideal",
-        "-o",
-        &s(&out),
-        "--plot",
-        &s(&svg),
-    ];
-    fpnna_ok(&args.map(String::from));
+    let sweep = |file: &str, extra: &[&str]| {
+        let mut args = vec!["sweep", file, "--data", &s(&xc), "--labels", &s(&yc)]
+            .into_iter()
+            .map(String::from)
+            .collect::<Vec<_>>();
+        let task = ["--input", "pixels", "--output", "class", "--steps-per-sample", "100", "--ideal"];
+        args.extend(task.iter().chain(extra).map(|x| x.to_string()));
+        fpnna_ok(&args);
+    };
+    sweep(&fpb, &["--vary", "stuck-rate=0,0.3", "--seeds", "3", "-o", &s(&out), "--plot", &s(&svg)]);
     let table = std::fs::read_to_string(&out).unwrap();
     let lines: Vec<&str> = table.lines().collect();
     assert_eq!(
@@ -166,28 +152,7 @@ fn a_sweep_writes_its_table_and_plot() {
     assert!(picture.starts_with("<svg") && picture.contains("stuck_rate") && picture.trim_end().ends_with("</svg>"));
     // From the source, the number of levels is an axis too (one compile per value).
     let json = tmp.path().join("levels.json");
-    let args = [
-        "sweep",
-        NET,
-        "--data",
-        &s(&xc),
-        "--labels",
-        &s(&yc),
-        "--input",
-        "pixels",
-        "--output",
-        "class",
-        "--steps-per-sample",
-        "100",
-        "--vary",
-        "levels=2,32",
-        "--seeds",
-        "1",
-        "--ideal",
-        "-o",
-        &s(&json),
-    ];
-    fpnna_ok(&args.map(String::from));
+    sweep(NET, &["--vary", "levels=2,32", "--seeds", "1", "-o", &s(&json)]);
     let sweep: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
     let acc = |i: usize| sweep["points"][i]["accuracy"]["mean"].as_f64().unwrap();
     assert_eq!(sweep["points"][1]["values"][0], 32.0);
