@@ -109,6 +109,10 @@ pub struct Args {
     seed: u64,
     #[command(flatten)]
     devices: super::devices::DeviceArgs,
+    /// Bitstream only: the chip to apply it to (`fpnna device new`); its
+    /// stuck devices replace the stuck-at figures, with `--ideal` too.
+    #[arg(long, value_name = "CHIP.state")]
+    device: Option<PathBuf>,
     /// Write each sample's prediction (CSV).
     #[arg(long, value_name = "P.csv")]
     predictions: Option<PathBuf>,
@@ -262,15 +266,16 @@ pub fn eval(a: Args) -> Result<(), CliError> {
             ));
         }
         let b = load(&t.file)?;
-        let opts = EmuOptions { ideal: a.ideal, seed: a.seed, threads: 1, devices: a.devices.overrides() };
+        let chip = a.device.as_deref().map(super::device::load).transpose()?;
+        let opts = EmuOptions { ideal: a.ideal, seed: a.seed, threads: 1, devices: a.devices.overrides(), chip };
         let task = bitstream_task(t, &b)?;
         let (e, config) = eval_bitstream(t, &b, &task, opts)?;
         let devices = if a.ideal { "ideal devices" } else { "non-ideal devices" };
         (task, e, format!("emulator, {devices}, device seed {}", a.seed), Some(config))
     } else {
-        if a.ideal || a.devices.overrides() != fpnna_emu::DeviceOverrides::default() {
+        if a.ideal || a.device.is_some() || a.devices.overrides() != fpnna_emu::DeviceOverrides::default() {
             return Err(CliError::Usage(
-                "--ideal and device flags apply to a bitstream; a source network runs on the reference simulator"
+                "--ideal, --device and device flags apply to a bitstream; a source network runs on the reference simulator"
                     .into(),
             ));
         }
@@ -480,7 +485,7 @@ pub fn sweep(a: SweepArgs) -> Result<(), CliError> {
         }
         let (mut acc, mut energy) = (Vec::new(), Vec::new());
         for &seed in &seeds {
-            let opts = EmuOptions { ideal: a.ideal, seed, threads: 1, devices: devices.clone() };
+            let opts = EmuOptions { ideal: a.ideal, seed, threads: 1, devices: devices.clone(), chip: None };
             let (e, _) = eval_bitstream(t, b, task, opts)?;
             acc.push(e.scores.accuracy);
             energy.push(e.scores.per_inference.energy_pj.unwrap_or(0.0));

@@ -4,6 +4,7 @@ mod arch;
 mod bits;
 mod check;
 mod compile;
+mod device;
 mod devices;
 mod eval;
 mod run;
@@ -34,6 +35,9 @@ pub enum Command {
     Inspect(bits::InspectArgs),
     /// Run a bitstream on the cycle-level array emulator.
     Run(Box<run::Args>),
+    /// Chip states: a fresh chip with its manufacturing defects, or what one holds.
+    #[command(subcommand)]
+    Device(device::DeviceCommand),
     /// Task accuracy on a dataset: a network on the reference simulator, a bitstream on the emulator.
     Eval(Box<eval::Args>),
     /// Task accuracy over a grid of device figures and fault seeds (CSV/JSON table, SVG plot).
@@ -52,6 +56,7 @@ pub fn run(c: Command) -> Result<(), CliError> {
         Command::Asm(a) => bits::asm(a),
         Command::Inspect(a) => bits::inspect(a),
         Command::Run(a) => run::run(*a),
+        Command::Device(c) => device::run(c),
         Command::Eval(a) => eval::eval(*a),
         Command::Sweep(a) => eval::sweep(*a),
     }

@@ -46,6 +46,10 @@ pub struct Args {
     /// Save the state after the run.
     #[arg(long)]
     save_state: Option<PathBuf>,
+    /// The chip to apply the bitstream to (`fpnna device new`): its stuck
+    /// devices replace the stuck-at figures, with `--ideal` too.
+    #[arg(long, value_name = "CHIP.state")]
+    device: Option<PathBuf>,
     #[command(flatten)]
     devices: super::devices::DeviceArgs,
 }
@@ -57,7 +61,8 @@ pub fn run(a: Args) -> Result<(), CliError> {
         let arch = super::arch::load(path)?;
         fpnna_bitstream::check_arch(&b, &arch).map_err(|e| CliError::Input(format!("{}: {e}", a.input.display())))?;
     }
-    let opts = EmuOptions { ideal: a.ideal, seed: a.seed, threads: a.threads, devices: a.devices.overrides() };
+    let chip = a.device.as_deref().map(super::device::load).transpose()?;
+    let opts = EmuOptions { ideal: a.ideal, seed: a.seed, threads: a.threads, devices: a.devices.overrides(), chip };
     let mut emu = Emulator::new(&b, opts).map_err(|e| match e {
         EmuError::Device(e) => CliError::Usage(format!("device flags: {e}")),
         e => CliError::Input(format!("{}: {e}", a.input.display())),

@@ -8,9 +8,11 @@
 //! higher rate with the same seed).
 
 use fpnna_model::hash3;
+use serde::{Deserialize, Serialize};
 
 /// A crosspoint of the array.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Crosspoint {
     /// Tile column of the grid.
     pub x: u16,
@@ -25,7 +27,8 @@ pub struct Crosspoint {
 /// One device of a crosspoint's differential pair: the weight is
 /// G(plus) - G(minus); a positive weight is programmed on `Plus` with
 /// `Minus` at G_min, a negative one the other way round.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Side {
     /// The device whose conductance adds.
     Plus,

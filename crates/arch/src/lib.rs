@@ -5,7 +5,9 @@
 use serde::{Deserialize, Serialize};
 use std::path::Path;
 
+mod chip;
 mod crosspoint;
+pub use chip::{CHIP_FORMAT, CHIP_VERSION, ChipError, ChipState, Defect, MAX_CHIP_BYTES};
 mod device;
 pub use crosspoint::{Crosspoint, Fate, Side, effective_level};
 pub use device::{DeviceFigures, DeviceOverrides, FIGURES, Figure, FigureError, Range, SetError};

@@ -83,11 +83,14 @@ pub struct EmuOptions {
     pub threads: usize,
     /// Device figures overriding the architecture's.
     pub devices: DeviceOverrides,
+    /// The chip the bitstream is applied to: its stuck devices replace
+    /// the stuck-at figures (and stay with `ideal`: they are facts of it).
+    pub chip: Option<fpnna_arch::ChipState>,
 }
 
 impl Default for EmuOptions {
     fn default() -> Self {
-        EmuOptions { ideal: false, seed: 1, threads: 1, devices: DeviceOverrides::default() }
+        EmuOptions { ideal: false, seed: 1, threads: 1, devices: DeviceOverrides::default(), chip: None }
     }
 }
 

@@ -166,6 +166,7 @@ fn noisy(seed: u64) -> EmuOptions {
         seed,
         threads: 1,
         devices: DeviceOverrides { read_noise: Some(0.05), program_error: Some(0.03), ..DeviceOverrides::default() },
+        chip: None,
     }
 }
 
@@ -708,4 +709,29 @@ fn stuck_crosspoints_act_on_both_devices_and_where_nothing_is_programmed() {
     }
     // The cases occurred (about 64 x 0.3 x 0.7 and 64 x (1 - 0.5 x 0.7)).
     assert!(added >= 5 && lost >= 10, "added {added}, lost {lost}");
+}
+
+#[test]
+fn a_chip_brings_its_own_defects_which_ideal_keeps() {
+    use fpnna_arch::{ChipState, Crosspoint, Defect, Side};
+    // As above: n1 has no synapse; the chip's measured defect gives it one.
+    let mut b = Builder::new(2, 2);
+    let inp = b.input("in", 1, 0, 0);
+    let n = b.neurons("n", 2, 0, 0, memoryless(ONE));
+    b.syn(inp, n, 1, 1, ONE, Kind::Static);
+    let bs = b.build();
+    let defect = Defect { at: Crosspoint { x: 0, y: 0, row: 0, col: 1 }, side: Side::Plus, high: true };
+    let chip = ChipState::new(&bs.arch, 1, 0.0, 0.0, vec![defect]).unwrap();
+    let spikes = |chip: Option<ChipState>| {
+        let mut emu = emulator(&bs, EmuOptions { chip, ..EmuOptions::ideal() }).unwrap();
+        let r = emu.run(4, &[(0, inp)], &mut NullObserver).unwrap();
+        (r.spikes, emu.config_stats().stuck_unprogrammed)
+    };
+    assert_eq!(spikes(None), (vec![(1, n)], 0));
+    assert_eq!(spikes(Some(chip.clone())), (vec![(1, n), (1, n + 1)], 1));
+    // A chip of another architecture is refused.
+    let mut other = chip;
+    other.arch_hash ^= 1;
+    let e = emulator(&bs, EmuOptions { chip: Some(other), ..EmuOptions::ideal() }).err().unwrap();
+    assert!(e.contains("chip state: a chip of architecture"), "{e}");
 }

@@ -196,6 +196,7 @@ fn all_noise(seed: u64) -> EmuOptions {
             d2d_tau_spread: Some(0.2),
             d2d_g0_spread: Some(0.2),
         },
+        chip: None,
     }
 }
 
@@ -205,6 +206,7 @@ fn read_noise_only(seed: u64) -> EmuOptions {
         seed,
         threads: 1,
         devices: DeviceOverrides { read_noise: Some(0.08), ..DeviceOverrides::all_off() },
+        chip: None,
     }
 }
 

@@ -150,7 +150,12 @@ pub(crate) fn build(bs: &Bitstream, opts: &EmuOptions) -> Result<Built, EmuError
     let grid = Grid::of(arch);
     let routers: BTreeMap<Xy, &[RouteEntry]> =
         bs.routers.iter().map(|r| (Xy { x: r.x, y: r.y }, &r.entries[..])).collect();
-    let program::Programmed { tiles, mut bank, config } = program::program(arch, &bs.tiles, &routers, &dev, opts.seed);
+    if let Some(chip) = &opts.chip {
+        chip.check(arch).map_err(|e| EmuError::State(format!("chip state: {e}")))?;
+    }
+    let faults = program::Faults::new(&dev, opts.seed, opts.chip.as_ref());
+    let program::Programmed { tiles, mut bank, config } =
+        program::program(arch, &bs.tiles, &routers, &dev, opts.seed, &faults);
     let sources = sources::Sources::new(&tiles, &bs.ports, &mut bank);
 
     // Multicast trees, and what each delivers.

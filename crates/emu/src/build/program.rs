@@ -9,7 +9,7 @@ use crate::bank::Bank;
 use crate::noise;
 use crate::stats::{ConfigStats, TileActivity};
 use crate::tile::Tile;
-use fpnna_arch::{Arch, Crosspoint, Fate, Side};
+use fpnna_arch::{Arch, ChipState, Crosspoint, Fate, Side};
 use fpnna_bitstream::{Node, RouteEntry, Row, RowKind, TileConfig, Xy};
 use fpnna_model::{self as m, DECAY_ONE, NeuronState, VolatileParams};
 use std::collections::{BTreeMap, BTreeSet};
@@ -21,10 +21,52 @@ pub(super) struct Programmed {
     pub config: ConfigStats,
 }
 
+/// Where stuck devices come from: the chip's state, or the stuck-at
+/// figures drawn with the run's seed.
+pub(super) enum Faults<'a> {
+    /// Drawn from the figures.
+    Figures { seed: u64, min: f64, max: f64 },
+    /// The chip's own.
+    Chip(&'a ChipState),
+}
+
+impl<'a> Faults<'a> {
+    pub fn new(dev: &DeviceFigures, seed: u64, chip: Option<&'a ChipState>) -> Faults<'a> {
+        match chip {
+            Some(c) => Faults::Chip(c),
+            None => Faults::Figures { seed, min: dev.stuck_at_min, max: dev.stuck_at_max },
+        }
+    }
+
+    fn fate(&self, xp: Crosspoint, side: Side) -> Fate {
+        match self {
+            Faults::Figures { seed, min, max } => xp.fate(*seed, side, *min, *max),
+            Faults::Chip(c) => c.fate(xp, side),
+        }
+    }
+
+    /// Whether any device may be stuck (else nothing is drawn).
+    fn any(&self) -> bool {
+        match self {
+            Faults::Figures { min, max, .. } => min + max > 0.0,
+            Faults::Chip(c) => c.has_defects(),
+        }
+    }
+
+    /// Whether any device may be stuck at G_max.
+    fn any_high(&self) -> bool {
+        match self {
+            Faults::Figures { max, .. } => *max > 0.0,
+            Faults::Chip(c) => c.stuck_at_max > 0.0 || c.defects.iter().any(|d| d.high),
+        }
+    }
+}
+
 /// What programming a node needs besides the node.
 struct Programmer<'a> {
     dev: &'a DeviceFigures,
     seed: u64,
+    faults: &'a Faults<'a>,
     /// The highest conductance level.
     top: f64,
     cfg: &'a mut ConfigStats,
@@ -53,6 +95,7 @@ pub(super) fn program(
     routers: &BTreeMap<Xy, &[RouteEntry]>,
     dev: &DeviceFigures,
     seed: u64,
+    faults: &Faults<'_>,
 ) -> Programmed {
     let top = f64::from(arch.nonvolatile.levels - 1);
     let mut tiles = Vec::with_capacity(tiles_cfg.len());
@@ -68,7 +111,7 @@ pub(super) fn program(
     let mut config_cycles = 0u64;
     for tc in tiles_cfg {
         let before = cfg.clone();
-        let nodes = Programmer { dev, seed, top, cfg: &mut cfg }.nodes(tc, node_base);
+        let nodes = Programmer { dev, seed, faults, top, cfg: &mut cfg }.nodes(tc, node_base);
         cfg.programmed_nodes += tc.nodes.len() as u64;
         let pulses = (cfg.forming_pulses - before.forming_pulses)
             + (cfg.write_pulses - before.write_pulses)
@@ -102,8 +145,8 @@ pub(super) fn program(
 /// conduct anyway: on a driven non-volatile row and a neuron's column, a
 /// device stuck at G_max (level 0 programmed: the fault sets the weight).
 /// With the programmed nodes, sorted by (row, col).
-fn with_stuck_crosspoints(tc: &TileConfig, dev: &DeviceFigures, seed: u64) -> Vec<Node> {
-    if dev.stuck_at_max <= 0.0 {
+fn with_stuck_crosspoints(tc: &TileConfig, faults: &Faults<'_>) -> Vec<Node> {
+    if !faults.any_high() {
         return tc.nodes.clone();
     }
     let mut out = Vec::with_capacity(tc.nodes.len());
@@ -116,9 +159,7 @@ fn with_stuck_crosspoints(tc: &TileConfig, dev: &DeviceFigures, seed: u64) -> Ve
                 continue;
             }
             let xp = Crosspoint { x: tc.x, y: tc.y, row: r, col: c };
-            let stuck_high = [Side::Plus, Side::Minus]
-                .iter()
-                .any(|&side| xp.fate(seed, side, dev.stuck_at_min, dev.stuck_at_max) == Fate::StuckMax);
+            let stuck_high = [Side::Plus, Side::Minus].iter().any(|&side| faults.fate(xp, side) == Fate::StuckMax);
             if row.kind == RowKind::NonVolatile && stuck_high {
                 out.push(Node { row: r, col: c, level: 0 });
             }
@@ -132,7 +173,7 @@ impl Programmer<'_> {
     /// unprogrammed), the first of which has global id `node_base` (for
     /// counter-based noise).
     fn nodes(&mut self, tc: &TileConfig, node_base: u64) -> Nodes {
-        let all = with_stuck_crosspoints(tc, self.dev, self.seed);
+        let all = with_stuck_crosspoints(tc, self.faults);
         self.cfg.stuck_unprogrammed += (all.len() - tc.nodes.len()) as u64;
         // Sorted by (row, col), each once (validated).
         let nn = all.len();
@@ -228,8 +269,10 @@ impl Programmer<'_> {
 
     /// The fates of both devices at crosspoint `xp`, counted.
     fn fates(&mut self, xp: Crosspoint) -> [Fate; 2] {
-        let (min, max) = (self.dev.stuck_at_min, self.dev.stuck_at_max);
-        let fates = [Side::Plus, Side::Minus].map(|side| xp.fate(self.seed, side, min, max));
+        if !self.faults.any() {
+            return [Fate::Healthy; 2];
+        }
+        let fates = [Side::Plus, Side::Minus].map(|side| self.faults.fate(xp, side));
         for f in fates {
             self.cfg.stuck_at_min += u64::from(f == Fate::StuckMin);
             self.cfg.stuck_at_max += u64::from(f == Fate::StuckMax);
