@@ -391,3 +391,17 @@ fn the_outputs_of_one_command_are_written_together_or_not_at_all() {
         assert_eq!(listing(), before, "{args:?}: outputs or temporaries were left behind");
     }
 }
+
+#[test]
+fn thread_counts_beyond_what_helps_are_command_line_errors() {
+    let tmp = tempdir();
+    let fpb = tmp.path().join("gate.fpb").display().to_string();
+    fpnna_ok(&["compile".into(), GATE.into(), "-o".into(), fpb.clone()]);
+    for threads in ["0", "257", "100000"] {
+        let out = fpnna(&["run", &fpb, "--steps", "5", "--threads", threads]);
+        assert_eq!(out.status.code(), Some(2), "--threads {threads}: {}", stderr(&out));
+        assert!(stderr(&out).contains("--threads"), "{}", stderr(&out));
+    }
+    let out = fpnna(&["run", &fpb, "--steps", "5", "--threads", "256"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+}

@@ -53,8 +53,8 @@ pub struct TaskArgs {
     /// Seed of the input encoding.
     #[arg(long, default_value_t = 1)]
     input_seed: u64,
-    /// Worker threads (default: every core; the output is the same for any count).
-    #[arg(long, value_parser = clap::value_parser!(u64).range(1..4097))]
+    /// Worker threads, 1 to 256 (default: every core; the output is the same for any count).
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..=256))]
     threads: Option<u64>,
     /// What the reset between samples does with learned STDP weights.
     #[arg(long, value_enum, default_value_t = PlasticArg::Keep)]
@@ -425,6 +425,7 @@ fn report(
         "neuron_classes": e.classes.of_neuron,
         "ideal": a.ideal,
         "seed": a.seed,
+        "device": a.device.as_ref().map(|p| p.display().to_string()),
         "device_overrides": a.devices.overrides(),
         "array": config.map(|c| serde_json::json!({
             "programmed_nodes": c.programmed_nodes,

@@ -34,9 +34,9 @@ pub struct Args {
     /// Seed of every device non-ideality.
     #[arg(long, default_value_t = 1)]
     seed: u64,
-    /// Worker threads for the tile phases (output is identical for any count).
-    #[arg(long, default_value_t = 1)]
-    threads: usize,
+    /// Worker threads for the tile phases, 1 to 256 (output is identical for any count).
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=256))]
+    threads: u16,
     /// Check the bitstream was compiled for this architecture file.
     #[arg(long)]
     arch: Option<PathBuf>,
@@ -62,7 +62,13 @@ pub fn run(a: Args) -> Result<(), CliError> {
         fpnna_bitstream::check_arch(&b, &arch).map_err(|e| CliError::Input(format!("{}: {e}", a.input.display())))?;
     }
     let chip = a.device.as_deref().map(super::device::load).transpose()?;
-    let opts = EmuOptions { ideal: a.ideal, seed: a.seed, threads: a.threads, devices: a.devices.overrides(), chip };
+    let opts = EmuOptions {
+        ideal: a.ideal,
+        seed: a.seed,
+        threads: usize::from(a.threads),
+        devices: a.devices.overrides(),
+        chip,
+    };
     let mut emu = Emulator::new(&b, opts).map_err(|e| match e {
         EmuError::Device(e) => CliError::Usage(format!("device flags: {e}")),
         e => CliError::Input(format!("{}: {e}", a.input.display())),

@@ -14,6 +14,10 @@ pub const STATE_FORMAT: &str = "fpnna-emu-state";
 /// The version this emulator writes and reads.
 pub const STATE_VERSION: u32 = 1;
 
+/// The largest step and cycle count a loaded state may hold (2^62: far
+/// beyond any run, and far enough from 2^64 that no run can wrap them).
+const MAX_STATE_CLOCK: u64 = 1 << 62;
+
 /// The dynamic state of a configured array (serialised as JSON).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct EmuState {
@@ -206,6 +210,13 @@ impl Built {
             return bad(format!(
                 "format {:?} version {}; expected {STATE_FORMAT:?} version {STATE_VERSION}",
                 s.format, s.version
+            ));
+        }
+        // A run from the state must be able to count its steps and cycles.
+        if s.step > MAX_STATE_CLOCK || s.cycle > MAX_STATE_CLOCK {
+            return bad(format!(
+                "step {} and cycle {}: beyond {MAX_STATE_CLOCK}, the counters could wrap in the next run",
+                s.step, s.cycle
             ));
         }
         if s.arch_hash != self.arch.hash() {

@@ -264,6 +264,11 @@ fn state_mismatches_are_named() {
     let msg = EmuState::from_json(&json).unwrap_err().to_string();
     assert!(msg.contains("version 9"), "{msg}");
     assert!(EmuState::from_json("{}").unwrap_err().to_string().contains("format"));
+    // A step near 2^64 would wrap the counters of the next run.
+    let mut late = emulator(&other, EmuOptions::ideal()).unwrap().save_state();
+    late.step = u64::MAX - 3;
+    let msg = e.load_state(&late).unwrap_err().to_string();
+    assert!(msg.contains("counters could wrap"), "{msg}");
 }
 
 fn vcd_of(bs: &Bitstream, opts: EmuOptions, ts: Timescale, stim: &[(u64, u32)], steps: u64) -> Vec<u8> {
