@@ -402,6 +402,6 @@ fn thread_counts_beyond_what_helps_are_command_line_errors() {
         assert_eq!(out.status.code(), Some(2), "--threads {threads}: {}", stderr(&out));
         assert!(stderr(&out).contains("--threads"), "{}", stderr(&out));
     }
-    let out = fpnna(&["run", &fpb, "--steps", "5", "--threads", "256"]);
+    let out = fpnna(&["run", &fpb, "--steps", "5", "--threads", "3"]);
     assert!(out.status.success(), "{}", stderr(&out));
 }
