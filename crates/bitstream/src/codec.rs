@@ -85,8 +85,10 @@ fn tile(payload: &[u8]) -> Read<TileConfig> {
     let columns = r.vec(3, Strict::column)?;
     let rows = r.vec(5, Strict::row)?;
     let nodes = r.vec(3, Strict::node)?;
+    let row_lines = r.vec(1, Strict::u16)?;
+    let col_lines = r.vec(1, Strict::u16)?;
     r.finish()?;
-    Ok(TileConfig { x, y, params, volatile, stdp, columns, rows, nodes })
+    Ok(TileConfig { x, y, params, volatile, stdp, columns, rows, nodes, row_lines, col_lines })
 }
 
 /// Decodes the routing payload, like [`decode`]`::<Vec<RouterConfig>>`

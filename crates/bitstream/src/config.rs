@@ -56,6 +56,26 @@ pub struct TileConfig {
     pub rows: Vec<Row>,
     /// Programmed nodes, sorted by (row, col); unprogrammed nodes cost no bytes.
     pub nodes: Vec<Node>,
+    /// The physical row line of each row (`row_lines[r]`), distinct and
+    /// below `arch.tile.rows`; empty: row `r` is on line `r`. A compiler
+    /// that maps around a chip's defects (`compile --device`) sets it.
+    pub row_lines: Vec<u16>,
+    /// The physical column line of each column, as `row_lines`.
+    pub col_lines: Vec<u16>,
+}
+
+impl TileConfig {
+    /// The physical row line of row `r`.
+    #[inline]
+    pub fn row_line(&self, r: u16) -> u16 {
+        self.row_lines.get(usize::from(r)).copied().unwrap_or(r)
+    }
+
+    /// The physical column line of column `c`.
+    #[inline]
+    pub fn col_line(&self, c: u16) -> u16 {
+        self.col_lines.get(usize::from(c)).copied().unwrap_or(c)
+    }
 }
 
 /// One neuron circuit.

@@ -264,6 +264,8 @@ fn check_tile(arch: &Arch, g: &Global, t: &TileConfig) -> TileProblems {
         out.push((None, format!("{} columns exceed arch.tile.cols = {}", t.columns.len(), arch.tile.cols)));
     }
     check_profiles(arch, t, &mut out);
+    check_lines("row", &t.row_lines, t.rows.len(), arch.tile.rows, &mut out);
+    check_lines("column", &t.col_lines, t.columns.len(), arch.tile.cols, &mut out);
     for (i, c) in t.columns.iter().enumerate() {
         let at = Some(TileItem::Column(i));
         if c.key >= g.key_count {
@@ -287,6 +289,26 @@ fn check_tile(arch: &Arch, g: &Global, t: &TileConfig) -> TileProblems {
         out.extend(check_stdp_weights(t));
     }
     out
+}
+
+/// A tile's physical line map (`what`: row or column): empty, or one
+/// distinct line below `lines` per item.
+fn check_lines(what: &str, map: &[u16], items: usize, lines: u16, out: &mut TileProblems) {
+    if map.is_empty() {
+        return;
+    }
+    if map.len() != items {
+        out.push((None, format!("{} {what} lines given for {items} {what}s", map.len())));
+        return;
+    }
+    let mut seen = vec![false; usize::from(lines)];
+    for (i, &l) in map.iter().enumerate() {
+        match seen.get_mut(usize::from(l)) {
+            None => out.push((None, format!("{what} {i} on line {l}: the tile has {lines} {what} lines"))),
+            Some(true) => out.push((None, format!("{what} {i} on line {l}, which another {what} already uses"))),
+            Some(s) => *s = true,
+        }
+    }
 }
 
 /// The parameter tables: decays are fractions, refractory periods fit the

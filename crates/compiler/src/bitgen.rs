@@ -99,6 +99,8 @@ impl TileGen<'_> {
             columns,
             rows: rows.into_iter().map(|r| r.0).collect(),
             nodes,
+            row_lines: Vec::new(),
+            col_lines: Vec::new(),
         }
     }
 

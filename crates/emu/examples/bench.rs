@@ -67,6 +67,8 @@ fn cuba(n: u32, cols: u32, grid: (u16, u16), at: &dyn Fn(u32) -> (u16, u16), see
                     .collect(),
                 rows: vec![],
                 nodes: vec![],
+                row_lines: vec![],
+                col_lines: vec![],
             }
         })
         .collect();

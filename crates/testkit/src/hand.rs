@@ -121,6 +121,8 @@ impl Builder {
             columns: Vec::new(),
             rows: Vec::new(),
             nodes: Vec::new(),
+            row_lines: Vec::new(),
+            col_lines: Vec::new(),
         });
         self.bs.tiles.len() - 1
     }

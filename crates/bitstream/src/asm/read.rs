@@ -49,8 +49,21 @@ struct Asm {
 }
 
 /// Keywords of the items of a tile.
-const TILE_ITEMS: [&str; 6] =
-    [NeuronParams::KEYWORD, VolatileParams::KEYWORD, StdpParams::KEYWORD, Column::KEYWORD, Row::KEYWORD, Node::KEYWORD];
+const TILE_ITEMS: [&str; 8] = [
+    NeuronParams::KEYWORD,
+    VolatileParams::KEYWORD,
+    StdpParams::KEYWORD,
+    Column::KEYWORD,
+    Row::KEYWORD,
+    Node::KEYWORD,
+    ROW_LINES,
+    COL_LINES,
+];
+/// `row_lines L L ...`: the physical lines of the tile's next rows (the
+/// statement may repeat; each continues the list).
+pub(super) const ROW_LINES: &str = "row_lines";
+/// `col_lines L L ...`: as `row_lines`, for columns.
+pub(super) const COL_LINES: &str = "col_lines";
 
 /// Assembles text into a configuration, then validates it against its
 /// `arch.` lines. Errors name the line and column and say what was expected.
@@ -318,6 +331,13 @@ fn tile_item(
         let (row, col) = (parse_int(r, line)?, parse_int(c, line)?);
         t.nodes.push(Node { row, col, ..record(toks, 3, line)? });
         lines.nodes.push(line);
+        return Ok(());
+    }
+    if word == ROW_LINES || word == COL_LINES {
+        let map = if word == ROW_LINES { &mut t.row_lines } else { &mut t.col_lines };
+        for tok in &toks[1..] {
+            map.push(parse_int(tok, line)?);
+        }
         return Ok(());
     }
     match word {

@@ -109,6 +109,8 @@ impl Record for TileConfig {
             columns: vec![],
             rows: vec![],
             nodes: vec![],
+            row_lines: vec![],
+            col_lines: vec![],
         }
     }
 }

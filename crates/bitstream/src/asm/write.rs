@@ -84,6 +84,12 @@ fn tile_lines(t: &TileConfig, out: &mut Vec<String>) {
     for n in &t.nodes {
         out.push(node.line(format!("  {} {} {}", Node::KEYWORD, n.row, n.col), n));
     }
+    for (word, map) in [(super::read::ROW_LINES, &t.row_lines), (super::read::COL_LINES, &t.col_lines)] {
+        for chunk in map.chunks(32) {
+            let lines: Vec<String> = chunk.iter().map(u16::to_string).collect();
+            out.push(format!("  {word} {}", lines.join(" ")));
+        }
+    }
 }
 
 fn port_lines(ports: &[Port], out: &mut Vec<String>) {

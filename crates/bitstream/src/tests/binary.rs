@@ -72,7 +72,7 @@ fn frame_builds_what_encode_writes() {
 fn header_layout() {
     let bytes = encode(&sample());
     assert_eq!(&bytes[..8], b"FPNNA\0BS");
-    assert_eq!(&bytes[8..10], &1u16.to_le_bytes());
+    assert_eq!(&bytes[8..10], &FORMAT_VERSION.to_le_bytes());
     assert_eq!(&bytes[10..18], &sample_hash().to_le_bytes());
     assert_eq!(bytes[18], 1, "the arch section comes first");
     let n = bytes.len();
@@ -153,11 +153,11 @@ fn bad_magic() {
 
 #[test]
 fn newer_and_older_versions_have_their_own_errors() {
-    let (e, msg) = err_of(&frame(2, sample_hash(), &sample_sections()));
-    assert_eq!(e, BitstreamError::NewerVersion { found: 2, supported: 1 });
+    let (e, msg) = err_of(&frame(FORMAT_VERSION + 1, sample_hash(), &sample_sections()));
+    assert_eq!(e, BitstreamError::NewerVersion { found: FORMAT_VERSION + 1, supported: FORMAT_VERSION });
     assert!(msg.contains("newer") && msg.contains("use a newer fpnna"), "{msg}");
-    let (e, msg) = err_of(&frame(0, sample_hash(), &sample_sections()));
-    assert_eq!(e, BitstreamError::OlderVersion { found: 0, supported: 1 });
+    let (e, msg) = err_of(&frame(FORMAT_VERSION - 1, sample_hash(), &sample_sections()));
+    assert_eq!(e, BitstreamError::OlderVersion { found: FORMAT_VERSION - 1, supported: FORMAT_VERSION });
     assert!(msg.contains("older"), "{msg}");
 }
 
@@ -196,7 +196,7 @@ fn whole_file_check_mismatch() {
 fn malformed_payload_names_section_and_offset() {
     let mut s = sample_sections();
     s[1].1.push(0); // a byte after the global settings
-    let (e, msg) = err_of(&frame(1, sample_hash(), &s));
+    let (e, msg) = err_of(&frame(FORMAT_VERSION, sample_hash(), &s));
     let global_payload = 18 + s[0].1.len() + 9 + 5;
     assert!(
         matches!(&e, BitstreamError::Malformed { section, offset, .. } if section == "global" && *offset == global_payload + 9),
@@ -212,7 +212,7 @@ fn malformed_payload_names_section_and_offset() {
     let at = payload.iter().rposition(|&b| b == 2).unwrap(); // the Stdp variant index
     payload[at] = 7;
     s[3].1 = payload;
-    let (e, msg) = err_of(&frame(1, sample_hash(), &s));
+    let (e, msg) = err_of(&frame(FORMAT_VERSION, sample_hash(), &s));
     assert!(matches!(&e, BitstreamError::Malformed { section, .. } if section == "tile #1"), "{e:?}: {msg}");
 
     // An over-long varint: same value, more bytes.
@@ -222,7 +222,7 @@ fn malformed_payload_names_section_and_offset() {
         p.extend([251, 14, 0]);
         p
     };
-    let (_, msg) = err_of(&frame(1, sample_hash(), &s));
+    let (_, msg) = err_of(&frame(FORMAT_VERSION, sample_hash(), &s));
     assert!(msg.contains("non-canonical"), "{msg}");
 
     // The same in a tile (read by the hand-written decoder): the last
@@ -233,7 +233,7 @@ fn malformed_payload_names_section_and_offset() {
     assert!(level < 251);
     tile.extend([251, level, 0]);
     let at = tile.len() - 3;
-    let (e, msg) = err_of(&frame(1, sample_hash(), &s));
+    let (e, msg) = err_of(&frame(FORMAT_VERSION, sample_hash(), &s));
     let tile1_payload = 18 + s[..3].iter().map(|(_, p)| p.len() + 9).sum::<usize>() + 5;
     assert!(
         matches!(&e, BitstreamError::Malformed { section, offset, .. } if section == "tile #1" && *offset == tile1_payload + at),
@@ -246,7 +246,7 @@ fn malformed_payload_names_section_and_offset() {
 fn unknown_section_tag() {
     let mut s = sample_sections();
     s.insert(2, (9, vec![1, 2, 3]));
-    let (e, msg) = err_of(&frame(1, sample_hash(), &s));
+    let (e, msg) = err_of(&frame(FORMAT_VERSION, sample_hash(), &s));
     let offset = 18 + s[0].1.len() + 9 + s[1].1.len() + 9;
     assert_eq!(e, BitstreamError::UnknownSection { tag: 9, offset });
     assert!(msg.contains("unknown section tag 0x09"), "{msg}");
@@ -256,7 +256,7 @@ fn unknown_section_tag() {
 fn sections_out_of_order_or_repeated() {
     let mut s = sample_sections();
     s.swap(0, 1);
-    let (e, msg) = err_of(&frame(1, sample_hash(), &s));
+    let (e, msg) = err_of(&frame(FORMAT_VERSION, sample_hash(), &s));
     // global first: arch is missing before it.
     assert!(matches!(e, BitstreamError::MissingSection { section: "arch", offset: 18 }), "{e:?}");
     assert!(msg.contains("missing required section `arch`"), "{msg}");
@@ -264,14 +264,14 @@ fn sections_out_of_order_or_repeated() {
     let mut s = sample_sections();
     let arch = s[0].clone();
     s.insert(2, arch);
-    let (e, msg) = err_of(&frame(1, sample_hash(), &s));
+    let (e, msg) = err_of(&frame(FORMAT_VERSION, sample_hash(), &s));
     assert!(matches!(&e, BitstreamError::SectionOrder { section, .. } if section == "arch"), "{e:?}");
     assert!(msg.contains("repeated or out of order"), "{msg}");
 
     let mut s = sample_sections();
     let tile = s[2].clone();
     s.push(tile); // a tile after the symbols
-    assert!(matches!(err_of(&frame(1, sample_hash(), &s)).0, BitstreamError::SectionOrder { .. }));
+    assert!(matches!(err_of(&frame(FORMAT_VERSION, sample_hash(), &s)).0, BitstreamError::SectionOrder { .. }));
 }
 
 #[test]
@@ -279,11 +279,11 @@ fn missing_sections() {
     for (index, name) in [(4, "routing"), (5, "ports"), (6, "symbols"), (1, "global")] {
         let mut s = sample_sections();
         s.remove(index);
-        let (e, msg) = err_of(&frame(1, sample_hash(), &s));
+        let (e, msg) = err_of(&frame(FORMAT_VERSION, sample_hash(), &s));
         assert!(matches!(e, BitstreamError::MissingSection { section, .. } if section == name), "{e:?}");
         assert!(msg.contains(&format!("`{name}`")), "{msg}");
     }
-    assert!(matches!(err_of(&frame(1, 0, &[])).0, BitstreamError::MissingSection { section: "arch", .. }));
+    assert!(matches!(err_of(&frame(FORMAT_VERSION, 0, &[])).0, BitstreamError::MissingSection { section: "arch", .. }));
 }
 
 #[test]
@@ -296,7 +296,7 @@ fn trailing_bytes() {
 
 #[test]
 fn header_hash_must_match_the_embedded_architecture() {
-    let (e, msg) = err_of(&frame(1, 1234, &sample_sections()));
+    let (e, msg) = err_of(&frame(FORMAT_VERSION, 1234, &sample_sections()));
     assert!(matches!(&e, BitstreamError::HeaderHash { header: 1234, name, .. } if name == "small"), "{e:?}");
     assert!(msg.contains("byte 10"), "{msg}");
 }
@@ -337,7 +337,7 @@ fn wrong_architecture_names_both() {
 fn huge_announced_lengths_fail_without_allocating() {
     // A section claiming 4 GiB, in a 30-byte file.
     let mut bytes = MAGIC.to_vec();
-    bytes.extend(1u16.to_le_bytes());
+    bytes.extend(FORMAT_VERSION.to_le_bytes());
     bytes.extend(0u64.to_le_bytes());
     bytes.push(1);
     bytes.extend(u32::MAX.to_le_bytes());
@@ -349,14 +349,14 @@ fn huge_announced_lengths_fail_without_allocating() {
     let mut p = vec![253];
     p.extend((1u64 << 62).to_le_bytes());
     s[4].1 = p;
-    assert!(matches!(err_of(&frame(1, sample_hash(), &s)).0, BitstreamError::Malformed { .. }));
+    assert!(matches!(err_of(&frame(FORMAT_VERSION, sample_hash(), &s)).0, BitstreamError::Malformed { .. }));
 
     // A symbol name claiming 2^40 bytes.
     let mut s = sample_sections();
     let mut p = vec![1, 253];
     p.extend((1u64 << 40).to_le_bytes());
     s[6].1 = p;
-    assert!(matches!(err_of(&frame(1, sample_hash(), &s)).0, BitstreamError::Malformed { .. }));
+    assert!(matches!(err_of(&frame(FORMAT_VERSION, sample_hash(), &s)).0, BitstreamError::Malformed { .. }));
 }
 
 #[test]

@@ -74,7 +74,7 @@ fn any_tile() -> impl Strategy<Value = TileConfig> {
             let t = &s.tiles[0];
             let (params, volatile, stdp) =
                 if tables { (t.params.clone(), t.volatile.clone(), t.stdp.clone()) } else { Default::default() };
-            TileConfig { x, y, params, volatile, stdp, columns, rows, nodes }
+            TileConfig { x, y, params, volatile, stdp, columns, rows, nodes, row_lines: vec![], col_lines: vec![] }
         },
     )
 }

@@ -52,6 +52,8 @@ pub fn sample() -> Bitstream {
             Node { row: 3, col: 1, level: 20 },
             Node { row: 3, col: 2, level: 1 },
         ],
+        row_lines: vec![],
+        col_lines: vec![],
     };
     let tile1 = TileConfig {
         x: 2,
@@ -62,6 +64,9 @@ pub fn sample() -> Bitstream {
         columns: vec![Column { key: 13, params: 0, v_init: 0 }],
         rows: vec![Row { key: 10, delay: 2, negative: false, kind: RowKind::NonVolatile, scale: 4096 }],
         nodes: vec![Node { row: 0, col: 0, level: 12 }],
+        // Mapped off lines 0 (as around a defect).
+        row_lines: vec![5],
+        col_lines: vec![3],
     };
     Bitstream {
         arch,
@@ -258,7 +263,18 @@ fn tile_strategy(arch: &Arch, key_count: u32, x: u16, y: u16) -> impl Strategy<V
         )
             .prop_map(move |(params, volatile, stdp, columns, mut rows, nodes)| {
                 rows.sort_by_key(Row::order);
-                let mut t = TileConfig { x, y, params, volatile, stdp, columns, rows, nodes: Vec::new() };
+                let mut t = TileConfig {
+                    x,
+                    y,
+                    params,
+                    volatile,
+                    stdp,
+                    columns,
+                    rows,
+                    nodes: Vec::new(),
+                    row_lines: Vec::new(),
+                    col_lines: Vec::new(),
+                };
                 t.nodes = nodes.into_iter().filter(|n| stdp_weight_ok(&t, n)).collect();
                 t
             })

@@ -158,7 +158,7 @@ fn with_stuck_crosspoints(tc: &TileConfig, faults: &Faults<'_>) -> Vec<Node> {
                 out.push(*n);
                 continue;
             }
-            let xp = Crosspoint { x: tc.x, y: tc.y, row: r, col: c };
+            let xp = Crosspoint { x: tc.x, y: tc.y, row: tc.row_line(r), col: tc.col_line(c) };
             let stuck_high = [Side::Plus, Side::Minus].iter().any(|&side| faults.fate(xp, side) == Fate::StuckMax);
             if row.kind == RowKind::NonVolatile && stuck_high {
                 out.push(Node { row: r, col: c, level: 0 });
@@ -198,7 +198,7 @@ impl Programmer<'_> {
             out.row_start[usize::from(n.row) + 1] += 1;
             out.row.push(n.row);
             out.col.push(n.col);
-            let xp = Crosspoint { x: tc.x, y: tc.y, row: n.row, col: n.col };
+            let xp = Crosspoint { x: tc.x, y: tc.y, row: tc.row_line(n.row), col: tc.col_line(n.col) };
             let mut w = if written { self.weight(n, row, g, xp) } else { self.stuck_weight(row, xp) };
             match row.kind {
                 RowKind::Stdp(pi) => {
