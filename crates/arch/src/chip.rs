@@ -37,6 +37,61 @@ pub struct ChipState {
     /// Measured defects, sorted by place, each place once; they override
     /// the seeded fate of their device.
     pub defects: Vec<Defect>,
+    /// Crosspoints formed (non-volatile for good) by the configurations
+    /// applied, per tile, tiles sorted by (y, x).
+    #[serde(default)]
+    pub formed: Vec<FormedTile>,
+    /// The configurations applied to this chip, oldest first.
+    #[serde(default)]
+    pub history: Vec<Applied>,
+}
+
+/// The formed crosspoints of one tile.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FormedTile {
+    /// Tile column of the grid.
+    pub x: u16,
+    /// Tile row of the grid.
+    pub y: u16,
+    /// Sorted by (row, col), each once.
+    pub nodes: Vec<FormedNode>,
+}
+
+/// One formed crosspoint: `[row, col, writes, by]` in the file.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(from = "(u16, u16, u64, u32)", into = "(u16, u16, u64, u32)")]
+pub struct FormedNode {
+    /// Row line.
+    pub row: u16,
+    /// Column line.
+    pub col: u16,
+    /// Write pulses it has taken (against `nonvolatile.endurance`).
+    pub writes: u64,
+    /// Index in `history` of the configuration that formed it.
+    pub by: u32,
+}
+
+impl From<(u16, u16, u64, u32)> for FormedNode {
+    fn from((row, col, writes, by): (u16, u16, u64, u32)) -> FormedNode {
+        FormedNode { row, col, writes, by }
+    }
+}
+
+impl From<FormedNode> for (u16, u16, u64, u32) {
+    fn from(n: FormedNode) -> Self {
+        (n.row, n.col, n.writes, n.by)
+    }
+}
+
+/// One configuration applied to the chip.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Applied {
+    /// Hash of the bitstream's bytes (hex).
+    pub bitstream: String,
+    /// Timesteps it ran.
+    pub steps: u64,
 }
 
 /// One measured defect.
@@ -66,8 +121,16 @@ impl ChipState {
         mut defects: Vec<Defect>,
     ) -> Result<ChipState, ChipError> {
         defects.sort();
-        let chip =
-            ChipState { arch: arch.name.clone(), arch_hash: arch.hash(), seed, stuck_at_min, stuck_at_max, defects };
+        let chip = ChipState {
+            arch: arch.name.clone(),
+            arch_hash: arch.hash(),
+            seed,
+            stuck_at_min,
+            stuck_at_max,
+            defects,
+            formed: Vec::new(),
+            history: Vec::new(),
+        };
         chip.check(arch)?;
         Ok(chip)
     }
@@ -115,6 +178,20 @@ impl ChipState {
             Ok(_) => Fate::StuckMin,
             Err(_) => at.fate(self.seed, side, self.stuck_at_min, self.stuck_at_max),
         }
+    }
+
+    /// The formed crosspoints of tile (x, y), sorted by (row, col).
+    pub fn formed_in(&self, x: u16, y: u16) -> &[FormedNode] {
+        match self.formed.binary_search_by(|t| (t.y, t.x).cmp(&(y, x))) {
+            Ok(i) => &self.formed[i].nodes,
+            Err(_) => &[],
+        }
+    }
+
+    /// The crosspoint `at`, if a configuration formed it.
+    pub fn formed_at(&self, at: Crosspoint) -> Option<&FormedNode> {
+        let nodes = self.formed_in(at.x, at.y);
+        nodes.binary_search_by(|n| (n.row, n.col).cmp(&(at.row, at.col))).ok().map(|i| &nodes[i])
     }
 
     /// Whether any device of this chip may be stuck.

@@ -7,7 +7,9 @@ use std::path::Path;
 
 mod chip;
 mod crosspoint;
-pub use chip::{CHIP_FORMAT, CHIP_VERSION, ChipError, ChipState, Defect, MAX_CHIP_BYTES};
+pub use chip::{
+    Applied, CHIP_FORMAT, CHIP_VERSION, ChipError, ChipState, Defect, FormedNode, FormedTile, MAX_CHIP_BYTES,
+};
 mod device;
 pub use crosspoint::{Crosspoint, Fate, Side, effective_level};
 pub use device::{DeviceFigures, DeviceOverrides, FIGURES, Figure, FigureError, Range, SetError};
