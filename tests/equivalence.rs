@@ -28,8 +28,9 @@ const SPIKE_FLOOR: f64 = 0.85;
 enum Outcome {
     /// The network does not fit the architecture (a capacity error).
     NoFit,
-    /// Emulator and simulator agreed on this many spikes.
-    Ran(usize),
+    /// Emulator and simulator agreed on this many spikes (and the mapping
+    /// avoided a defect that the blind mapping would have hit).
+    Ran(usize, bool),
 }
 
 /// Whether a compile error is an acceptable one: the network does not fit
@@ -41,7 +42,57 @@ fn is_capacity(e: &CompileError) -> bool {
     )
 }
 
-fn check_case(c: &Case) -> Result<Outcome, TestCaseError> {
+/// A chip for a case: seeded defects at `rate` (the share `high` of them
+/// at G_max), `measured` extra defects and `formed` crosspoints formed by
+/// an earlier configuration, all placed from `salt`.
+#[derive(Clone, Debug)]
+struct ChipCase {
+    rate: f64,
+    high: f64,
+    measured: u32,
+    formed: u32,
+    salt: u64,
+}
+
+fn chip_case() -> impl Strategy<Value = ChipCase> {
+    (0.0..0.10f64, 0.0..1.0f64, 0..40u32, 0..200u32, any::<u64>())
+        .prop_map(|(rate, high, measured, formed, salt)| ChipCase { rate, high, measured, formed, salt })
+}
+
+/// The chip of `cc` for `arch`.
+fn chip_of(cc: &ChipCase, arch: &fpnna_arch::Arch) -> fpnna_arch::ChipState {
+    use fpnna_arch::{Crosspoint, Defect, FormedNode, FormedTile, Side};
+    let draw = |i: u64, n: u16| (fpnna_model::hash3(cc.salt, i, 0) % u64::from(n)) as u16;
+    let place = |i: u64| Crosspoint {
+        x: draw(4 * i, arch.grid.width),
+        y: draw(4 * i + 1, arch.grid.height),
+        row: draw(4 * i + 2, arch.tile.rows),
+        col: draw(4 * i + 3, arch.tile.cols),
+    };
+    let mut defects: Vec<Defect> = (0..u64::from(cc.measured))
+        .map(|i| Defect { at: place(i), side: if i % 2 == 0 { Side::Plus } else { Side::Minus }, high: i % 3 == 0 })
+        .collect();
+    defects.sort();
+    defects.dedup_by_key(|d| (d.at, d.side));
+    let (min, max) = (cc.rate * (1.0 - cc.high), cc.rate * cc.high);
+    let mut chip = fpnna_arch::ChipState::new(arch, cc.salt, min, max, defects).unwrap();
+    let mut formed: Vec<Crosspoint> = (0..u64::from(cc.formed)).map(|i| place(1000 + i)).collect();
+    formed.sort_by_key(|c| (c.y, c.x, c.row, c.col));
+    formed.dedup();
+    for c in formed {
+        let node = FormedNode { row: c.row, col: c.col, writes: 1, by: 0 };
+        match chip.formed.last_mut() {
+            Some(t) if (t.x, t.y) == (c.x, c.y) => t.nodes.push(node),
+            _ => chip.formed.push(FormedTile { x: c.x, y: c.y, nodes: vec![node] }),
+        }
+    }
+    if !chip.formed.is_empty() {
+        chip.history.push(fpnna_arch::Applied { bitstream: "earlier".into(), steps: 1 });
+    }
+    chip
+}
+
+fn check_case(c: &Case, chip: Option<&ChipCase>) -> Result<Outcome, TestCaseError> {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("random.fpn");
     let text = source(c);
@@ -49,9 +100,15 @@ fn check_case(c: &Case) -> Result<Outcome, TestCaseError> {
     let net = fpnna_dsl::load_file(&path, &fpnna_dsl::Options { seed: c.seed })
         .map_err(|d| TestCaseError::fail(format!("{}\n{text}", d.short())))?;
     let arch = arch(c);
-    let compiled = match fpnna_compiler::compile(&net, &arch, c.seed, None) {
+    let chip = chip.map(|cc| chip_of(cc, &arch));
+    let compiled = match &chip {
+        Some(chip) => fpnna_compiler::compile_for_chip(&net, &arch, chip, c.seed, None),
+        None => fpnna_compiler::compile(&net, &arch, c.seed, None),
+    };
+    let compiled = match compiled {
         Ok(x) => x,
         Err(e) if is_capacity(&e) => return Ok(Outcome::NoFit),
+        Err(CompileError::ChipExhausted { .. }) if chip.is_some() => return Ok(Outcome::NoFit),
         Err(e) => return Err(TestCaseError::fail(format!("unexpected compile error: {e}\n{text}"))),
     };
     // Through the bytes, as a user's run goes (decoding validates).
@@ -66,7 +123,7 @@ fn check_case(c: &Case) -> Result<Outcome, TestCaseError> {
         .collect();
     let mut stim = Vec::new();
     let mut keyed = Vec::new();
-    let mut emu = Emulator::new(&b, EmuOptions::ideal()).unwrap();
+    let mut emu = Emulator::new(&b, EmuOptions { chip, ..EmuOptions::ideal() }).unwrap();
     for &(step, which, index) in &c.stimulus {
         let (id, size, name) = &inputs[which % inputs.len()];
         let index = index % size;
@@ -88,27 +145,60 @@ fn check_case(c: &Case) -> Result<Outcome, TestCaseError> {
         sim.spikes.iter().map(|s| (s.step, q.pop(s.pop).name.clone(), s.index)).collect();
     prop_assert_eq!(&emu_spikes, &sim_spikes, "source:\n{}", text);
     prop_assert_eq!(run.stats.synaptic_events_sent, sim.synaptic_events);
-    Ok(Outcome::Ran(emu_spikes.len()))
+    let avoided = compiled.report.chip.as_ref().is_some_and(|r| r.defects_avoided > 0);
+    Ok(Outcome::Ran(emu_spikes.len(), avoided))
 }
 
 #[test]
 fn emulator_equals_reference_on_random_networks() {
-    let config = fpnna_testkit::prop::fixed(CASES, 0x5eed_e9e1, file!());
-    let (fit, spiking, total) = (Cell::new(0u32), Cell::new(0u32), Cell::new(0u32));
-    let result = TestRunner::new(config).run(&case(), |c| {
-        let outcome = check_case(&c)?;
-        total.set(total.get() + 1);
-        if let Outcome::Ran(n) = outcome {
-            fit.set(fit.get() + 1);
-            spiking.set(spiking.get() + u32::from(n > 0));
+    run_property(CASES, 0x5eed_e9e1, FIT_FLOOR, &case().prop_map(|c| (c, None)));
+}
+
+/// The same on a chip with stuck devices (0 to 10 %, both kinds, seeded and
+/// measured) and crosspoints formed by an earlier configuration: a network
+/// compiled for that chip runs on it exactly as the reference simulator.
+#[test]
+fn a_network_compiled_for_a_defective_chip_equals_reference_on_it() {
+    run_property(CHIP_CASES, 0xc41b_0001, CHIP_FIT_FLOOR, &(case(), chip_case()).prop_map(|(c, cc)| (c, Some(cc))));
+}
+
+/// Of the compiled chip cases, the share whose blind mapping would hit a defect.
+const AVOIDED_FLOOR: f64 = 0.5;
+/// Cases of the chip property.
+const CHIP_CASES: u32 = 128;
+/// Of those, the share that must compile (fewer: defects cost capacity).
+const CHIP_FIT_FLOOR: f64 = 0.75;
+
+/// Runs `cases` cases of `strategy`, asserting that a share `fit_floor`
+/// compiled and that enough of those spiked.
+fn run_property(cases: u32, seed: u64, fit_floor: f64, strategy: &impl Strategy<Value = (Case, Option<ChipCase>)>) {
+    let config = fpnna_testkit::prop::fixed(cases, seed, file!());
+    let counts = Cell::new([0u32; 4]);
+    let on_chip = Cell::new(false);
+    let result = TestRunner::new(config).run(strategy, |(c, cc)| {
+        on_chip.set(cc.is_some());
+        let outcome = check_case(&c, cc.as_ref())?;
+        let mut n = counts.get();
+        n[0] += 1;
+        if let Outcome::Ran(spikes, avoided) = outcome {
+            n[1] += 1;
+            n[2] += u32::from(spikes > 0);
+            n[3] += u32::from(avoided);
         }
+        counts.set(n);
         Ok(())
     });
     if let Err(e) = result {
         panic!("{e}");
     }
-    let (fit, spiking, total) = (fit.get(), spiking.get(), total.get());
-    eprintln!("equivalence: {total} cases, {fit} compiled, {spiking} of those spiked");
-    assert!(f64::from(fit) >= FIT_FLOOR * f64::from(total), "only {fit} of {total} cases compiled");
+    let [total, fit, spiking, avoided] = counts.get();
+    eprintln!(
+        "equivalence: {total} cases, {fit} compiled, {spiking} of those spiked, {avoided} mapped around a defect"
+    );
+    assert!(f64::from(fit) >= fit_floor * f64::from(total), "only {fit} of {total} cases compiled");
     assert!(f64::from(spiking) >= SPIKE_FLOOR * f64::from(fit), "only {spiking} of {fit} compiled cases spiked");
+    // On a chip, the mapping must have had defects to avoid.
+    if on_chip.get() {
+        assert!(f64::from(avoided) >= AVOIDED_FLOOR * f64::from(fit), "only {avoided} of {fit} met a defect");
+    }
 }

@@ -1,5 +1,6 @@
 //! `fpnna compile FILE.fpn [--arch ARCH.toml | --preset NAME] [--seed S]
-//! [--report REPORT.json] [-o OUT.fpb] [--verify]` and `fpnna decompile`.
+//! [--report REPORT.json] [-o OUT.fpb] [--verify] [--device CHIP.state]` and
+//! `fpnna decompile`.
 
 use super::{FileArg, load_network};
 use crate::error::CliError;
@@ -45,10 +46,24 @@ pub struct Args {
     /// compiler (always on in debug builds).
     #[arg(long)]
     verify: bool,
+    /// Compile for this chip (`fpnna device new`): map around its stuck
+    /// devices and formed crosspoints, so that it computes exactly the
+    /// network (docs/chip.md). Without --arch/--preset, the chip's preset.
+    #[arg(long)]
+    device: Option<PathBuf>,
 }
 
 pub fn run(a: Args) -> Result<(), CliError> {
-    let arch = a.arch.load()?;
+    let chip = a.device.as_deref().map(super::device::load).transpose()?;
+    let arch = match &chip {
+        Some(c) if a.arch.arch.is_none() && a.arch.preset.is_none() && fpnna_arch::Arch::preset(&c.arch).is_ok() => {
+            super::arch::choose(None, Some(&c.arch))?
+        }
+        _ => a.arch.load()?,
+    };
+    if let (Some(c), Some(p)) = (&chip, &a.device) {
+        c.check(&arch).map_err(|e| CliError::Input(format!("{}: {e}", p.display())))?;
+    }
     let net = load_network(&a.file, a.seed)?;
     let verbose = std::io::stderr().is_terminal();
     let progress = |stage: &str| {
@@ -56,8 +71,11 @@ pub fn run(a: Args) -> Result<(), CliError> {
             eprintln!("  {stage}...");
         }
     };
-    let c = fpnna_compiler::compile(&net, &arch, a.seed, Some(&progress))
-        .map_err(|e| CliError::Input(format!("{}: {e}", a.file.display())))?;
+    let c = match &chip {
+        Some(chip) => fpnna_compiler::compile_for_chip(&net, &arch, chip, a.seed, Some(&progress)),
+        None => fpnna_compiler::compile(&net, &arch, a.seed, Some(&progress)),
+    }
+    .map_err(|e| CliError::Input(format!("{}: {e}", a.file.display())))?;
     print!("{}", c.report);
     println!();
     // The report and the bitstream are written together, or neither.

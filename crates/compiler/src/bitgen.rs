@@ -16,6 +16,11 @@ use std::ops::Range;
 
 /// Stage 5: builds the bitstream from the products of the stages before.
 pub(crate) fn bitgen(q: &Quantized, arch: &Arch, part: &Partition, place: &Placement, routing: &Routing) -> Bitstream {
+    assemble(q, arch, part, place, routing, tiles(q, part, place))
+}
+
+/// Every cluster's tile configuration at its place, in cluster order.
+pub(crate) fn tiles(q: &Quantized, part: &Partition, place: &Placement) -> Vec<TileConfig> {
     let net = &q.net;
     let keys = net.keys();
     let tg = TileGen {
@@ -26,7 +31,21 @@ pub(crate) fn bitgen(q: &Quantized, arch: &Arch, part: &Partition, place: &Place
         kinds: net.projs().map(|(_, p)| p.kind).collect(),
         scales: &q.scales,
     };
-    let mut tiles: Vec<TileConfig> = (0..part.clusters.len()).map(|c| tg.tile(c, place.pos[c])).collect();
+    (0..part.clusters.len()).map(|c| tg.tile(c, place.pos[c])).collect()
+}
+
+/// The bitstream of the tile configurations `tiles` (as [`tiles`] gives
+/// them, line maps possibly set) and the routing.
+pub(crate) fn assemble(
+    q: &Quantized,
+    arch: &Arch,
+    part: &Partition,
+    place: &Placement,
+    routing: &Routing,
+    mut tiles: Vec<TileConfig>,
+) -> Bitstream {
+    let net = &q.net;
+    let keys = net.keys();
     tiles.sort_by_key(|t| (t.y, t.x));
     let routers = routing
         .tables

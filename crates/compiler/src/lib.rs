@@ -11,8 +11,10 @@
 
 mod bitgen;
 mod check;
+mod chipmap;
 mod dump;
 mod nets;
+mod onchip;
 mod partition;
 mod place;
 mod quantize;
@@ -21,15 +23,17 @@ mod report;
 mod route;
 
 pub use check::check_placement;
+pub use chipmap::TileMapReport;
 pub use place::PlaceStats;
 pub use quantize::{ProjQuant, QuantReport};
 pub use recover::{RecoverError, recover};
-pub use report::{Report, RouterReport, TileReport, Timings};
+pub use report::{ChipReport, Report, RouterReport, TileReport, Timings};
 pub use route::RouteIteration;
 
-use fpnna_arch::Arch;
+use fpnna_arch::{Arch, ChipState};
 use fpnna_bitstream::Bitstream;
 use fpnna_ir::{Network, VerifyError};
+use partition::Capacity;
 use quantize::Quantized;
 use report::Products;
 use std::time::Instant;
@@ -148,6 +152,33 @@ pub enum CompileError {
         /// The busiest link.
         link: String,
     },
+    /// A tile fits on none of the chip's tiles tried, even packed tighter.
+    #[error(
+        "on this chip, the tile holding `{pop}`[{index}..] ({neurons} neurons, placed at ({x}, {y})) needs {rows_needed} row lines that are exact on its {cols} columns, and found {rows_placed} (stuck devices or formed crosspoints take the others), after {packings} packing(s), each tighter; use a chip with fewer defects, a larger grid, or fewer synapses per neuron",
+        x = at.0,
+        y = at.1
+    )]
+    ChipExhausted {
+        /// Population of the tile's first neuron.
+        pop: String,
+        /// Its index.
+        index: u32,
+        /// Neurons of the tile.
+        neurons: usize,
+        /// Where it was placed.
+        at: (u16, u16),
+        /// Rows it needs.
+        rows_needed: usize,
+        /// Rows that found an exact line.
+        rows_placed: usize,
+        /// Its columns.
+        cols: usize,
+        /// Packings tried.
+        packings: u32,
+    },
+    /// The chip state is of another architecture.
+    #[error("chip state: {0}")]
+    Chip(String),
     /// The architecture is impossible (an `Arch` built in code, unvalidated).
     #[error("invalid architecture: {0}")]
     InvalidArch(String),
@@ -202,6 +233,21 @@ pub fn compile(
     Ok(Compiled { bitstream, report, quantized: q.net })
 }
 
+/// Compiles `net` for one chip of `arch` (docs/chip.md, "Compiling for a
+/// chip"): as [`compile`], with every tile mapped around the chip's stuck
+/// devices and formed crosspoints, so that the emulator running the
+/// bitstream on that chip computes exactly the quantized network.
+pub fn compile_for_chip(
+    net: &Network,
+    arch: &Arch,
+    chip: &ChipState,
+    seed: u64,
+    progress: Option<&dyn Fn(&str)>,
+) -> Result<Compiled, CompileError> {
+    chip.check(arch).map_err(|e| CompileError::Chip(e.to_string()))?;
+    onchip::compile_on_chip(net, arch, chip, seed, progress)
+}
+
 /// A readable text dump of what `compile` would partition, place and
 /// route (neurons and rows per tile, positions, trees and tables): for the
 /// stage tests and for reading a misbehaving stage.
@@ -226,13 +272,26 @@ fn stages(
     progress: Option<&dyn Fn(&str)>,
     timings: &mut Timings,
 ) -> Result<Stages, CompileError> {
+    let (q, part, pl) = placed(net, arch, seed, &Capacity::of(arch), progress, timings)?;
+    let routing = timed(progress, "route", &mut timings.route_ms, || route::route(&part, &pl, arch))?;
+    Ok(Stages { q, part, pl, routing })
+}
+
+/// The passes up to a placed design, tiles holding at most `cap`.
+fn placed(
+    net: &Network,
+    arch: &Arch,
+    seed: u64,
+    cap: &Capacity,
+    progress: Option<&dyn Fn(&str)>,
+    timings: &mut Timings,
+) -> Result<(Quantized, partition::Partition, place::Placement), CompileError> {
     let q = timed(progress, "quantize", &mut timings.quantize_ms, || quantize_checked(net, arch))?;
-    let part = timed(progress, "partition", &mut timings.partition_ms, || partition::partition(&q, arch))?;
+    let part = timed(progress, "partition", &mut timings.partition_ms, || partition::partition(&q, arch, cap))?;
     let pl = timed(progress, "place", &mut timings.place_ms, || place::place(&part, arch, seed));
     timings.place_moves_per_s =
         if timings.place_ms > 0.0 { pl.stats.moves as f64 / timings.place_ms * 1000.0 } else { 0.0 };
-    let routing = timed(progress, "route", &mut timings.route_ms, || route::route(&part, &pl, arch))?;
-    Ok(Stages { q, part, pl, routing })
+    Ok((q, part, pl))
 }
 
 /// Runs one stage: tells `progress` its name, and times it into `ms`.

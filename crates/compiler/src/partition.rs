@@ -282,9 +282,9 @@ pub(crate) struct Partition {
 
 /// Builds the netlist of the quantized network, packs it into tiles and
 /// lists the pins of every key.
-pub(crate) fn partition(q: &Quantized, arch: &Arch) -> Result<Partition, CompileError> {
+pub(crate) fn partition(q: &Quantized, arch: &Arch, cap: &Capacity) -> Result<Partition, CompileError> {
     let netlist = netlist(q, arch)?;
-    let (clusters, rows) = pack(&netlist, arch)?;
+    let (clusters, rows) = pack(&netlist, arch, cap)?;
     let (source, ports) = sources(&q.net, &netlist, &clusters);
     let nets = nets(&source, &rows);
     Ok(Partition { netlist, clusters, rows, ports, source, nets })
@@ -323,11 +323,44 @@ fn nets(source: &[Option<Pin>], rows: &[Vec<RowKey>]) -> Nets {
     Nets::new(&pairs, |k| source[k as usize].expect("a row's key is injected somewhere"))
 }
 
+/// How much a tile may hold: neurons, and rows for a given number of
+/// neurons. A perfect array offers every line; on a chip with stuck
+/// devices a row line is usable by a tile of k neurons only if none of
+/// the k column crosspoints conducts unasked (docs/chip.md), so a tile of
+/// more neurons has fewer usable rows.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Capacity {
+    /// Neurons per tile.
+    pub cols: usize,
+    /// Row lines per tile.
+    pub rows: usize,
+    /// Chance that one crosspoint makes its row line unusable.
+    pub p_lost: f64,
+    /// Share of the expected usable rows the packer fills.
+    pub fill: f64,
+}
+
+impl Capacity {
+    /// The whole tile of `arch`.
+    pub fn of(arch: &Arch) -> Capacity {
+        Capacity { cols: usize::from(arch.tile.cols), rows: usize::from(arch.tile.rows), p_lost: 0.0, fill: 1.0 }
+    }
+
+    /// Rows a tile of `k` neurons may use.
+    pub fn rows_for(&self, k: usize) -> usize {
+        if self.p_lost <= 0.0 && self.fill >= 1.0 {
+            return self.rows;
+        }
+        let expected = self.rows as f64 * (1.0 - self.p_lost).powi(k.min(i32::MAX as usize) as i32) * self.fill;
+        (expected as usize).clamp(1, self.rows)
+    }
+}
+
 /// Greedy packing in key order (see the module doc): per cluster its
 /// neurons and its sorted row keys.
 #[allow(clippy::type_complexity)]
-fn pack(nl: &Netlist, arch: &Arch) -> Result<(Vec<Range<usize>>, Vec<Vec<RowKey>>), CompileError> {
-    let (cols, rows_cap) = (usize::from(arch.tile.cols), usize::from(arch.tile.rows));
+fn pack(nl: &Netlist, arch: &Arch, cap: &Capacity) -> Result<(Vec<Range<usize>>, Vec<Vec<RowKey>>), CompileError> {
+    let (cols, rows_cap) = (cap.cols, cap.rows);
     let mut members = Vec::new();
     let mut rows = Vec::new();
     let mut set = RowSet::default();
@@ -335,7 +368,7 @@ fn pack(nl: &Netlist, arch: &Arch) -> Result<(Vec<Range<usize>>, Vec<Vec<RowKey>
     for i in 0..nl.neurons.len() {
         let seg = &nl.incoming[nl.start[i]..nl.start[i + 1]];
         let new = seg.iter().filter(|(r, _)| !set.contains(r)).count();
-        if i > first && (i - first >= cols || set.len() + new > rows_cap) {
+        if i > first && (i - first >= cols || set.len() + new > cap.rows_for(i - first + 1)) {
             members.push(first..i);
             rows.push(take_sorted(&mut set));
             first = i;

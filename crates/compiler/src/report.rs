@@ -1,6 +1,7 @@
 //! Stage 6: the compile report (JSON via serde, and a human summary).
 //! Every key is documented in docs/compiler.md.
 
+use crate::chipmap::TileMapReport;
 use crate::partition::Partition;
 use crate::place::{PlaceStats, Placement};
 use crate::quantize::{QuantReport, Quantized};
@@ -85,10 +86,57 @@ pub struct Report {
     pub routers: Vec<RouterReport>,
     /// Warnings (quantization).
     pub warnings: Vec<String>,
+    /// How the configuration maps around a chip's defects and history
+    /// (`compile --device`); absent for a perfect array.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub chip: Option<ChipReport>,
     /// Wall-clock times: in the printed summary, left out of the JSON so
     /// that identical runs write identical reports.
     #[serde(skip)]
     pub timings: Timings,
+}
+
+/// The mapping onto one chip (docs/chip.md, "Compiling for a chip").
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ChipReport {
+    /// Crosspoints that would conduct a wrong weight under the blind
+    /// mapping (rows and columns on lines 0, 1, ... of the same tiles).
+    pub defects_avoided: u64,
+    /// Stuck devices on crosspoints in use, where they are harmless.
+    pub defects_in_use: u64,
+    /// Row lines tried that no row fitted.
+    pub lines_lost: u64,
+    /// Non-volatile nodes on virgin crosspoints.
+    pub nodes_formed: u64,
+    /// Non-volatile nodes on crosspoints formed before.
+    pub nodes_reused: u64,
+    /// The smallest share of usable row lines of a tile.
+    pub usable_share_min: f64,
+    /// Partitions tried (each packing fewer rows per tile).
+    pub packings: u32,
+    /// Share of the expected usable rows the final packing filled.
+    pub fill: f64,
+    /// Per programmed tile, sorted by (y, x).
+    pub tiles: Vec<TileMapReport>,
+}
+
+impl ChipReport {
+    /// The totals of `tiles`.
+    pub(crate) fn new(mut tiles: Vec<TileMapReport>, packings: u32, fill: f64) -> ChipReport {
+        tiles.sort_by_key(|t| (t.y, t.x));
+        let sum = |f: fn(&TileMapReport) -> u32| tiles.iter().map(|t| u64::from(f(t))).sum::<u64>();
+        ChipReport {
+            defects_avoided: sum(|t| t.defects_avoided),
+            defects_in_use: sum(|t| t.defects_in_use),
+            lines_lost: sum(|t| t.lines_lost),
+            nodes_formed: sum(|t| t.nodes_formed),
+            nodes_reused: sum(|t| t.nodes_reused),
+            usable_share_min: tiles.iter().map(|t| t.usable_share).fold(1.0, f64::min),
+            packings,
+            fill,
+            tiles,
+        }
+    }
 }
 
 /// One programmed tile.
@@ -138,6 +186,8 @@ pub struct Timings {
     pub route_ms: f64,
     /// Bitstream generation.
     pub bitgen_ms: f64,
+    /// Mapping onto a chip (`compile --device`).
+    pub map_ms: f64,
     /// Whole compile.
     pub total_ms: f64,
 }
@@ -184,6 +234,7 @@ impl Report {
             quantization_max_error: qr.max_abs_error,
             quantization_max_rel_error: qr.max_rel_error,
             warnings: qr.warnings.clone(),
+            chip: None,
             quantization: qr.clone(),
             placement_cost_initial: ps.cost_initial,
             placement_cost_final: ps.cost_final,
@@ -285,6 +336,21 @@ impl fmt::Display for Report {
             self.table_entries_total,
             self.table_entries_uncompressed
         )?;
+        if let Some(c) = &self.chip {
+            writeln!(
+                f,
+                "  chip      : {} defect(s) avoided, {} harmless in use, {} row line(s) lost, {} node(s) formed, {} reused, \
+                 usable rows {:.1}% at worst ({} packing(s), fill {:.0}%)",
+                c.defects_avoided,
+                c.defects_in_use,
+                c.lines_lost,
+                c.nodes_formed,
+                c.nodes_reused,
+                100.0 * c.usable_share_min,
+                c.packings,
+                100.0 * c.fill
+            )?;
+        }
         // A few warnings say what is wrong; the report holds them all.
         const SHOWN: usize = 5;
         for w in self.warnings.iter().take(SHOWN) {
