@@ -40,8 +40,8 @@ pub struct TileMapReport {
     /// Row lines tried that no row of this tile fitted (a stuck or formed
     /// crosspoint on the chosen columns that no remaining row matches).
     pub lines_lost: u32,
-    /// Share of the tile's row lines usable by the configuration, given
-    /// its columns.
+    /// Share of the row lines scanned (in line order, until every row had
+    /// one) that a row of this tile could use, given its columns.
     pub usable_share: f64,
     /// Stuck devices on the crosspoints in use (harmless where they are).
     pub defects_in_use: u32,
@@ -158,13 +158,11 @@ pub(crate) fn map_tile(tc: &TileConfig, chip: &ChipState, arch: &Arch) -> Result
         *range = start..i;
     }
     let view = View { tc, row_nodes, top: f64::from(arch.nonvolatile.levels - 1) };
-    let lines: Vec<Vec<Special>> = (0..arch.tile.rows)
-        .map(|row| {
-            let at = |c: usize| Crosspoint { x: tc.x, y: tc.y, row, col: col_lines[c] };
-            (0..col_lines.len()).filter_map(|c| special(chip, at(c), c as u16)).collect()
-        })
-        .collect();
-    let (row_lines, lost) = assign_rows(&view, &lines).map_err(|rows_placed| Shortfall {
+    let line = |row: u16| -> Vec<Special> {
+        let at = |c: usize| Crosspoint { x: tc.x, y: tc.y, row, col: col_lines[c] };
+        (0..col_lines.len()).filter_map(|c| special(chip, at(c), c as u16)).collect()
+    };
+    let (row_lines, lost, lines) = assign_rows(&view, arch.tile.rows, line).map_err(|rows_placed| Shortfall {
         rows_needed: tc.rows.len(),
         rows_placed,
         cols: tc.columns.len(),
@@ -173,9 +171,16 @@ pub(crate) fn map_tile(tc: &TileConfig, chip: &ChipState, arch: &Arch) -> Result
     Ok(TileMap { row_lines, col_lines, report })
 }
 
-/// The row line of each row, and how many special lines no row fitted
-/// (`Err`: how many rows found a line).
-fn assign_rows(view: &View<'_>, lines: &[Vec<Special>]) -> Result<(Vec<u16>, u32), usize> {
+/// The row line of each row, how many special lines no row fitted, and
+/// the special crosspoints of the lines scanned (`line(l)` draws line `l`;
+/// lines are scanned in order until every row has one). `Err`: how many
+/// rows found a line.
+#[allow(clippy::type_complexity)]
+fn assign_rows(
+    view: &View<'_>,
+    count: u16,
+    mut line: impl FnMut(u16) -> Vec<Special>,
+) -> Result<(Vec<u16>, u32, Vec<Vec<Special>>), usize> {
     let n = view.tc.rows.len();
     let mut line_of: Vec<Option<u16>> = vec![None; n];
     // Rows with a node on each column, for the lines that want one there.
@@ -185,34 +190,38 @@ fn assign_rows(view: &View<'_>, lines: &[Vec<Special>]) -> Result<(Vec<u16>, u32
     }
     let mut pool: Vec<u16> = (0..n as u16).collect();
     pool.sort_by_key(|&r| (view.row_nodes[usize::from(r)].len(), r));
-    let mut cursor = 0;
-    let (mut placed, mut lost) = (0, 0);
-    for (l, line) in lines.iter().enumerate().filter(|(_, s)| !s.is_empty()) {
-        if placed == n {
+    let (mut cursor, mut placed, mut lost) = (0, 0, 0);
+    let (mut lines, mut clean) = (Vec::new(), Vec::new());
+    for l in 0..count {
+        if placed + clean.len() >= n {
             break;
         }
-        let wanted = line.iter().flat_map(|s| &on_col[usize::from(s.col)]);
-        let reuse = wanted.copied().find(|&r| line_of[usize::from(r)].is_none() && view.fits(usize::from(r), line));
-        while cursor < pool.len() && line_of[usize::from(pool[cursor])].is_some() {
+        let specials = line(l);
+        if specials.is_empty() {
+            clean.push(l);
+            lines.push(specials);
+            continue;
+        }
+        let wanted = specials.iter().flat_map(|s| &on_col[usize::from(s.col)]);
+        let free = |r: u16| line_of[usize::from(r)].is_none();
+        let reuse = wanted.copied().find(|&r| free(r) && view.fits(usize::from(r), &specials));
+        while cursor < pool.len() && !free(pool[cursor]) {
             cursor += 1;
         }
         let any = || {
-            pool[cursor..]
-                .iter()
-                .copied()
-                .filter(|&r| line_of[usize::from(r)].is_none())
-                .take(TRIES)
-                .find(|&r| view.fits(usize::from(r), line))
+            let mut candidates = pool[cursor..].iter().copied().filter(|&r| free(r)).take(TRIES);
+            candidates.find(|&r| view.fits(usize::from(r), &specials))
         };
         match reuse.or_else(any) {
             Some(r) => {
-                line_of[usize::from(r)] = Some(l as u16);
+                line_of[usize::from(r)] = Some(l);
                 placed += 1;
             }
             None => lost += 1,
         }
+        lines.push(specials);
     }
-    let mut clean = lines.iter().enumerate().filter(|(_, s)| s.is_empty()).map(|(l, _)| l as u16);
+    let mut clean = clean.into_iter();
     for slot in line_of.iter_mut().filter(|s| s.is_none()) {
         match clean.next() {
             Some(l) => *slot = Some(l),
@@ -220,7 +229,7 @@ fn assign_rows(view: &View<'_>, lines: &[Vec<Special>]) -> Result<(Vec<u16>, u32
         }
         placed += 1;
     }
-    Ok((line_of.into_iter().map(|l| l.unwrap_or_default()).collect(), lost))
+    Ok((line_of.into_iter().map(|l| l.unwrap_or_default()).collect(), lost, lines))
 }
 
 /// What the mapping avoided, used and formed (`lost`: special lines no

@@ -6,7 +6,7 @@
 //! where it was placed moves to the nearest free tile where it does. If a
 //! tile fits nowhere, the network is packed again, tighter.
 
-use crate::chipmap::{Shortfall, TileMapReport, map_tile};
+use crate::chipmap::{Shortfall, TileMap, TileMapReport, map_tile};
 use crate::partition::{Capacity, Partition};
 use crate::place::Placement;
 use crate::report::{ChipReport, Report, Timings};
@@ -89,8 +89,9 @@ fn map_all(
 ) -> Result<Vec<TileMapReport>, (usize, Shortfall)> {
     let mut used: BTreeSet<Xy> = pl.pos.iter().copied().collect();
     let mut reports = Vec::with_capacity(tiles.len());
-    for (c, tc) in tiles.iter_mut().enumerate() {
-        let short = match map_tile(tc, chip, arch) {
+    let first = map_in_place(tiles, chip, arch);
+    for ((c, tc), mapped) in tiles.iter_mut().enumerate().zip(first) {
+        let short = match mapped {
             Ok(m) => {
                 reports.push(apply(tc, m));
                 continue;
@@ -116,8 +117,22 @@ fn map_all(
     Ok(reports)
 }
 
+/// Every tile mapped where it was placed, on all cores (the tiles are
+/// independent: the result is the same whatever the thread count).
+fn map_in_place(tiles: &[TileConfig], chip: &ChipState, arch: &Arch) -> Vec<Result<TileMap, Shortfall>> {
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(tiles.len().max(1));
+    let chunk = tiles.len().div_ceil(threads).max(1);
+    std::thread::scope(|s| {
+        let parts: Vec<_> = tiles
+            .chunks(chunk)
+            .map(|part| s.spawn(move || part.iter().map(|tc| map_tile(tc, chip, arch)).collect::<Vec<_>>()))
+            .collect();
+        parts.into_iter().flat_map(|h| h.join().expect("a mapping thread panicked")).collect()
+    })
+}
+
 /// Sets the tile's line maps; its report.
-fn apply(tc: &mut TileConfig, m: crate::chipmap::TileMap) -> TileMapReport {
+fn apply(tc: &mut TileConfig, m: TileMap) -> TileMapReport {
     tc.row_lines = m.row_lines;
     tc.col_lines = m.col_lines;
     m.report
