@@ -108,7 +108,9 @@ fn check_case(c: &Case, chip: Option<&ChipCase>) -> Result<Outcome, TestCaseErro
     let compiled = match compiled {
         Ok(x) => x,
         Err(e) if is_capacity(&e) => return Ok(Outcome::NoFit),
-        Err(CompileError::ChipExhausted { .. }) if chip.is_some() => return Ok(Outcome::NoFit),
+        Err(CompileError::ChipExhausted { .. } | CompileError::ChipTooManyTiles { .. }) if chip.is_some() => {
+            return Ok(Outcome::NoFit);
+        }
         Err(e) => return Err(TestCaseError::fail(format!("unexpected compile error: {e}\n{text}"))),
     };
     // Through the bytes, as a user's run goes (decoding validates).

@@ -176,6 +176,19 @@ pub enum CompileError {
         /// Packings tried.
         packings: u32,
     },
+    /// On this chip, the partition needs more tiles than the grid has.
+    #[error(
+        "on this chip, {pct:.1} % of the crosspoints have a device stuck at G_max, each costing its row line wherever its column holds a neuron: packed around them, the network needs {needed} tiles and the grid has {available}; use a chip with fewer defects or a larger grid",
+        pct = 100.0 * p_lost
+    )]
+    ChipTooManyTiles {
+        /// Tiles the partition needs.
+        needed: usize,
+        /// Tiles of the grid.
+        available: usize,
+        /// Chance that a crosspoint makes its row line unusable.
+        p_lost: f64,
+    },
     /// The chip state is of another architecture.
     #[error("chip state: {0}")]
     Chip(String),

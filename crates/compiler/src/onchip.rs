@@ -48,6 +48,9 @@ pub(crate) fn compile_on_chip(
             Ok(p) => p,
             // A tighter packing that needs more tiles than the grid has.
             Err(CompileError::TooManyTiles { .. }) if last.is_some() => break,
+            Err(CompileError::TooManyTiles { needed, available, .. }) => {
+                return Err(CompileError::ChipTooManyTiles { needed, available, p_lost: cap.p_lost });
+            }
             Err(e) => return Err(e),
         };
         let mut tiles = bitgen::tiles(&q, &part, &pl);
