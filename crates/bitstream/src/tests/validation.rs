@@ -36,6 +36,12 @@ fn each_check_names_the_place_and_the_reason() {
             "tile (0, 0): follows tile (0, 0)",
         ),
         (|b| b.tiles[1].rows = vec![b.tiles[1].rows[0]; 65], "tile (2, 1): 65 rows exceed arch.tile.rows = 64"),
+        (|b| b.tiles[1].row_lines = vec![64], "tile (2, 1): row 0 on line 64: the tile has 64 row lines"),
+        (|b| b.tiles[1].col_lines = vec![1, 2], "tile (2, 1): 2 column lines given for 1 columns"),
+        (
+            |b| b.tiles[0].col_lines = vec![4, 0, 4],
+            "tile (0, 0): column 2 on line 4, which another column already uses",
+        ),
         (
             |b| b.tiles[1].columns = vec![b.tiles[1].columns[0]; 33],
             "tile (2, 1): 33 columns exceed arch.tile.cols = 32",
