@@ -335,6 +335,13 @@ pub struct TileWrites {
     pub nodes: Vec<(u16, u16, u64)>,
 }
 
+/// The name a chip's history gives a bitstream: FNV-1a (64 bits) of the
+/// file's bytes, hex.
+pub fn bitstream_hash(bytes: &[u8]) -> String {
+    let h = bytes.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, &b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3));
+    format!("{h:016x}")
+}
+
 /// The endurance of `arch` in whole write pulses.
 fn endurance_of(arch: &Arch) -> u64 {
     // `as` saturates: an endless endurance never wears out.
@@ -414,6 +421,12 @@ mod tests {
         assert_eq!(ChipState::from_bytes(&bytes).unwrap(), c);
         assert_eq!(bytes.iter().filter(|&&b| b == b'\n').count(), 2, "one header line, one compact body");
         c.check(&arch).unwrap();
+    }
+
+    #[test]
+    fn bitstreams_are_named_by_fnv1a() {
+        assert_eq!(bitstream_hash(b""), "cbf29ce484222325");
+        assert_eq!(bitstream_hash(b"a"), "af63dc4c8601ec8c");
     }
 
     #[test]
