@@ -211,8 +211,11 @@ impl Life {
             })
             .collect();
         let mut formed_by = vec![0u64; chip.history.len()];
+        // Unchecked here (no architecture): a `by` beyond the history is skipped.
         for n in chip.formed.iter().flat_map(|t| &t.nodes) {
-            formed_by[n.by as usize] += 1;
+            if let Some(c) = formed_by.get_mut(n.by as usize) {
+                *c += 1;
+            }
         }
         let max_writes = tiles.iter().map(|t| t.max_writes).max().unwrap_or(0);
         Life {
