@@ -7,8 +7,15 @@ use std::path::{Path, PathBuf};
 
 /// Reads, decodes and validates a bitstream, naming the file in any error.
 pub fn load(path: &Path) -> Result<Validated, CliError> {
+    load_named(path).map(|(b, _)| b)
+}
+
+/// Reads and validates a bitstream, with the hash that names it in a
+/// chip's history (`fpnna_arch::bitstream_hash` of the file's bytes).
+pub fn load_named(path: &Path) -> Result<(Validated, String), CliError> {
     let bytes = read(path)?;
-    fpnna_bitstream::decode(&bytes).map_err(|e| CliError::Input(format!("{}: {e}", path.display())))
+    let b = fpnna_bitstream::decode(&bytes).map_err(|e| CliError::Input(format!("{}: {e}", path.display())))?;
+    Ok((b, fpnna_arch::bitstream_hash(&bytes)))
 }
 
 /// Arguments of `disasm`.

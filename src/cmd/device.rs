@@ -132,9 +132,12 @@ fn read_defects(path: &Path) -> Result<Vec<Defect>, CliError> {
 
 fn inspect(a: InspectArgs) -> Result<(), CliError> {
     let chip = load(&a.input)?;
+    let life = Life::of(&chip);
     if a.json {
-        let json = serde_json::to_string_pretty(&chip).map_err(|e| CliError::Bug(e.to_string()))?;
-        println!("{json}");
+        let mut json = serde_json::to_value(&chip).map_err(|e| CliError::Bug(e.to_string()))?;
+        json["life"] = life.to_json();
+        let text = serde_json::to_string_pretty(&json).map_err(|e| CliError::Bug(e.to_string()))?;
+        println!("{text}");
         return Ok(());
     }
     println!("chip of architecture `{}` (hash {:016x})", chip.arch, chip.arch_hash);
@@ -154,5 +157,119 @@ fn inspect(a: InspectArgs) -> Result<(), CliError> {
     for ((x, y), n) in tiles {
         println!("  tile ({x}, {y}): {n}");
     }
+    life.print();
     Ok(())
+}
+
+/// What the configurations applied to a chip did to it (`inspect`).
+struct Life {
+    /// Crosspoints formed.
+    formed: u64,
+    /// Write pulses over the formed crosspoints.
+    writes: u64,
+    /// The most any one took.
+    max_writes: u64,
+    /// Write pulses a crosspoint endures.
+    endurance: u64,
+    /// max_writes / endurance.
+    wear: f64,
+    /// Crosspoints worn out (both devices stuck at G_min), apart from the fab defects.
+    worn_out: u64,
+    tiles: Vec<TileLife>,
+    history: Vec<HistoryEntry>,
+}
+
+struct TileLife {
+    x: u16,
+    y: u16,
+    formed: u64,
+    writes: u64,
+    max_writes: u64,
+    worn_out: u64,
+}
+
+struct HistoryEntry {
+    index: usize,
+    bitstream: String,
+    steps: u64,
+    /// Crosspoints it formed.
+    formed: u64,
+}
+
+impl Life {
+    fn of(chip: &ChipState) -> Life {
+        let tiles: Vec<TileLife> = chip
+            .formed
+            .iter()
+            .map(|t| TileLife {
+                x: t.x,
+                y: t.y,
+                formed: t.nodes.len() as u64,
+                writes: t.nodes.iter().fold(0u64, |w, n| w.saturating_add(n.writes)),
+                max_writes: t.nodes.iter().map(|n| n.writes).max().unwrap_or(0),
+                worn_out: t.nodes.iter().filter(|n| chip.worn(n)).count() as u64,
+            })
+            .collect();
+        let mut formed_by = vec![0u64; chip.history.len()];
+        // Unchecked here (no architecture): a `by` beyond the history is skipped.
+        for n in chip.formed.iter().flat_map(|t| &t.nodes) {
+            if let Some(c) = formed_by.get_mut(n.by as usize) {
+                *c += 1;
+            }
+        }
+        let max_writes = tiles.iter().map(|t| t.max_writes).max().unwrap_or(0);
+        Life {
+            formed: tiles.iter().map(|t| t.formed).sum(),
+            writes: tiles.iter().fold(0u64, |w, t| w.saturating_add(t.writes)),
+            max_writes,
+            endurance: chip.endurance,
+            wear: max_writes as f64 / chip.endurance as f64,
+            worn_out: tiles.iter().map(|t| t.worn_out).sum(),
+            tiles,
+            history: (chip.history.iter().zip(formed_by).enumerate())
+                .map(|(index, (h, formed))| HistoryEntry {
+                    index,
+                    bitstream: h.bitstream.clone(),
+                    steps: h.steps,
+                    formed,
+                })
+                .collect(),
+        }
+    }
+
+    fn to_json(&self) -> serde_json::Value {
+        use serde_json::json;
+        let tiles: Vec<_> = (self.tiles.iter())
+            .map(|t| {
+                json!({"x": t.x, "y": t.y, "formed": t.formed, "writes": t.writes,
+                       "max_writes": t.max_writes, "worn_out": t.worn_out})
+            })
+            .collect();
+        let history: Vec<_> = (self.history.iter())
+            .map(|h| json!({"index": h.index, "bitstream": h.bitstream, "steps": h.steps, "formed": h.formed}))
+            .collect();
+        json!({
+            "formed": self.formed, "writes": self.writes, "max_writes": self.max_writes,
+            "endurance": self.endurance, "wear": self.wear, "worn_out": self.worn_out,
+            "tiles": tiles, "history": history,
+        })
+    }
+
+    fn print(&self) {
+        println!(
+            "formed crosspoints: {}; writes {} in all, at most {} on one ({:.3e} of the endurance of {}); \
+             worn out (stuck at G_min): {}",
+            self.formed, self.writes, self.max_writes, self.wear, self.endurance, self.worn_out
+        );
+        for t in &self.tiles {
+            println!(
+                "  tile ({}, {}): {} formed, {} writes, at most {}, {} worn out",
+                t.x, t.y, t.formed, t.writes, t.max_writes, t.worn_out
+            );
+        }
+        println!("configurations applied: {}", self.history.len());
+        for h in &self.history {
+            println!("  {}: bitstream {}, {} steps, formed {}", h.index, h.bitstream, h.steps, h.formed);
+        }
+    }
 }

@@ -1,6 +1,6 @@
 //! `fpnna run OUT.fpb --steps N ...`: the cycle-level emulator.
 
-use super::bits::load;
+use super::bits::load_named;
 use crate::error::CliError;
 use crate::io::{AtomicFile, Outputs, read};
 use crate::spikes;
@@ -48,15 +48,20 @@ pub struct Args {
     save_state: Option<PathBuf>,
     /// The chip to apply the bitstream to (`fpnna device new`): its stuck
     /// devices replace the stuck-at figures, with `--ideal` too.
+    /// After a successful run the chip state records what the bitstream
+    /// formed and wrote (docs/chip.md) unless `--device-readonly`.
     #[arg(long, value_name = "CHIP.state")]
     device: Option<PathBuf>,
+    /// Run on the chip without recording the run in its state file.
+    #[arg(long, requires = "device")]
+    device_readonly: bool,
     #[command(flatten)]
     devices: super::devices::DeviceArgs,
 }
 
 pub fn run(a: Args) -> Result<(), CliError> {
     let t_load = std::time::Instant::now();
-    let b = load(&a.input)?;
+    let (b, bitstream_hash) = load_named(&a.input)?;
     if let Some(path) = &a.arch {
         let arch = super::arch::load(path)?;
         fpnna_bitstream::check_arch(&b, &arch).map_err(|e| CliError::Input(format!("{}: {e}", a.input.display())))?;
@@ -67,7 +72,7 @@ pub fn run(a: Args) -> Result<(), CliError> {
         seed: a.seed,
         threads: usize::from(a.threads),
         devices: a.devices.overrides(),
-        chip,
+        chip: chip.clone(),
     };
     let mut emu = Emulator::new(&b, opts).map_err(|e| match e {
         EmuError::Device(e) => CliError::Usage(format!("device flags: {e}")),
@@ -143,10 +148,23 @@ pub fn run(a: Args) -> Result<(), CliError> {
     if let Some(p) = &a.save_state {
         out.add(p, emu.save_state().to_json().as_bytes())?;
     }
+    let mut recorded = None;
+    if let (Some(p), Some(mut chip)) = (a.device.as_ref().filter(|_| !a.device_readonly), chip) {
+        chip.apply(bitstream_hash, s.steps, emu.chip_writes());
+        out.add(p, &chip.to_bytes())?;
+        recorded = Some(format!(
+            "chip state {}: configuration {} recorded ({} crosspoints formed, {} worn out)",
+            p.display(),
+            chip.history.len() - 1,
+            chip.formed.iter().map(|t| t.nodes.len()).sum::<usize>(),
+            chip.worn_count()
+        ));
+    }
     out.commit()?;
     eprintln!(
         "{} steps, {} cycles ({:.1} per step, {} to {}), {:.3} ms at {} MHz; {} spikes, {} synaptic events; \
-         energy {:.3} nJ ({:.2} pJ per synaptic event, {} devices); configuration {} cycles, {:.3} nJ; \
+         energy {:.3} nJ ({:.2} pJ per synaptic event, {} devices); configuration {} cycles, {:.3} nJ, \
+         {} nodes formed, {} reused; \
          wall {:.3} s run + {:.3} s load, {:.3e} events/s",
         s.steps,
         s.cycles_total,
@@ -162,10 +180,15 @@ pub fn run(a: Args) -> Result<(), CliError> {
         if a.ideal { "ideal" } else { "non-ideal" },
         s.config_cycles,
         s.config_energy_pj / 1000.0,
+        s.config.formed_nodes,
+        s.config.reused_nodes,
         wall,
         load_s,
         s.synaptic_events as f64 / wall.max(1e-9),
     );
+    if let Some(note) = recorded {
+        eprintln!("{note}");
+    }
     Ok(())
 }
 

@@ -321,6 +321,14 @@ impl Emulator {
         self.b.run(steps, &stim, observer, self.pool.as_ref())
     }
 
+    /// On a chip (`EmuOptions.chip`): what configuring it wrote, per tile,
+    /// as (row line, column line, write pulses) of every non-volatile node
+    /// written and formed (reused or newly formed; a failed forming is
+    /// left out), for `ChipState::apply`. Empty without a chip.
+    pub fn chip_writes(&self) -> &[fpnna_arch::TileWrites] {
+        &self.b.chip_writes
+    }
+
     /// The dynamic state (neurons, volatile nodes, learned STDP weights,
     /// traces, spikes in flight), to continue later or to consolidate.
     pub fn save_state(&self) -> EmuState {

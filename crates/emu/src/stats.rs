@@ -56,6 +56,13 @@ pub struct ConfigStats {
     pub forming_pulses: u64,
     /// Forming pulses that failed (the node is stuck at G_min).
     pub forming_failures: u64,
+    /// Non-volatile nodes newly formed (forming pulses that succeeded).
+    #[serde(default)]
+    pub formed_nodes: u64,
+    /// Non-volatile nodes on crosspoints of the chip formed before: only
+    /// reprogrammed (write pulses, no forming pulse).
+    #[serde(default)]
+    pub reused_nodes: u64,
     /// Devices stuck at G_min, of the crosspoints in use (two devices per
     /// differential pair; forming failures apart).
     pub stuck_at_min: u64,

@@ -740,3 +740,39 @@ fn a_chip_brings_its_own_defects_which_ideal_keeps() {
     let e = emulator(&bs, EmuOptions { chip: Some(other), ..EmuOptions::ideal() }).err().unwrap();
     assert!(e.contains("chip state: a chip of architecture"), "{e}");
 }
+
+#[test]
+fn a_chip_remembers_what_configuring_formed_and_refuses_volatile_nodes_there() {
+    use fpnna_arch::{ChipState, TileWrites};
+    let with = |kind| {
+        let mut b = Builder::new(2, 2);
+        let inp = b.input("in", 1, 0, 0);
+        let n = b.neurons("n", 1, 0, 0, memoryless(ONE));
+        b.syn(inp, n, 1, 1, ONE, kind);
+        b.build()
+    };
+    let (nv, vol) = (with(Kind::Static), with(Kind::Volatile(volatile_profile())));
+    let mut chip = ChipState::new(&nv.arch, 1, 0.0, 0.0, vec![]).unwrap();
+    let configure = |chip: &ChipState, bs: &Bitstream| {
+        let emu = emulator(bs, EmuOptions { chip: Some(chip.clone()), ..EmuOptions::ideal() })?;
+        Ok::<_, String>((emu.config_stats().clone(), emu.chip_writes().to_vec()))
+    };
+    let (cfg, writes) = configure(&chip, &nv).unwrap();
+    assert_eq!((cfg.forming_pulses, cfg.formed_nodes, cfg.reused_nodes, cfg.write_pulses), (1, 1, 0, 1));
+    assert_eq!(writes, [TileWrites { x: 0, y: 0, nodes: vec![(0, 0, 1)] }]);
+    // Without a chip nothing is recorded; a volatile node is not formed.
+    let emu = emulator(&nv, EmuOptions::ideal()).unwrap();
+    assert!(emu.chip_writes().is_empty());
+    assert!(configure(&chip, &vol).unwrap().1.is_empty());
+    chip.apply("ab12".into(), 4, &writes);
+    // Formed: reprogrammed only.
+    let (cfg, writes) = configure(&chip, &nv).unwrap();
+    assert_eq!((cfg.forming_pulses, cfg.formed_nodes, cfg.reused_nodes, cfg.write_pulses), (0, 0, 1, 1));
+    chip.apply("ab12".into(), 4, &writes);
+    assert_eq!(chip.formed_in(0, 0)[0].writes, 2);
+    let e = configure(&chip, &vol).unwrap_err();
+    assert!(
+        e.contains("tile (0, 0), row line 0, column line 0") && e.contains("configuration 0 (bitstream ab12)"),
+        "{e}"
+    );
+}

@@ -61,6 +61,9 @@ pub(crate) struct Built {
     pub net: Net,
     pub faults: Vec<RouteFault>,
     pub config: ConfigStats,
+    /// On a chip: the non-volatile crosspoints configuring wrote and
+    /// formed, per tile (`ChipState::apply` records them).
+    pub chip_writes: Vec<fpnna_arch::TileWrites>,
     pub clock: Clock,
     /// The slowest tile's neuron update, cycles.
     pub max_update_cycles: u64,
@@ -152,9 +155,10 @@ pub(crate) fn build(bs: &Bitstream, opts: &EmuOptions) -> Result<Built, EmuError
         bs.routers.iter().map(|r| (Xy { x: r.x, y: r.y }, &r.entries[..])).collect();
     if let Some(chip) = &opts.chip {
         chip.check(arch).map_err(|e| EmuError::State(format!("chip state: {e}")))?;
+        program::refuse_volatile_on_formed(chip, &bs.tiles)?;
     }
     let faults = program::Faults::new(&dev, opts.seed, opts.chip.as_ref());
-    let program::Programmed { tiles, mut bank, config } =
+    let program::Programmed { tiles, mut bank, config, writes } =
         program::program(arch, &bs.tiles, &routers, &dev, opts.seed, &faults);
     let sources = sources::Sources::new(&tiles, &bs.ports, &mut bank);
 
@@ -217,6 +221,7 @@ pub(crate) fn build(bs: &Bitstream, opts: &EmuOptions) -> Result<Built, EmuError
         net,
         faults: faults.into_iter().collect(),
         config,
+        chip_writes: writes,
         clock: Clock { now: 0, cycle: 0 },
         max_update_cycles,
         fingerprint,

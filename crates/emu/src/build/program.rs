@@ -4,12 +4,12 @@
 //! run-time structures, its neuron columns in the bank, and the cost of
 //! configuring the array.
 
-use crate::DeviceFigures;
 use crate::bank::Bank;
 use crate::noise;
 use crate::stats::{ConfigStats, TileActivity};
 use crate::tile::Tile;
-use fpnna_arch::{Arch, ChipState, Crosspoint, Fate, Side};
+use crate::{DeviceFigures, EmuError};
+use fpnna_arch::{Arch, ChipState, Crosspoint, Fate, Side, TileWrites};
 use fpnna_bitstream::{Node, RouteEntry, Row, RowKind, TileConfig, Xy};
 use fpnna_model::{self as m, DECAY_ONE, NeuronState, VolatileParams};
 use std::collections::{BTreeMap, BTreeSet};
@@ -19,6 +19,8 @@ pub(super) struct Programmed {
     pub tiles: Vec<Tile>,
     pub bank: Bank,
     pub config: ConfigStats,
+    /// On a chip: the non-volatile crosspoints written and formed, per tile.
+    pub writes: Vec<TileWrites>,
 }
 
 /// Where stuck devices come from: the chip's state, or the stuck-at
@@ -26,14 +28,19 @@ pub(super) struct Programmed {
 pub(super) enum Faults<'a> {
     /// Drawn from the figures.
     Figures { seed: u64, min: f64, max: f64 },
-    /// The chip's own.
-    Chip(&'a ChipState),
+    /// The chip's own (fab defects and wear), and whether any device may
+    /// be stuck, and stuck at G_max (found once).
+    Chip { chip: &'a ChipState, any: bool, any_high: bool },
 }
 
 impl<'a> Faults<'a> {
     pub fn new(dev: &DeviceFigures, seed: u64, chip: Option<&'a ChipState>) -> Faults<'a> {
         match chip {
-            Some(c) => Faults::Chip(c),
+            Some(c) => Faults::Chip {
+                chip: c,
+                any: c.has_defects(),
+                any_high: c.stuck_at_max > 0.0 || c.defects.iter().any(|d| d.high),
+            },
             None => Faults::Figures { seed, min: dev.stuck_at_min, max: dev.stuck_at_max },
         }
     }
@@ -41,7 +48,7 @@ impl<'a> Faults<'a> {
     fn fate(&self, xp: Crosspoint, side: Side) -> Fate {
         match self {
             Faults::Figures { seed, min, max } => xp.fate(*seed, side, *min, *max),
-            Faults::Chip(c) => c.fate(xp, side),
+            Faults::Chip { chip, .. } => chip.fate(xp, side),
         }
     }
 
@@ -49,7 +56,7 @@ impl<'a> Faults<'a> {
     fn any(&self) -> bool {
         match self {
             Faults::Figures { min, max, .. } => min + max > 0.0,
-            Faults::Chip(c) => c.has_defects(),
+            Faults::Chip { any, .. } => *any,
         }
     }
 
@@ -57,9 +64,42 @@ impl<'a> Faults<'a> {
     fn any_high(&self) -> bool {
         match self {
             Faults::Figures { max, .. } => *max > 0.0,
-            Faults::Chip(c) => c.stuck_at_max > 0.0 || c.defects.iter().any(|d| d.high),
+            Faults::Chip { any_high, .. } => *any_high,
         }
     }
+
+    /// The chip, if the faults are a chip's.
+    fn chip(&self) -> Option<&'a ChipState> {
+        match self {
+            Faults::Figures { .. } => None,
+            Faults::Chip { chip, .. } => Some(chip),
+        }
+    }
+}
+
+/// Refuses a configuration that puts a volatile or STDP node on a
+/// crosspoint of `chip` that a configuration formed: a formed crosspoint
+/// is non-volatile for good.
+pub(super) fn refuse_volatile_on_formed(chip: &ChipState, tiles_cfg: &[TileConfig]) -> Result<(), EmuError> {
+    for tc in tiles_cfg {
+        if chip.formed_in(tc.x, tc.y).is_empty() {
+            continue;
+        }
+        for n in tc.nodes.iter().filter(|n| tc.rows[usize::from(n.row)].kind != RowKind::NonVolatile) {
+            let (row, col) = (tc.row_line(n.row), tc.col_line(n.col));
+            let Some(f) = chip.formed_at(Crosspoint { x: tc.x, y: tc.y, row, col }) else { continue };
+            let hash = chip.history.get(f.by as usize).map_or("?", |a| a.bitstream.as_str());
+            return Err(EmuError::Invalid {
+                place: format!("tile ({}, {}), row line {row}, column line {col}", tc.x, tc.y),
+                why: format!(
+                    "a volatile or STDP node on a crosspoint of the chip formed non-volatile by configuration {} \
+                     (bitstream {hash}); a formed crosspoint cannot hold a volatile node",
+                    f.by
+                ),
+            });
+        }
+    }
+    Ok(())
 }
 
 /// What programming a node needs besides the node.
@@ -70,6 +110,8 @@ struct Programmer<'a> {
     /// The highest conductance level.
     top: f64,
     cfg: &'a mut ConfigStats,
+    /// On a chip: the tile's non-volatile nodes written and formed.
+    writes: Option<&'a mut TileWrites>,
 }
 
 /// A tile's nodes as programmed (structure of arrays, sorted by row).
@@ -109,9 +151,16 @@ pub(super) fn program(
     let mut node_base = 0u64;
     let mut bank = Bank::default();
     let mut config_cycles = 0u64;
+    let mut writes = Vec::new();
     for tc in tiles_cfg {
         let before = cfg.clone();
-        let nodes = Programmer { dev, seed, faults, top, cfg: &mut cfg }.nodes(tc, node_base);
+        let mut tw = TileWrites { x: tc.x, y: tc.y, nodes: Vec::new() };
+        let w = faults.chip().is_some().then_some(&mut tw);
+        let nodes = Programmer { dev, seed, faults, top, cfg: &mut cfg, writes: w }.nodes(tc, node_base);
+        if !tw.nodes.is_empty() {
+            tw.nodes.sort_unstable();
+            writes.push(tw);
+        }
         cfg.programmed_nodes += tc.nodes.len() as u64;
         let pulses = (cfg.forming_pulses - before.forming_pulses)
             + (cfg.write_pulses - before.write_pulses)
@@ -138,7 +187,7 @@ pub(super) fn program(
     cfg.config_energy_pj = cfg.forming_pulses as f64 * arch.energy.forming_pj
         + cfg.write_pulses as f64 * arch.energy.node_write_pj
         + cfg.verify_reads as f64 * arch.energy.synop_pj;
-    Programmed { tiles, bank, config: cfg }
+    Programmed { tiles, bank, config: cfg, writes }
 }
 
 /// The crosspoints of `tc` the configuration leaves unprogrammed but that
@@ -229,7 +278,21 @@ impl Programmer<'_> {
     /// may be stuck (docs/emulator.md, "Stuck crosspoints").
     fn weight(&mut self, n: &Node, row: &Row, g: u64, xp: Crosspoint) -> i32 {
         let nv = row.kind == RowKind::NonVolatile;
-        let failed = nv && self.form(g);
+        let pulses_before = self.cfg.write_pulses;
+        let failed = nv && self.form(g, xp);
+        let w = self.written_weight(n, row, g, xp, failed);
+        if nv
+            && !failed
+            && let Some(tw) = self.writes.as_deref_mut()
+        {
+            tw.nodes.push((xp.row, xp.col, self.cfg.write_pulses - pulses_before));
+        }
+        w
+    }
+
+    /// The weight of node `n` written (after forming, `failed` or not).
+    fn written_weight(&mut self, n: &Node, row: &Row, g: u64, xp: Crosspoint, failed: bool) -> i32 {
+        let nv = row.kind == RowKind::NonVolatile;
         let fates = if nv { self.fates(xp) } else { [Fate::Healthy; 2] };
         let on = if row.negative { Side::Minus } else { Side::Plus };
         let level = match failed {
@@ -280,13 +343,19 @@ impl Programmer<'_> {
         fates
     }
 
-    /// Forms non-volatile node `g`: whether forming failed (the device is
-    /// then stuck at G_min).
-    fn form(&mut self, g: u64) -> bool {
+    /// Forms non-volatile node `g` at `xp` unless the chip's crosspoint is
+    /// formed already (then it is only reprogrammed): whether forming
+    /// failed (the device is then stuck at G_min, and stays virgin).
+    fn form(&mut self, g: u64, xp: Crosspoint) -> bool {
         let (dev, seed, cfg) = (self.dev, self.seed, &mut *self.cfg);
+        if self.faults.chip().is_some_and(|c| c.formed_at(xp).is_some()) {
+            cfg.reused_nodes += 1;
+            return false;
+        }
         cfg.forming_pulses += 1;
         let failed = dev.forming_yield < 1.0 && noise::uniform(seed, noise::FORMING, g, 0) >= dev.forming_yield;
         cfg.forming_failures += u64::from(failed);
+        cfg.formed_nodes += u64::from(!failed);
         failed
     }
 
