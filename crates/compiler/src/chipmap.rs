@@ -182,16 +182,8 @@ fn assign_rows(
     mut line: impl FnMut(u16) -> Vec<Special>,
 ) -> Result<(Vec<u16>, u32, Vec<Vec<Special>>), usize> {
     let n = view.tc.rows.len();
-    let mut line_of: Vec<Option<u16>> = vec![None; n];
-    // Rows with a node on each column, for the lines that want one there.
-    let mut on_col: Vec<Vec<u16>> = vec![Vec::new(); view.tc.columns.len()];
-    for nd in &view.tc.nodes {
-        on_col[usize::from(nd.col)].push(nd.row);
-    }
-    let mut pool: Vec<u16> = (0..n as u16).collect();
-    pool.sort_by_key(|&r| (view.row_nodes[usize::from(r)].len(), r));
-    let (mut cursor, mut placed, mut lost) = (0, 0, 0);
-    let (mut lines, mut clean) = (Vec::new(), Vec::new());
+    let mut m = Matcher::new(view);
+    let (mut placed, mut lost, mut clean) = (0, 0, Vec::new());
     for l in 0..count {
         if placed + clean.len() >= n {
             break;
@@ -199,37 +191,90 @@ fn assign_rows(
         let specials = line(l);
         if specials.is_empty() {
             clean.push(l);
-            lines.push(specials);
-            continue;
+        } else if m.place(l, &specials) {
+            placed += 1;
+        } else {
+            lost += 1;
         }
-        let wanted = specials.iter().flat_map(|s| &on_col[usize::from(s.col)]);
-        let free = |r: u16| line_of[usize::from(r)].is_none();
-        let reuse = wanted.copied().find(|&r| free(r) && view.fits(usize::from(r), &specials));
-        while cursor < pool.len() && !free(pool[cursor]) {
-            cursor += 1;
-        }
-        let any = || {
-            let mut candidates = pool[cursor..].iter().copied().filter(|&r| free(r)).take(TRIES);
-            candidates.find(|&r| view.fits(usize::from(r), &specials))
-        };
-        match reuse.or_else(any) {
-            Some(r) => {
-                line_of[usize::from(r)] = Some(l);
-                placed += 1;
-            }
-            None => lost += 1,
-        }
-        lines.push(specials);
+        m.lines.push(specials);
     }
     let mut clean = clean.into_iter();
-    for slot in line_of.iter_mut().filter(|s| s.is_none()) {
+    for slot in m.line_of.iter_mut().filter(|s| s.is_none()) {
         match clean.next() {
             Some(l) => *slot = Some(l),
             None => return Err(placed),
         }
         placed += 1;
     }
-    Ok((line_of.into_iter().map(|l| l.unwrap_or_default()).collect(), lost, lines))
+    Ok((m.line_of.into_iter().map(|l| l.unwrap_or_default()).collect(), lost, m.lines))
+}
+
+/// The matching of rows to the special lines scanned so far.
+struct Matcher<'a> {
+    view: &'a View<'a>,
+    /// The line of each row placed.
+    line_of: Vec<Option<u16>>,
+    /// Rows with a node on each column, for the lines that want one there.
+    on_col: Vec<Vec<u16>>,
+    /// Rows by ascending node count (the rows most lines accept first).
+    pool: Vec<u16>,
+    /// Rows of `pool` before it are placed.
+    cursor: usize,
+    /// The special crosspoints of each line scanned.
+    lines: Vec<Vec<Special>>,
+}
+
+impl<'a> Matcher<'a> {
+    fn new(view: &'a View<'a>) -> Matcher<'a> {
+        let n = view.tc.rows.len();
+        let mut on_col: Vec<Vec<u16>> = vec![Vec::new(); view.tc.columns.len()];
+        for nd in &view.tc.nodes {
+            on_col[usize::from(nd.col)].push(nd.row);
+        }
+        let mut pool: Vec<u16> = (0..n as u16).collect();
+        pool.sort_by_key(|&r| (view.row_nodes[usize::from(r)].len(), r));
+        Matcher { view, line_of: vec![None; n], on_col, pool, cursor: 0, lines: Vec::new() }
+    }
+
+    /// The rows with a node on a special column of `specials` that fit it.
+    fn wanted<'s>(&'s self, specials: &'s [Special]) -> impl Iterator<Item = u16> + 's {
+        let rows = specials.iter().flat_map(|s| &self.on_col[usize::from(s.col)]).copied();
+        rows.filter(|&r| self.view.fits(usize::from(r), specials))
+    }
+
+    /// An unplaced row of the pool that fits `specials`.
+    fn pool_row(&mut self, specials: &[Special]) -> Option<u16> {
+        while self.cursor < self.pool.len() && self.line_of[usize::from(self.pool[self.cursor])].is_some() {
+            self.cursor += 1;
+        }
+        let free = self.pool[self.cursor..].iter().copied().filter(|&r| self.line_of[usize::from(r)].is_none());
+        free.take(TRIES).find(|&r| self.view.fits(usize::from(r), specials))
+    }
+
+    /// Places a row on special line `l`: an unplaced row with a node on its
+    /// special columns, else one of the pool; else an augmenting path of
+    /// length one: a row that fits `l` leaves its line `l2` for `l`, and
+    /// an unplaced row of the pool takes `l2`.
+    fn place(&mut self, l: u16, specials: &[Special]) -> bool {
+        let unplaced = self.wanted(specials).find(|&r| self.line_of[usize::from(r)].is_none());
+        if let Some(r) = unplaced.or_else(|| self.pool_row(specials)) {
+            self.line_of[usize::from(r)] = Some(l);
+            return true;
+        }
+        let movable: Vec<(u16, u16)> =
+            self.wanted(specials).filter_map(|r| self.line_of[usize::from(r)].map(|l2| (r, l2))).take(TRIES).collect();
+        for (r, l2) in movable {
+            let held = std::mem::take(&mut self.lines[usize::from(l2)]);
+            let other = self.pool_row(&held);
+            self.lines[usize::from(l2)] = held;
+            if let Some(r2) = other {
+                self.line_of[usize::from(r)] = Some(l);
+                self.line_of[usize::from(r2)] = Some(l2);
+                return true;
+            }
+        }
+        false
+    }
 }
 
 /// What the mapping avoided, used and formed (`lost`: special lines no
