@@ -240,10 +240,15 @@ pub fn compile(
     let bitstream =
         timed(progress, "bitgen", &mut timings.bitgen_ms, || bitgen::bitgen(&q, arch, &part, &pl, &routing));
     timings.total_ms = ms_since(t0);
+    Ok(finish(net, arch, seed, Stages { q, part, pl, routing }, bitstream, timings))
+}
+
+/// The result of a compile: the bitstream built from `s`, and the report.
+fn finish(net: &Network, arch: &Arch, seed: u64, s: Stages, bitstream: Bitstream, timings: Timings) -> Compiled {
     let products =
-        Products { quantized: &q, partition: &part, placement: &pl, routing: &routing, bitstream: &bitstream };
+        Products { quantized: &s.q, partition: &s.part, placement: &s.pl, routing: &s.routing, bitstream: &bitstream };
     let report = Report::new(&net.name, arch, seed, &products, timings);
-    Ok(Compiled { bitstream, report, quantized: q.net })
+    Compiled { bitstream, report, quantized: s.q.net }
 }
 
 /// Compiles `net` for one chip of `arch` (docs/chip.md, "Compiling for a

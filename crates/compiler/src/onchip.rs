@@ -9,8 +9,8 @@
 use crate::chipmap::{Shortfall, TileMap, TileMapReport, map_tile};
 use crate::partition::{Capacity, Partition};
 use crate::place::Placement;
-use crate::report::{ChipReport, Report, Timings};
-use crate::{CompileError, Compiled, bitgen, ms_since, placed, route, timed};
+use crate::report::{ChipReport, Timings};
+use crate::{CompileError, Compiled, Stages, bitgen, finish, ms_since, placed, route, timed};
 use fpnna_arch::{Arch, ChipState};
 use fpnna_bitstream::{TileConfig, Xy};
 use fpnna_ir::{Network, NeuronId};
@@ -68,16 +68,9 @@ pub(crate) fn compile_on_chip(
             bitgen::assemble(&q, arch, &part, &pl, &routing, tiles)
         });
         timings.total_ms = ms_since(t0);
-        let products = crate::report::Products {
-            quantized: &q,
-            partition: &part,
-            placement: &pl,
-            routing: &routing,
-            bitstream: &bitstream,
-        };
-        let mut report = Report::new(&net.name, arch, seed, &products, timings);
-        report.chip = Some(ChipReport::new(reports, attempt + 1, cap.fill));
-        return Ok(Compiled { bitstream, report, quantized: q.net });
+        let mut compiled = finish(net, arch, seed, Stages { q, part, pl, routing }, bitstream, timings);
+        compiled.report.chip = Some(ChipReport::new(reports, attempt + 1, cap.fill));
+        return Ok(compiled);
     }
     Err(last.expect("at least one packing was tried"))
 }
