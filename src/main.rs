@@ -6,6 +6,7 @@ mod error;
 mod io;
 mod panic;
 mod spikes;
+mod ui;
 
 use clap::Parser;
 use std::process::ExitCode;
@@ -25,12 +26,19 @@ pub mod exit {
 #[derive(Parser)]
 #[command(name = "fpnna", version, about = "Toolchain for field-programmable neural network arrays")]
 struct Cli {
+    /// No progress bars and no summaries on standard error (errors still).
+    #[arg(short, long, global = true)]
+    quiet: bool,
+    /// More detail on standard error (compile stages, timings).
+    #[arg(short, long, global = true, action = clap::ArgAction::Count, conflicts_with = "quiet")]
+    verbose: u8,
     #[command(subcommand)]
     command: cmd::Command,
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    ui::set(cli.quiet, cli.verbose);
     panic::install_hook();
     // The command owns nothing the caller looks at after a panic, so
     // observing its state half-updated is not a concern.

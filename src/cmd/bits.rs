@@ -59,7 +59,7 @@ pub fn asm(a: AsmArgs) -> Result<(), CliError> {
         .map_err(|e| CliError::Input(format!("{}:{}:{}: {}", a.input.display(), e.line, e.col, e.msg)))?;
     let out = fpnna_bitstream::encode(&b);
     write_atomic(&a.output, &out)?;
-    eprintln!("{} bytes written to {}", out.len(), a.output.display());
+    crate::ui::summary!("{} bytes written to {}", out.len(), a.output.display());
     Ok(())
 }
 

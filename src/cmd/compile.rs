@@ -5,7 +5,6 @@
 use super::{FileArg, load_network};
 use crate::error::CliError;
 use crate::io::{Outputs, write_atomic};
-use std::io::IsTerminal;
 use std::path::PathBuf;
 
 /// Architecture choice shared by `compile` and `sim`.
@@ -65,17 +64,26 @@ pub fn run(a: Args) -> Result<(), CliError> {
         c.check(&arch).map_err(|e| CliError::Input(format!("{}: {e}", p.display())))?;
     }
     let net = load_network(&a.file, a.seed)?;
-    let verbose = std::io::stderr().is_terminal();
-    let progress = |stage: &str| {
-        if verbose {
-            eprintln!("  {stage}...");
+    let spinner = crate::ui::spinner();
+    let progress = |p: fpnna_compiler::Progress<'_>| match p {
+        fpnna_compiler::Progress::Stage(stage) => {
+            spinner.set_message(format!("{stage}..."));
+            crate::ui::detail!("  {stage}...");
         }
+        fpnna_compiler::Progress::Temperature { index, temperature, cost } => {
+            spinner.set_message(format!("place: temperature {index} ({temperature:.3}), cost {cost}"));
+        }
+        fpnna_compiler::Progress::Route(it) => spinner.set_message(format!(
+            "route: iteration {}, {} routers over their table ({} entries over)",
+            it.iteration, it.overused_routers, it.total_overuse
+        )),
     };
     let c = match &chip {
         Some(chip) => fpnna_compiler::compile_for_chip(&net, &arch, chip, a.seed, Some(&progress)),
         None => fpnna_compiler::compile(&net, &arch, a.seed, Some(&progress)),
     }
     .map_err(|e| CliError::Input(format!("{}: {e}", a.file.display())))?;
+    spinner.finish_and_clear();
     print!("{}", c.report);
     println!();
     // The report and the bitstream are written together, or neither.
@@ -131,7 +139,7 @@ pub fn decompile(a: DecompileArgs) -> Result<(), CliError> {
     );
     let text = fpnna_dsl::emit(&net, &note).map_err(|e| CliError::Input(format!("{}: {e}", a.input.display())))?;
     write_atomic(&a.output, text.as_bytes())?;
-    eprintln!(
+    crate::ui::summary!(
         "{}: {} populations, {} projections, {} synapses",
         a.output.display(),
         net.pop_count(),

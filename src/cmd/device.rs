@@ -86,7 +86,7 @@ fn new(a: NewArgs) -> Result<(), CliError> {
     let place = a.defects.as_ref().map_or_else(String::new, |p| format!("{}: ", p.display()));
     let chip = ChipState::new(&arch, a.seed, min, max, defects).map_err(|e| CliError::Input(format!("{place}{e}")))?;
     write_atomic(&a.output, &chip.to_bytes())?;
-    eprintln!(
+    crate::ui::summary!(
         "chip of `{}`: devices stuck at G_min {min}, at G_max {max} (seed {}), {} measured defects, written to {}",
         arch.name,
         a.seed,

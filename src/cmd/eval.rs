@@ -243,6 +243,7 @@ fn eval_bitstream(
     b: &fpnna_bitstream::Validated,
     task: &Task,
     opts: EmuOptions,
+    on_sample: &(dyn Fn() + Sync),
 ) -> Result<(Evaluation, fpnna_emu::ConfigStats), CliError> {
     let spec = spec(t, b, opts, task.inputs.steps);
     let probe = spec.chip().map_err(eval_error)?;
@@ -251,8 +252,8 @@ fn eval_bitstream(
     }
     let (outputs, config) = (probe.outputs(), probe.emulator().config_stats().clone());
     drop(probe);
-    let e =
-        fpnna_eval::evaluate(&|| spec.chip(), &task.inputs, &task.labels, outputs, &task.plan).map_err(eval_error)?;
+    let e = fpnna_eval::evaluate(&|| spec.chip(), &task.inputs, &task.labels, outputs, &task.plan, on_sample)
+        .map_err(eval_error)?;
     Ok((e, config))
 }
 
@@ -269,7 +270,9 @@ pub fn eval(a: Args) -> Result<(), CliError> {
         let chip = a.device.as_deref().map(super::device::load).transpose()?;
         let opts = EmuOptions { ideal: a.ideal, seed: a.seed, threads: 1, devices: a.devices.overrides(), chip };
         let task = bitstream_task(t, &b)?;
-        let (e, config) = eval_bitstream(t, &b, &task, opts)?;
+        let bar = crate::ui::bar(task.inputs.samples as u64, "samples");
+        let (e, config) = eval_bitstream(t, &b, &task, opts, &|| bar.inc(1))?;
+        bar.finish_and_clear();
         let devices = if a.ideal { "ideal devices" } else { "non-ideal devices" };
         (task, e, format!("emulator, {devices}, device seed {}", a.seed), Some(config))
     } else {
@@ -301,7 +304,10 @@ pub fn eval(a: Args) -> Result<(), CliError> {
         let task = t.task(probe.channels(), net.dt_ms, false)?;
         let outputs = probe.outputs();
         let make = || SimChip::new(&net, &t.port, &t.output, task.inputs.steps);
-        let e = fpnna_eval::evaluate(&make, &task.inputs, &task.labels, outputs, &task.plan).map_err(eval_error)?;
+        let bar = crate::ui::bar(task.inputs.samples as u64, "samples");
+        let e = fpnna_eval::evaluate(&make, &task.inputs, &task.labels, outputs, &task.plan, &|| bar.inc(1))
+            .map_err(eval_error)?;
+        bar.finish_and_clear();
         let what =
             if t.exact { "reference simulator, exact weights" } else { "reference simulator, quantized weights" };
         (task, e, what.to_string(), None)
@@ -325,7 +331,7 @@ pub fn eval(a: Args) -> Result<(), CliError> {
             c.programmed_nodes, c.stuck_at_min, c.stuck_at_max, c.stuck_unprogrammed, c.forming_failures
         );
     }
-    eprintln!(
+    crate::ui::summary!(
         "evaluated {} samples in {wall:.3} s ({} threads)",
         task.inputs.samples,
         if task.plan.in_order { 1 } else { task.plan.threads }
@@ -464,7 +470,9 @@ pub fn sweep(a: SweepArgs) -> Result<(), CliError> {
     let mut compiled: Vec<(u16, fpnna_bitstream::Validated)> = Vec::new();
     let mut task = None;
     let mut points = Vec::new();
-    for values in fpnna_eval::sweep::grid(&axes) {
+    let grid = fpnna_eval::sweep::grid(&axes);
+    let bar = crate::ui::bar((grid.len() * seeds.len()) as u64, "evaluations");
+    for values in grid {
         let b = match (&given, &source) {
             (Some(b), _) => b,
             (None, Some((net, arch))) => {
@@ -487,7 +495,8 @@ pub fn sweep(a: SweepArgs) -> Result<(), CliError> {
         let (mut acc, mut energy) = (Vec::new(), Vec::new());
         for &seed in &seeds {
             let opts = EmuOptions { ideal: a.ideal, seed, threads: 1, devices: devices.clone(), chip: None };
-            let (e, _) = eval_bitstream(t, b, task, opts)?;
+            let (e, _) = eval_bitstream(t, b, task, opts, &|| {})?;
+            bar.inc(1);
             acc.push(e.scores.accuracy);
             energy.push(e.scores.per_inference.energy_pj.unwrap_or(0.0));
         }
@@ -498,10 +507,11 @@ pub fn sweep(a: SweepArgs) -> Result<(), CliError> {
             accuracy_by_seed: acc,
         });
     }
+    bar.finish_and_clear();
     let sweep = Sweep { axes, seeds, points };
     write_sweep(&a, &sweep)?;
     print!("{}", sweep.csv());
-    eprintln!(
+    crate::ui::summary!(
         "swept {} points x {} seeds in {:.3} s",
         sweep.points.len(),
         sweep.seeds.len(),

@@ -8,6 +8,7 @@ mod device;
 mod devices;
 mod eval;
 mod run;
+mod shell;
 mod sim;
 
 use crate::error::CliError;
@@ -42,6 +43,10 @@ pub enum Command {
     Eval(Box<eval::Args>),
     /// Task accuracy over a grid of device figures and fault seeds (CSV/JSON table, SVG plot).
     Sweep(Box<eval::SweepArgs>),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
+    Completions(shell::CompletionsArgs),
+    /// Print the man page (roff), or write one per subcommand into a directory.
+    Man(shell::ManArgs),
 }
 
 /// Runs a subcommand.
@@ -59,6 +64,8 @@ pub fn run(c: Command) -> Result<(), CliError> {
         Command::Device(c) => device::run(c),
         Command::Eval(a) => eval::eval(*a),
         Command::Sweep(a) => eval::sweep(*a),
+        Command::Completions(a) => shell::completions(a),
+        Command::Man(a) => shell::man(a),
     }
 }
 

@@ -107,6 +107,7 @@ pub fn run(a: Args) -> Result<(), CliError> {
     let t_run = std::time::Instant::now();
     // Every output (VCD, spikes, stats, state) is committed together.
     let mut out = Outputs::default();
+    let bar = crate::ui::bar(a.io.steps, "steps");
     let result = match &a.vcd {
         Some(path) => {
             let trace = a
@@ -118,13 +119,18 @@ pub fn run(a: Args) -> Result<(), CliError> {
             let mut file = AtomicFile::create(path)?;
             let io_err = |e: std::io::Error| CliError::Input(format!("{}: {e}", path.display()));
             let mut obs = VcdObserver::new(file.writer(), &emu, &VcdOptions { timescale, trace }).map_err(io_err)?;
-            let r = emu.run(a.io.steps, &stimulus, &mut obs).map_err(|e| run_error(&a, e))?;
+            let r = emu
+                .run(a.io.steps, &stimulus, &mut Ticking { inner: &mut obs, bar: &bar })
+                .map_err(|e| run_error(&a, e))?;
             obs.finish().map_err(io_err)?;
             out.add_file(file)?;
             r
         }
-        None => emu.run(a.io.steps, &stimulus, &mut fpnna_emu::NullObserver).map_err(|e| run_error(&a, e))?,
+        None => emu
+            .run(a.io.steps, &stimulus, &mut Ticking { inner: &mut fpnna_emu::NullObserver, bar: &bar })
+            .map_err(|e| run_error(&a, e))?,
     };
+    bar.finish_and_clear();
     let wall = t_run.elapsed().as_secs_f64();
 
     if let Some(p) = &a.io.spikes {
@@ -161,7 +167,7 @@ pub fn run(a: Args) -> Result<(), CliError> {
         ));
     }
     out.commit()?;
-    eprintln!(
+    crate::ui::summary!(
         "{} steps, {} cycles ({:.1} per step, {} to {}), {:.3} ms at {} MHz; {} spikes, {} synaptic events; \
          energy {:.3} nJ ({:.2} pJ per synaptic event, {} devices); configuration {} cycles, {:.3} nJ, \
          {} nodes formed, {} reused; \
@@ -187,7 +193,7 @@ pub fn run(a: Args) -> Result<(), CliError> {
         s.synaptic_events as f64 / wall.max(1e-9),
     );
     if let Some(note) = recorded {
-        eprintln!("{note}");
+        crate::ui::summary!("{note}");
     }
     Ok(())
 }
@@ -199,5 +205,22 @@ fn run_error(a: &Args, e: fpnna_emu::EmuError) -> CliError {
             a.io.stimulus.as_ref().map_or_else(String::new, |p| p.display().to_string())
         )),
         other => CliError::Input(format!("{}: {other}", a.input.display())),
+    }
+}
+
+/// An observer that also advances the progress bar, a step at a time.
+struct Ticking<'a> {
+    inner: &'a mut dyn fpnna_emu::Observer,
+    bar: &'a indicatif::ProgressBar,
+}
+
+impl fpnna_emu::Observer for Ticking<'_> {
+    fn step(&mut self, view: &fpnna_emu::StepView<'_>) -> std::io::Result<()> {
+        self.bar.inc(1);
+        self.inner.step(view)
+    }
+
+    fn wants_link_load(&self) -> bool {
+        self.inner.wants_link_load()
     }
 }

@@ -45,11 +45,11 @@ pub fn run(a: Args) -> Result<(), CliError> {
         Some(p) => {
             let rows = r.spikes.iter().map(|s| (s.step, net.pop(s.pop).name.clone(), s.index));
             crate::io::write_atomic(p, spikes::format(rows).as_bytes())?;
-            eprintln!("{} spikes written to {}", r.spikes.len(), p.display());
+            crate::ui::summary!("{} spikes written to {}", r.spikes.len(), p.display());
         }
         None => print!("{}", summary(&net, &r, a.io.steps)),
     }
-    eprintln!(
+    crate::ui::summary!(
         "simulated {} steps in {wall:.3} s ({} synaptic events, {:.3e} events/s)",
         a.io.steps,
         r.synaptic_events,

@@ -30,7 +30,11 @@ fn main() {
     eprintln!("built {} synapses in {:.2} s", net.synapse_count(), t.elapsed().as_secs_f64());
     let arch = Arch::preset(&preset).expect("preset");
     let t = Instant::now();
-    let progress = |s: &str| eprintln!("  {:>7.2} s  {s}", t.elapsed().as_secs_f64());
+    let progress = |p: fpnna_compiler::Progress<'_>| {
+        if let fpnna_compiler::Progress::Stage(s) = p {
+            eprintln!("  {:>7.2} s  {s}", t.elapsed().as_secs_f64());
+        }
+    };
     match compile(&net, &arch, seed, Some(&progress)) {
         Ok(c) => {
             let secs = t.elapsed().as_secs_f64();

@@ -228,12 +228,7 @@ fn quantize_checked(net: &Network, arch: &Arch) -> Result<Quantized, CompileErro
 
 /// Compiles `net` for `arch`: quantize, partition, place (seeded by
 /// `seed`), route, bitgen. `progress` is told each stage as it starts.
-pub fn compile(
-    net: &Network,
-    arch: &Arch,
-    seed: u64,
-    progress: Option<&dyn Fn(&str)>,
-) -> Result<Compiled, CompileError> {
+pub fn compile(net: &Network, arch: &Arch, seed: u64, progress: OnProgress<'_>) -> Result<Compiled, CompileError> {
     let t0 = Instant::now();
     let mut timings = Timings::default();
     let Stages { q, part, pl, routing } = stages(net, arch, seed, progress, &mut timings)?;
@@ -260,7 +255,7 @@ pub fn compile_for_chip(
     arch: &Arch,
     chip: &ChipState,
     seed: u64,
-    progress: Option<&dyn Fn(&str)>,
+    progress: OnProgress<'_>,
 ) -> Result<Compiled, CompileError> {
     chip.check(arch).map_err(|e| CompileError::Chip(e.to_string()))?;
     onchip::compile_on_chip(net, arch, chip, seed, progress)
@@ -287,11 +282,11 @@ fn stages(
     net: &Network,
     arch: &Arch,
     seed: u64,
-    progress: Option<&dyn Fn(&str)>,
+    progress: OnProgress<'_>,
     timings: &mut Timings,
 ) -> Result<Stages, CompileError> {
     let (q, part, pl) = placed(net, arch, seed, &Capacity::of(arch), progress, timings)?;
-    let routing = timed(progress, "route", &mut timings.route_ms, || route::route(&part, &pl, arch))?;
+    let routing = timed(progress, "route", &mut timings.route_ms, || route::route(&part, &pl, arch, progress))?;
     Ok(Stages { q, part, pl, routing })
 }
 
@@ -301,21 +296,43 @@ fn placed(
     arch: &Arch,
     seed: u64,
     cap: &Capacity,
-    progress: Option<&dyn Fn(&str)>,
+    progress: OnProgress<'_>,
     timings: &mut Timings,
 ) -> Result<(Quantized, partition::Partition, place::Placement), CompileError> {
     let q = timed(progress, "quantize", &mut timings.quantize_ms, || quantize_checked(net, arch))?;
     let part = timed(progress, "partition", &mut timings.partition_ms, || partition::partition(&q, arch, cap))?;
-    let pl = timed(progress, "place", &mut timings.place_ms, || place::place(&part, arch, seed));
+    let pl = timed(progress, "place", &mut timings.place_ms, || place::place(&part, arch, seed, progress));
     timings.place_moves_per_s =
         if timings.place_ms > 0.0 { pl.stats.moves as f64 / timings.place_ms * 1000.0 } else { 0.0 };
     Ok((q, part, pl))
 }
 
+/// What a compile tells its observer as it goes (the CLI's progress bars).
+#[derive(Clone, Copy, Debug)]
+pub enum Progress<'a> {
+    /// A stage starts.
+    Stage(&'a str),
+    /// The placer finished a temperature: how many so far, the
+    /// temperature and the cost reached.
+    Temperature {
+        /// 1-based, counted over the whole placement.
+        index: u32,
+        /// The temperature the next one runs at.
+        temperature: f64,
+        /// The placement's cost after it.
+        cost: i64,
+    },
+    /// The router finished a PathFinder iteration.
+    Route(&'a RouteIteration),
+}
+
+/// Where a compile reports [`Progress`], if anywhere.
+pub type OnProgress<'a> = Option<&'a dyn Fn(Progress<'_>)>;
+
 /// Runs one stage: tells `progress` its name, and times it into `ms`.
-fn timed<T>(progress: Option<&dyn Fn(&str)>, name: &str, ms: &mut f64, run: impl FnOnce() -> T) -> T {
+fn timed<T>(progress: OnProgress<'_>, name: &str, ms: &mut f64, run: impl FnOnce() -> T) -> T {
     if let Some(p) = progress {
-        p(name)
+        p(Progress::Stage(name))
     }
     let t = Instant::now();
     let out = run();

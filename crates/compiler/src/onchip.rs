@@ -37,7 +37,7 @@ pub(crate) fn compile_on_chip(
     arch: &Arch,
     chip: &ChipState,
     seed: u64,
-    progress: Option<&dyn Fn(&str)>,
+    progress: crate::OnProgress<'_>,
 ) -> Result<Compiled, CompileError> {
     let t0 = Instant::now();
     let mut timings = Timings::default();
@@ -63,7 +63,7 @@ pub(crate) fn compile_on_chip(
                 continue;
             }
         };
-        let routing = timed(progress, "route", &mut timings.route_ms, || route::route(&part, &pl, arch))?;
+        let routing = timed(progress, "route", &mut timings.route_ms, || route::route(&part, &pl, arch, progress))?;
         let bitstream = timed(progress, "bitgen", &mut timings.bitgen_ms, || {
             bitgen::assemble(&q, arch, &part, &pl, &routing, tiles)
         });

@@ -82,7 +82,7 @@ pub struct PlaceStats {
 }
 
 /// Places the partition's clusters and ports on the grid of `arch`.
-pub(crate) fn place(part: &Partition, arch: &Arch, seed: u64) -> Placement {
+pub(crate) fn place(part: &Partition, arch: &Arch, seed: u64, progress: crate::OnProgress<'_>) -> Placement {
     let (nets, n, ports) = (&part.nets, part.clusters.len(), part.ports as usize);
     let grid = Grid::of(arch);
     let mut a = Annealer::new(nets, n, ports, grid);
@@ -107,7 +107,7 @@ pub(crate) fn place(part: &Partition, arch: &Arch, seed: u64) -> Placement {
     a.set(&start);
 
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
-    let cold = a.anneal(&mut rng, &mut stats, false);
+    let cold = a.anneal(&mut rng, &mut stats, false, progress);
     a.refresh_ports();
     if a.cost > stats.cost_initial && !cold {
         // The hot anneal melted a start it could not rebuild in its moves
@@ -115,7 +115,7 @@ pub(crate) fn place(part: &Partition, arch: &Arch, seed: u64) -> Placement {
         // optimal): refine the start instead.
         stats.reannealed_cold = true;
         a.set(&start);
-        a.anneal(&mut rng, &mut stats, true);
+        a.anneal(&mut rng, &mut stats, true, progress);
         a.refresh_ports();
     }
     let mut best = a.pos.clone();
@@ -520,7 +520,13 @@ impl<'a> Annealer<'a> {
 
     /// VPR's schedule (docs/compiler.md), capped by the work budget.
     /// Returns whether the run was cold (capped or asked for).
-    fn anneal(&mut self, rng: &mut ChaCha8Rng, stats: &mut PlaceStats, cold: bool) -> bool {
+    fn anneal(
+        &mut self,
+        rng: &mut ChaCha8Rng,
+        stats: &mut PlaceStats,
+        cold: bool,
+        progress: crate::OnProgress<'_>,
+    ) -> bool {
         let n = self.pos.len();
         let nets = self.nets.merged.len();
         if n == 0 || nets == 0 || self.grid.cells() < 2 {
@@ -574,6 +580,9 @@ impl<'a> Annealer<'a> {
             };
             rlim = (rlim * (1.0 - 0.44 + alpha)).clamp(1.0, f64::from(rmax));
             stats.temperatures += 1;
+            if let Some(p) = progress {
+                p(crate::Progress::Temperature { index: stats.temperatures, temperature: t, cost: self.cost });
+            }
         }
         // Greedy quench.
         for _ in 0..per_temp {

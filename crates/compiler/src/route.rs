@@ -92,7 +92,12 @@ fn manhattan(a: Xy, b: Xy) -> i32 {
 }
 
 /// Routes every net of the placed partition on the grid of `arch`.
-pub(crate) fn route(part: &Partition, pl: &Placement, arch: &Arch) -> Result<Routing, CompileError> {
+pub(crate) fn route(
+    part: &Partition,
+    pl: &Placement,
+    arch: &Arch,
+    progress: crate::OnProgress<'_>,
+) -> Result<Routing, CompileError> {
     let grid = Grid::of(arch);
     let router = |p: Xy| id(grid, p);
     let nets = &part.nets;
@@ -114,11 +119,17 @@ pub(crate) fn route(part: &Partition, pl: &Placement, arch: &Arch) -> Result<Rou
             part.source[k as usize].filter(|_| !has_net[k as usize]).map(|pin| (router(pl.at(pin)), Key::new(k)))
         })
         .collect();
-    route_nets(&rnets, &idle, grid, arch.router.table_entries)
+    route_nets(&rnets, &idle, grid, arch.router.table_entries, progress)
 }
 
 /// Routes every net; `cap` is the table size of a router.
-fn route_nets(nets: &[Net], idle: &[(u32, Key)], g: Grid, cap: u32) -> Result<Routing, CompileError> {
+fn route_nets(
+    nets: &[Net],
+    idle: &[(u32, Key)],
+    g: Grid,
+    cap: u32,
+    progress: crate::OnProgress<'_>,
+) -> Result<Routing, CompileError> {
     let nr = g.cells();
     let mut scratch = vec![0u8; nr];
     let mut trees: Vec<Vec<(u32, u8)>> = nets.iter().map(|n| dor_best(g, n, &mut scratch)).collect();
@@ -183,6 +194,9 @@ fn route_nets(nets: &[Net], idle: &[(u32, Key)], g: Grid, cap: u32) -> Result<Ro
             total_hops: hops(&trees),
             rerouted,
         });
+        if let Some(p) = progress {
+            p(crate::Progress::Route(iterations.last().expect("just pushed")));
+        }
         if over < best {
             best = over;
             stall = 0;

@@ -1,7 +1,7 @@
 //! End-to-end tests of the compiler on networks built in code.
 
 use fpnna_bitstream::{Node, PortKind, Row, RowKind, dir};
-use fpnna_compiler::{CompileError, check_placement, compile, quantize};
+use fpnna_compiler::{CompileError, Progress, check_placement, compile, quantize};
 use fpnna_ir::{Network, SynapseKind};
 use fpnna_model::{Bounds, ONE, Pairing, StdpParams, VolatileParams};
 use fpnna_testkit::ir::*;
@@ -212,9 +212,33 @@ fn same_seed_same_bitstream_and_report() {
 #[test]
 fn progress_names_every_stage() {
     let seen = std::cell::RefCell::new(Vec::new());
-    let f = |s: &str| seen.borrow_mut().push(s.to_string());
+    let f = |p: Progress<'_>| {
+        if let Progress::Stage(s) = p {
+            seen.borrow_mut().push(s.to_string())
+        }
+    };
     compile(&tiny(), &arch(4, 4, 64, 32, 16), 0, Some(&f)).unwrap();
     assert_eq!(*seen.borrow(), vec!["quantize", "partition", "place", "route", "bitgen"]);
+}
+
+#[test]
+fn progress_tells_every_temperature_and_route_iteration_of_the_report() {
+    let (temps, iters) = (std::cell::Cell::new(0u32), std::cell::RefCell::new(Vec::new()));
+    let f = |p: Progress<'_>| match p {
+        Progress::Temperature { index, .. } => {
+            assert_eq!(index, temps.get() + 1, "temperatures are counted from 1 in order");
+            temps.set(index);
+        }
+        Progress::Route(it) => iters.borrow_mut().push(it.clone()),
+        Progress::Stage(_) => {}
+    };
+    // Tables of 20 entries: the router needs several iterations.
+    let c = compile(&random_net(64, 8, 3, 1), &arch(6, 6, 64, 4, 20), 1, Some(&f)).unwrap();
+    assert!(temps.get() > 0);
+    assert_eq!(temps.get(), c.report.placement.temperatures);
+    // Every iteration after the dimension-ordered baseline is told.
+    assert!(c.report.route_history.len() > 1, "the case needs PathFinder");
+    assert_eq!(*iters.borrow(), c.report.route_history[1..]);
 }
 
 #[test]

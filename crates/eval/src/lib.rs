@@ -67,16 +67,18 @@ pub struct Evaluation {
 
 /// Runs every sample of `inputs` on chips made by `make` (one per worker)
 /// and scores them against `labels`; `outputs` is the size of the output
-/// population.
+/// population. `on_sample` is called as each sample finishes (from the
+/// worker that ran it: a progress bar).
 pub fn evaluate<C: Chip>(
     make: &(dyn Fn() -> Result<C, EvalError> + Sync),
     inputs: &encode::Inputs,
     labels: &[u32],
     outputs: u32,
     plan: &Plan,
+    on_sample: &(dyn Fn() + Sync),
 ) -> Result<Evaluation, EvalError> {
     check_labels(inputs, labels, outputs, plan)?;
-    let runs = run_all(make, inputs, plan)?;
+    let runs = run_all(make, inputs, plan, on_sample)?;
     let split = plan.assign_on.unwrap_or(0);
     let classes = match plan.assign_on {
         Some(n) => {
@@ -134,13 +136,20 @@ fn run_all<C: Chip>(
     make: &(dyn Fn() -> Result<C, EvalError> + Sync),
     inputs: &encode::Inputs,
     plan: &Plan,
+    on_sample: &(dyn Fn() + Sync),
 ) -> Result<Vec<SampleRun>, EvalError> {
     let n = inputs.samples;
     let workers = if plan.in_order { 1 } else { plan.threads.clamp(1, n.max(1)) };
     let chunk = n.div_ceil(workers).max(1);
     let job = |range: std::ops::Range<usize>| -> Result<Vec<SampleRun>, EvalError> {
         let mut chip = make()?;
-        range.map(|k| chip.run(k, &inputs.spikes(k))).collect()
+        range
+            .map(|k| {
+                let r = chip.run(k, &inputs.spikes(k));
+                on_sample();
+                r
+            })
+            .collect()
     };
     let ranges: Vec<_> = (0..n).step_by(chunk).map(|a| a..(a + chunk).min(n)).collect();
     let parts: Vec<Result<Vec<SampleRun>, EvalError>> = if workers > 1 {
