@@ -5,6 +5,7 @@ mod cmd;
 mod error;
 mod io;
 mod panic;
+mod provenance;
 mod spikes;
 mod ui;
 

@@ -79,7 +79,8 @@ pub fn inspect(a: InspectArgs) -> Result<(), CliError> {
     let sizes = fpnna_bitstream::size_stats(&b);
     if a.json {
         let v = serde_json::json!({ "inspection": i, "size": sizes });
-        println!("{}", serde_json::to_string_pretty(&v).map_err(|e| CliError::Bug(e.to_string()))?);
+        let json = crate::provenance::json(crate::provenance::Format::Inspect, &v, serde_json::json!({}))?;
+        println!("{json}");
     } else {
         print!("{i}{sizes}");
     }

@@ -89,7 +89,8 @@ pub fn run(a: Args) -> Result<(), CliError> {
     // The report and the bitstream are written together, or neither.
     let mut out = Outputs::default();
     if let Some(p) = &a.report {
-        let json = serde_json::to_string_pretty(&c.report).map_err(|e| CliError::Bug(e.to_string()))?;
+        let seeds = serde_json::json!({ "seed": a.seed });
+        let json = crate::provenance::json(crate::provenance::Format::CompileReport, &c.report, seeds)?;
         out.add(p, json.as_bytes())?;
     }
     let verify = a.verify || cfg!(debug_assertions);

@@ -136,7 +136,7 @@ fn inspect(a: InspectArgs) -> Result<(), CliError> {
     if a.json {
         let mut json = serde_json::to_value(&chip).map_err(|e| CliError::Bug(e.to_string()))?;
         json["life"] = life.to_json();
-        let text = serde_json::to_string_pretty(&json).map_err(|e| CliError::Bug(e.to_string()))?;
+        let text = crate::provenance::json(crate::provenance::Format::DeviceInspect, &json, serde_json::json!({}))?;
         println!("{text}");
         return Ok(());
     }

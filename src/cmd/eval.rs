@@ -319,7 +319,8 @@ pub fn eval(a: Args) -> Result<(), CliError> {
     }
     if let Some(p) = &a.report {
         let r = report(&a, &task, &e, &target, config.as_ref());
-        let json = serde_json::to_string_pretty(&r).map_err(|e| CliError::Bug(e.to_string()))?;
+        let seeds = serde_json::json!({ "seed": a.seed, "input_seed": t.input_seed });
+        let json = crate::provenance::json(crate::provenance::Format::EvalReport, &r, seeds)?;
         out.add(p, json.as_bytes())?;
     }
     out.commit()?;
@@ -538,7 +539,8 @@ fn compile_with_levels(
 /// Writes the table and the plot, both or neither.
 fn write_sweep(a: &SweepArgs, sweep: &Sweep) -> Result<(), CliError> {
     let table = if a.out.extension().is_some_and(|e| e == "json") {
-        serde_json::to_string_pretty(sweep).map_err(|e| CliError::Bug(e.to_string()))?
+        let seeds = serde_json::json!({ "seeds": sweep.seeds, "input_seed": a.task.input_seed });
+        crate::provenance::json(crate::provenance::Format::Sweep, sweep, seeds)?
     } else {
         sweep.csv()
     };

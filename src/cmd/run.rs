@@ -148,7 +148,8 @@ pub fn run(a: Args) -> Result<(), CliError> {
     }
     let s = &result.stats;
     if let Some(p) = &a.stats {
-        let json = serde_json::to_string_pretty(s).map_err(|e| CliError::Bug(e.to_string()))?;
+        let seeds = serde_json::json!({ "seed": a.seed });
+        let json = crate::provenance::json(crate::provenance::Format::RunStats, s, seeds)?;
         out.add(p, json.as_bytes())?;
     }
     if let Some(p) = &a.save_state {
