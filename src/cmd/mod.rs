@@ -7,6 +7,7 @@ mod compile;
 mod device;
 mod devices;
 mod eval;
+mod nir;
 mod run;
 mod sim;
 
@@ -42,6 +43,10 @@ pub enum Command {
     Eval(Box<eval::Args>),
     /// Task accuracy over a grid of device figures and fault seeds (CSV/JSON table, SVG plot).
     Sweep(Box<eval::SweepArgs>),
+    /// Import a NIR graph (HDF5) as a network source with its weight files.
+    Import(nir::ImportArgs),
+    /// Export a network source or a bitstream as a NIR graph (HDF5).
+    Export(nir::ExportArgs),
 }
 
 /// Runs a subcommand.
@@ -59,6 +64,8 @@ pub fn run(c: Command) -> Result<(), CliError> {
         Command::Device(c) => device::run(c),
         Command::Eval(a) => eval::eval(*a),
         Command::Sweep(a) => eval::sweep(*a),
+        Command::Import(a) => nir::import(a),
+        Command::Export(a) => nir::export(a),
     }
 }
 
