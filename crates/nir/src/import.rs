@@ -881,3 +881,85 @@ fn pool(n: &str, average: bool, k: &[usize], s: &[usize], p: &[usize], x: Signal
     }
     Ok(Signal { shape: vec![c, oh, ow], elems })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn v(x: f64, n: usize) -> Array {
+        Array::vector(vec![x; n])
+    }
+
+    fn cuba(tau_syn: f64) -> Node {
+        Node::CubaLif {
+            tau_syn: v(tau_syn, 2),
+            tau_mem: v(0.004, 2),
+            r: v(4.0, 2),
+            v_leak: v(0.0, 2),
+            v_threshold: v(1.0, 2),
+            v_reset: v(0.0, 2),
+            w_in: v(1.0, 2),
+        }
+    }
+
+    fn graph(nodes: Vec<(&str, Node)>, edges: &[(&str, &str)]) -> Graph {
+        Graph {
+            nodes: nodes.into_iter().map(|(k, n)| (k.to_string(), n)).collect(),
+            edges: edges.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect(),
+        }
+    }
+
+    fn affine() -> Node {
+        Node::Affine { weight: Array { shape: vec![2, 2], data: vec![1.0, 0.0, 0.0, 1.0] }, bias: v(0.5, 2) }
+    }
+
+    #[test]
+    fn a_bias_into_a_lasting_synaptic_current_is_refused_and_into_a_one_step_current_is_a_bias() {
+        let edges = [("in", "fc"), ("fc", "n"), ("n", "out")];
+        let g = |tau_syn| {
+            graph(
+                vec![
+                    ("in", Node::Input { shape: vec![2] }),
+                    ("fc", affine()),
+                    ("n", cuba(tau_syn)),
+                    ("out", Node::Output { shape: vec![2] }),
+                ],
+                &edges,
+            )
+        };
+        let e = import(&g(0.002), "t", 1.0).unwrap_err();
+        assert!(matches!(&e, NirError::Node { node, what } if node == "n" && what.contains("constant input")), "{e}");
+        // tau_syn = dt: the current lasts its step; the bias is r dt/tau_mem 0.5 = 0.5.
+        let ok = import(&g(0.001), "t", 1.0).unwrap();
+        assert!(ok.source.contains("decay_i = 1, threshold = 1.0000152587890625, bias = 0.5"), "{}", ok.source);
+    }
+
+    #[test]
+    fn an_output_of_computed_values_and_a_cycle_of_linear_nodes_are_refused() {
+        let g = graph(
+            vec![("in", Node::Input { shape: vec![2] }), ("fc", affine()), ("out", Node::Output { shape: vec![2] })],
+            &[("in", "fc"), ("fc", "out")],
+        );
+        let e = import(&g, "t", 1.0).unwrap_err();
+        assert!(e.to_string().starts_with("node `out`: an Output records spikes"), "{e}");
+        let g = graph(
+            vec![("in", Node::Input { shape: vec![2] }), ("a", affine()), ("b", affine()), ("n", cuba(0.001))],
+            &[("in", "a"), ("a", "b"), ("b", "a"), ("b", "n")],
+        );
+        let e = import(&g, "t", 1.0).unwrap_err();
+        assert!(e.to_string().contains("a cycle of linear nodes"), "{e}");
+    }
+
+    #[test]
+    fn an_edge_to_a_missing_node_and_a_nonzero_reset_are_named() {
+        let g = graph(vec![("in", Node::Input { shape: vec![2] })], &[("in", "nowhere")]);
+        assert_eq!(
+            import(&g, "t", 1.0).unwrap_err().to_string(),
+            "node `nowhere`: an edge leads into it, but the graph has no such node"
+        );
+        let Node::CubaLif { tau_syn, tau_mem, r, v_leak, v_threshold, w_in, .. } = cuba(0.001) else { unreachable!() };
+        let n = Node::CubaLif { tau_syn, tau_mem, r, v_leak, v_threshold, w_in, v_reset: v(-0.5, 2) };
+        let g = graph(vec![("in", Node::Input { shape: vec![2] }), ("n", n)], &[("in", "n")]);
+        assert!(import(&g, "t", 1.0).unwrap_err().to_string().contains("node `n`: v_reset = -0.5"));
+    }
+}
