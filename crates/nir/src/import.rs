@@ -19,6 +19,27 @@ pub struct Imported {
     pub files: Vec<(String, String)>,
 }
 
+/// Most values a signal or population may hold (the largest population).
+const MAX_VALUES: usize = 1 << 24;
+
+/// Refuses a node whose output would hold more than [`MAX_VALUES`].
+fn bounded(n: &str, dims: &[usize]) -> Result<usize, NirError> {
+    dims.iter()
+        .try_fold(1usize, |a, &d| a.checked_mul(d))
+        .filter(|&c| c <= MAX_VALUES)
+        .ok_or_else(|| node_err(n, format!("an output of shape {dims:?}, more than {MAX_VALUES} values")))
+}
+
+/// Most kernel taps a convolution or pool may unroll (outputs times taps).
+const MAX_TAPS: usize = 1 << 28;
+
+fn taps(n: &str, dims: &[usize]) -> Result<(), NirError> {
+    match dims.iter().try_fold(1usize, |a, &d| a.checked_mul(d)) {
+        Some(t) if t <= MAX_TAPS => Ok(()),
+        _ => Err(node_err(n, format!("more than {MAX_TAPS} kernel taps to unroll ({dims:?})"))),
+    }
+}
+
 /// Largest magnitude of a fixed-point value.
 const MAX_FIXED: f64 = 32768.0;
 /// A threshold no potential reaches below saturation: the readout of a
@@ -381,6 +402,7 @@ impl Importer<'_> {
             | Node::Threshold { threshold: a } => a.shape.clone(),
             _ => vec![kind.gain.len()],
         };
+        bounded(n, &shape)?;
         if kind.gain.is_empty() {
             return Err(node_err(n, "a population of no neurons"));
         }
@@ -743,7 +765,7 @@ fn dense(n: &str, w: &Array, b: Option<&Array>, x: Signal) -> Result<Signal, Nir
     } else {
         return Err(node_err(n, format!("weight of {inp} inputs receives a shape {:?}", x.shape)));
     };
-    let mut elems = Vec::with_capacity(lead * out);
+    let mut elems = Vec::with_capacity(bounded(n, &[lead, out])?);
     for l in 0..lead {
         for o in 0..out {
             let mut e = Elem { bias: b.map_or(0.0, |b| b.data[o]), ..Elem::default() };
@@ -780,7 +802,10 @@ fn spatial(n: &str, dims: usize, channels: usize, given: Option<&[usize]>, x: &S
 
 /// Output length of a window sweep, or `None` when the window does not fit.
 fn out_len(len: usize, k: usize, s: usize, p: usize, d: usize) -> Option<usize> {
-    let span = d * (k - 1) + 1;
+    if k == 0 || d == 0 {
+        return None;
+    }
+    let span = d.checked_mul(k - 1)? + 1;
     (len + 2 * p).checked_sub(span).filter(|_| s > 0).map(|r| r / s + 1)
 }
 
@@ -802,7 +827,8 @@ fn conv(
     if groups == 0 || c_out % groups != 0 || bias.len() != c_out {
         return Err(node_err(n, format!("{c_out} output channels, {groups} groups, {} bias values", bias.len())));
     }
-    let [c, h, wd] = spatial(n, dims, cig * groups, given, &x)?;
+    let channels = cig.checked_mul(groups).ok_or_else(|| node_err(n, "too many channels"))?;
+    let [c, h, wd] = spatial(n, dims, channels, given, &x)?;
     let two = |v: &[usize]| if dims == 1 { (1, v[0]) } else { (v[0], v[1]) };
     let (sh, sw) = two(stride);
     let (dh, dw) = two(dilation);
@@ -825,7 +851,8 @@ fn conv(
         return Err(node_err(n, format!("the kernel does not fit the input [{c}, {h}, {wd}]")));
     };
     let cog = c_out / groups;
-    let mut elems = Vec::with_capacity(c_out * oh * ow);
+    let mut elems = Vec::with_capacity(bounded(n, &[c_out, oh, ow])?);
+    taps(n, &[c_out, oh, ow, cig, kh, kw])?;
     for co in 0..c_out {
         let g = co / cog;
         for oy in 0..oh {
@@ -861,7 +888,8 @@ fn pool(n: &str, average: bool, k: &[usize], s: &[usize], p: &[usize], x: Signal
         return Err(node_err(n, format!("the kernel {k:?} does not fit the input [{c}, {h}, {w}]")));
     };
     let scale = if average { 1.0 / (k[0] * k[1]) as f64 } else { 1.0 };
-    let mut elems = Vec::with_capacity(c * oh * ow);
+    let mut elems = Vec::with_capacity(bounded(n, &[c, oh, ow])?);
+    taps(n, &[c, oh, ow, k[0], k[1]])?;
     for ch in 0..c {
         for oy in 0..oh {
             for ox in 0..ow {
