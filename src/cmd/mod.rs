@@ -7,6 +7,7 @@ mod compile;
 mod device;
 mod devices;
 mod eval;
+mod nir;
 mod run;
 mod shell;
 mod sim;
@@ -47,6 +48,10 @@ pub enum Command {
     Completions(shell::CompletionsArgs),
     /// Print the man page (roff), or write one per subcommand into a directory.
     Man(shell::ManArgs),
+    /// Import a NIR graph (HDF5) as a network source with its weight files.
+    Import(nir::ImportArgs),
+    /// Export a network source or a bitstream as a NIR graph (HDF5).
+    Export(nir::ExportArgs),
 }
 
 /// Runs a subcommand.
@@ -66,6 +71,8 @@ pub fn run(c: Command) -> Result<(), CliError> {
         Command::Sweep(a) => eval::sweep(*a),
         Command::Completions(a) => shell::completions(a),
         Command::Man(a) => shell::man(a),
+        Command::Import(a) => nir::import(a),
+        Command::Export(a) => nir::export(a),
     }
 }
 

@@ -83,3 +83,27 @@ pub fn examples() -> Vec<Example> {
 pub fn tempdir() -> tempfile::TempDir {
     tempfile::tempdir().unwrap()
 }
+
+/// A JSON document fpnna wrote, without its leading `provenance` object
+/// (which records the command line, and so the paths of a test's temporary
+/// files): the part that must be reproducible and match goldens.
+pub fn json_body(doc: &str) -> String {
+    let mut lines = doc.lines();
+    let mut out = String::new();
+    match lines.next() {
+        Some("{") => out.push_str("{\n"),
+        other => panic!("not a JSON object: {other:?}"),
+    }
+    let first = lines.next().unwrap_or_default();
+    assert_eq!(first, "  \"provenance\": {", "a JSON output starts with its provenance");
+    for l in lines.by_ref() {
+        if l == "  }," {
+            break;
+        }
+    }
+    out.push_str(&lines.collect::<Vec<_>>().join("\n"));
+    if doc.ends_with('\n') {
+        out.push('\n');
+    }
+    out
+}
