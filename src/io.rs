@@ -1,7 +1,41 @@
-//! File output that never leaves a half-written file behind.
+//! Input and output files: `-` is standard input or output, outputs never
+//! leave a half-written file behind, and an existing device or FIFO is
+//! written in place, never renamed over (docs/cli.md, "Streams").
 
 use crate::error::CliError;
-use std::path::Path;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+
+/// Whether an output of this command goes to standard output: the printed
+/// result then goes to standard error ([`print_result`]).
+static STDOUT_TAKEN: AtomicBool = AtomicBool::new(false);
+
+/// Whether standard input was read (it can be only once).
+static STDIN_TAKEN: AtomicBool = AtomicBool::new(false);
+
+/// Numbers the temporaries of streamed outputs.
+static TEMPORARIES: AtomicUsize = AtomicUsize::new(0);
+
+/// Whether `path` names standard input or output.
+pub fn is_std(path: &Path) -> bool {
+    path.as_os_str() == "-"
+}
+
+/// A path as messages name it (`-` is `standard output` or `standard input`).
+fn shown(path: &Path, what: &str) -> String {
+    if is_std(path) { what.to_string() } else { path.display().to_string() }
+}
+
+/// Prints a command's result: to standard output, or to standard error
+/// when an output file of the same command took standard output.
+pub fn print_result(text: &str) {
+    if STDOUT_TAKEN.load(Ordering::Relaxed) {
+        eprint!("{text}");
+    } else {
+        print!("{text}");
+    }
+}
 
 /// Writes `bytes` to `path` atomically: into a temporary file beside it,
 /// then renamed over it. On any failure the target is untouched.
@@ -11,43 +45,91 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), CliError> {
     out.commit()
 }
 
-/// Reads a whole file, naming it in the error.
+/// Reads a whole file (`-`: standard input), naming it in the error.
 pub fn read(path: &Path) -> Result<Vec<u8>, CliError> {
-    std::fs::read(path).map_err(|e| CliError::Input(format!("{}: cannot read: {e}", path.display())))
+    read_limited(path, u64::MAX - 1)
 }
 
-/// Reads a whole file of at most `max` bytes (a larger one is refused
-/// before it is read), naming it in the error.
+/// Reads a whole file (`-`: standard input) of at most `max` bytes (a
+/// larger one is refused at the limit), naming it in the error.
 pub fn read_limited(path: &Path, max: u64) -> Result<Vec<u8>, CliError> {
     use std::io::Read;
-    let err = |e: std::io::Error| CliError::Input(format!("{}: cannot read: {e}", path.display()));
-    let file = std::fs::File::open(path).map_err(err)?;
+    let name = shown(path, "standard input");
+    let err = |e: std::io::Error| CliError::Input(format!("{name}: cannot read: {e}"));
     let mut bytes = Vec::new();
-    file.take(max + 1).read_to_end(&mut bytes).map_err(err)?;
+    if is_std(path) {
+        if STDIN_TAKEN.swap(true, Ordering::Relaxed) {
+            return Err(CliError::Usage("`-` names standard input twice: it can be read only once".into()));
+        }
+        std::io::stdin().lock().take(max + 1).read_to_end(&mut bytes).map_err(err)?;
+    } else {
+        std::fs::File::open(path).map_err(err)?.take(max + 1).read_to_end(&mut bytes).map_err(err)?;
+    }
     if bytes.len() as u64 > max {
-        return Err(CliError::Input(format!("{}: larger than the limit of {max} bytes", path.display())));
+        return Err(CliError::Input(format!("{name}: larger than the limit of {max} bytes")));
     }
     Ok(bytes)
 }
 
-/// An output file written through a temporary file beside it and renamed
-/// into place with the command's other outputs ([`Outputs::add_file`]);
+/// Where a finished output goes.
+#[derive(Clone, Debug, PartialEq)]
+enum Target {
+    /// A regular file (or none yet): renamed over from a temporary beside it.
+    Rename(PathBuf),
+    /// An existing device, FIFO or socket: written in place.
+    InPlace(PathBuf),
+    /// Standard output (`-`, `/dev/stdout`).
+    Stdout,
+}
+
+impl Target {
+    fn of(path: &Path) -> Target {
+        if is_std(path) || path == Path::new("/dev/stdout") {
+            return Target::Stdout;
+        }
+        match std::fs::metadata(path) {
+            Ok(m) if !m.is_file() && !m.is_dir() => Target::InPlace(path.to_path_buf()),
+            _ => Target::Rename(path.to_path_buf()),
+        }
+    }
+
+    fn name(&self) -> String {
+        match self {
+            Target::Rename(p) | Target::InPlace(p) => p.display().to_string(),
+            Target::Stdout => "standard output".into(),
+        }
+    }
+}
+
+/// An output file written first to a temporary file (beside a regular
+/// target, in the system's temporary directory for a stream) and put in
+/// place with the command's other outputs ([`Outputs::add_file`]);
 /// dropped before, it vanishes.
 pub struct AtomicFile {
-    tmp: std::path::PathBuf,
-    path: std::path::PathBuf,
+    tmp: PathBuf,
+    target: Target,
     file: Option<std::io::BufWriter<std::fs::File>>,
 }
 
 impl AtomicFile {
     /// Creates the temporary file for `path`.
     pub fn create(path: &Path) -> Result<Self, CliError> {
-        let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
-        let name = path.file_name().ok_or_else(|| CliError::Input(format!("{}: not a file name", path.display())))?;
-        let tmp = dir.join(format!(".{}.tmp{}", name.to_string_lossy(), std::process::id()));
+        let target = Target::of(path);
+        let tmp = match &target {
+            Target::Rename(_) => {
+                let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+                let name =
+                    path.file_name().ok_or_else(|| CliError::Input(format!("{}: not a file name", path.display())))?;
+                dir.join(format!(".{}.tmp{}", name.to_string_lossy(), std::process::id()))
+            }
+            Target::InPlace(_) | Target::Stdout => {
+                let n = TEMPORARIES.fetch_add(1, Ordering::Relaxed);
+                std::env::temp_dir().join(format!(".fpnna-{}-{n}.tmp", std::process::id()))
+            }
+        };
         let file = std::fs::File::create(&tmp)
-            .map_err(|e| CliError::Input(format!("{}: cannot write: {e}", path.display())))?;
-        Ok(AtomicFile { tmp, path: path.to_path_buf(), file: Some(std::io::BufWriter::new(file)) })
+            .map_err(|e| CliError::Input(format!("{}: cannot write: {e}", target.name())))?;
+        Ok(AtomicFile { tmp, target, file: Some(std::io::BufWriter::new(file)) })
     }
 
     /// The writer.
@@ -66,48 +148,80 @@ impl Drop for AtomicFile {
 }
 
 /// The outputs of one command, committed together: each is first written
-/// whole to a temporary file beside its target; [`Outputs::commit`] renames
-/// them all into place only once every one is complete, so a command that
-/// fails on its second output leaves its first untouched too. Dropped
-/// uncommitted, the temporaries are removed.
+/// whole to a temporary file; [`Outputs::commit`] puts them all in place
+/// only once every one is complete (streams first, written in place, then
+/// regular files renamed), so a command that fails on its second output
+/// leaves its first untouched too. Dropped uncommitted, the temporaries
+/// are removed.
 #[derive(Default)]
 pub struct Outputs {
     /// (temporary, target) of each output written so far.
-    staged: Vec<(std::path::PathBuf, std::path::PathBuf)>,
+    staged: Vec<(PathBuf, Target)>,
 }
 
 impl Outputs {
     /// Writes `bytes` to the temporary of `path`.
     pub fn add(&mut self, path: &Path, bytes: &[u8]) -> Result<(), CliError> {
         let mut f = AtomicFile::create(path)?;
-        std::io::Write::write_all(f.writer(), bytes)
-            .map_err(|e| CliError::Input(format!("{}: cannot write: {e}", path.display())))?;
+        f.writer().write_all(bytes).map_err(|e| CliError::Input(format!("{}: cannot write: {e}", f.target.name())))?;
         self.add_file(f)
     }
 
-    /// Takes a streamed output, complete (flushed and synced, not yet renamed).
+    /// Takes a streamed output, complete (flushed and synced, not yet in place).
     pub fn add_file(&mut self, mut f: AtomicFile) -> Result<(), CliError> {
         let file = f.file.take().expect("not committed yet");
-        let err = |e: std::io::Error| CliError::Input(format!("{}: cannot write: {e}", f.path.display()));
+        let tmp = std::mem::take(&mut f.tmp);
+        let target = f.target.clone();
+        let err = |e: std::io::Error| CliError::Input(format!("{}: cannot write: {e}", target.name()));
         let synced = file.into_inner().map_err(|e| err(e.into_error())).and_then(|w| w.sync_all().map_err(err));
-        let (tmp, path) = (std::mem::take(&mut f.tmp), std::mem::take(&mut f.path));
         if let Err(e) = synced {
             let _ = std::fs::remove_file(&tmp);
             return Err(e);
         }
-        self.staged.push((tmp, path));
+        if target == Target::Stdout {
+            if self.staged.iter().any(|(_, t)| *t == Target::Stdout) {
+                let _ = std::fs::remove_file(&tmp);
+                return Err(CliError::Usage("two outputs name standard output: give one of them a file".into()));
+            }
+            STDOUT_TAKEN.store(true, Ordering::Relaxed);
+        }
+        self.staged.push((tmp, target));
         Ok(())
     }
 
-    /// Renames every output into place.
+    /// Puts every output in place: streams are written in place first
+    /// (a stream that fails leaves every file untouched), then files are
+    /// renamed.
     pub fn commit(mut self) -> Result<(), CliError> {
-        for (tmp, path) in std::mem::take(&mut self.staged) {
-            std::fs::rename(&tmp, &path).map_err(|e| {
-                let _ = std::fs::remove_file(&tmp);
-                CliError::Input(format!("{}: cannot write: {e}", path.display()))
-            })?;
+        let staged = std::mem::take(&mut self.staged);
+        let (streams, files): (Vec<_>, Vec<_>) = staged.iter().partition(|(_, t)| !matches!(t, Target::Rename(_)));
+        let result = (|| {
+            for (tmp, target) in streams {
+                let err = |e: std::io::Error| CliError::Input(format!("{}: cannot write: {e}", target.name()));
+                let mut from = std::fs::File::open(tmp).map_err(err)?;
+                match target {
+                    Target::Stdout => {
+                        let mut out = std::io::stdout().lock();
+                        std::io::copy(&mut from, &mut out).and_then(|_| out.flush()).map_err(err)?;
+                    }
+                    Target::InPlace(p) => {
+                        let mut out = std::fs::OpenOptions::new().write(true).open(p).map_err(err)?;
+                        std::io::copy(&mut from, &mut out).and_then(|_| out.flush()).map_err(err)?;
+                    }
+                    Target::Rename(_) => unreachable!("partitioned out"),
+                }
+            }
+            for (tmp, target) in files {
+                let Target::Rename(path) = target else { unreachable!("partitioned out") };
+                std::fs::rename(tmp, path)
+                    .map_err(|e| CliError::Input(format!("{}: cannot write: {e}", path.display())))?;
+            }
+            Ok(())
+        })();
+        for (tmp, _) in &staged {
+            let _ = std::fs::remove_file(tmp);
         }
-        Ok(())
+        result
     }
 }
 
@@ -116,5 +230,25 @@ impl Drop for Outputs {
         for (tmp, _) in &self.staged {
             let _ = std::fs::remove_file(tmp);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn targets_rename_regular_files_and_write_fifos_in_place() {
+        assert_eq!(Target::of(Path::new("-")), Target::Stdout);
+        assert_eq!(Target::of(Path::new("/dev/stdout")), Target::Stdout);
+        assert_eq!(Target::of(Path::new("no/such/out.csv")), Target::Rename("no/such/out.csv".into()));
+        let dir = std::env::temp_dir().join(format!("fpnna-io-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let fifo = dir.join("f");
+        assert!(std::process::Command::new("mkfifo").arg(&fifo).status().unwrap().success());
+        assert_eq!(Target::of(&fifo), Target::InPlace(fifo.clone()));
+        std::fs::write(dir.join("r"), "x").unwrap();
+        assert_eq!(Target::of(&dir.join("r")), Target::Rename(dir.join("r")));
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -84,8 +84,8 @@ pub fn run(a: Args) -> Result<(), CliError> {
     }
     .map_err(|e| CliError::Input(format!("{}: {e}", a.file.display())))?;
     spinner.finish_and_clear();
-    print!("{}", c.report);
-    println!();
+    // A summary (docs/cli.md, "Streams"): standard error, like every command's.
+    crate::ui::summary!("{}", c.report);
     // The report and the bitstream are written together, or neither.
     let mut out = Outputs::default();
     if let Some(p) = &a.report {
@@ -113,7 +113,7 @@ pub fn run(a: Args) -> Result<(), CliError> {
             n => format!("{n} programmed nodes, {:.2} bytes per node", bytes.len() as f64 / n as f64),
         };
         out.commit()?;
-        println!("bitstream: {} bytes written to {} ({per_node})", bytes.len(), p.display());
+        crate::ui::summary!("bitstream: {} bytes written to {} ({per_node})", bytes.len(), p.display());
         return Ok(());
     }
     out.commit()

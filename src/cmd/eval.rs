@@ -324,13 +324,14 @@ pub fn eval(a: Args) -> Result<(), CliError> {
         out.add(p, json.as_bytes())?;
     }
     out.commit()?;
-    print!("{}", summary(t, &task, &e, &target));
+    // The result: standard output unless an output took it (docs/cli.md, "Streams").
+    crate::io::print_result(&summary(t, &task, &e, &target));
     if let Some(c) = &config {
-        println!(
+        crate::io::print_result(&format!(
             "array: {} programmed nodes; devices stuck: {} at G_min, {} at G_max; {} unprogrammed crosspoints \
-             conduct; {} forming failures",
+             conduct; {} forming failures\n",
             c.programmed_nodes, c.stuck_at_min, c.stuck_at_max, c.stuck_unprogrammed, c.forming_failures
-        );
+        ));
     }
     crate::ui::summary!(
         "evaluated {} samples in {wall:.3} s ({} threads)",
@@ -511,7 +512,7 @@ pub fn sweep(a: SweepArgs) -> Result<(), CliError> {
     bar.finish_and_clear();
     let sweep = Sweep { axes, seeds, points };
     write_sweep(&a, &sweep)?;
-    print!("{}", sweep.csv());
+    crate::io::print_result(&sweep.csv());
     crate::ui::summary!(
         "swept {} points x {} seeds in {:.3} s",
         sweep.points.len(),

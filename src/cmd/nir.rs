@@ -33,7 +33,11 @@ pub fn import(a: ImportArgs) -> Result<(), CliError> {
         out.add(&dir.join(name), text.as_bytes())?;
     }
     out.commit()?;
-    eprintln!("{}: written with {} weight and parameter files beside it", a.output.display(), imported.files.len());
+    crate::ui::summary!(
+        "{}: written with {} weight and parameter files beside it",
+        a.output.display(),
+        imported.files.len()
+    );
     Ok(())
 }
 
@@ -63,7 +67,7 @@ pub fn export(a: ExportArgs) -> Result<(), CliError> {
     let mut out = Outputs::default();
     out.add(&a.output, &bytes)?;
     out.commit()?;
-    eprintln!(
+    crate::ui::summary!(
         "{}: {} NIR nodes, {} edges at dt = {} ms",
         a.output.display(),
         graph.nodes.len(),

@@ -1,4 +1,6 @@
-//! `fpnna run OUT.fpb --steps N ...`: the cycle-level emulator.
+//! `fpnna run OUT.fpb --steps N ...`: the cycle-level emulator. Outputs go
+//! to files (or standard output as `-`); the summary and the spikes per
+//! population go to standard error.
 
 use super::bits::load_named;
 use crate::error::CliError;
@@ -144,7 +146,12 @@ pub fn run(a: Args) -> Result<(), CliError> {
             })
             .collect();
         rows.sort();
-        out.add(p, spikes::format(rows.into_iter()).as_bytes())?;
+        let bytes = if spikes::is_npz(p) {
+            spikes::format_npz(&recorded_ports(&emu), a.io.steps, &rows)?
+        } else {
+            spikes::format(rows.into_iter()).into_bytes()
+        };
+        out.add(p, &bytes)?;
     }
     let s = &result.stats;
     if let Some(p) = &a.stats {
@@ -196,7 +203,29 @@ pub fn run(a: Args) -> Result<(), CliError> {
     if let Some(note) = recorded {
         crate::ui::summary!("{note}");
     }
+    // Spikes per recorded population, counted per key's port through the
+    // sorted key bases (one lookup per spike, not a scan).
+    let ports = recorded_ports(&emu);
+    let mut bases: Vec<(u32, usize)> =
+        emu.ports().iter().filter(|p| p.kind == PortKind::Output).enumerate().map(|(k, p)| (p.key_base, k)).collect();
+    bases.sort();
+    let mut counts = vec![0u64; ports.len()];
+    for &(_, key) in &result.spikes {
+        let at = bases.partition_point(|&(base, _)| base <= key);
+        if let Some(&(base, k)) = at.checked_sub(1).map(|i| &bases[i])
+            && key - base < ports[k].1
+        {
+            counts[k] += 1;
+        }
+    }
+    let rows = ports.into_iter().zip(counts).map(|((name, size), n)| (name, size, n));
+    crate::ui::summary!("{}", spikes::rate_table(rows, s.steps, b.global.dt_ms).trim_end());
     Ok(())
+}
+
+/// The recorded populations of a bitstream (its output ports): name, size.
+fn recorded_ports(emu: &Emulator) -> Vec<(String, u32)> {
+    emu.ports().iter().filter(|p| p.kind == PortKind::Output).map(|p| (p.name.clone(), p.size)).collect()
 }
 
 fn run_error(a: &Args, e: fpnna_emu::EmuError) -> CliError {

@@ -1,4 +1,4 @@
-//! `fpnna sim FILE.fpn --steps N [--stimulus IN.csv] [--spikes OUT.csv] [--arch A | --preset P | --exact]`
+//! `fpnna sim FILE.fpn --steps N [--stimulus IN.csv|.npy|.npz] [--spikes OUT.csv|.npz] [--arch A | --preset P | --exact]`
 
 use super::{FileArg, load_network};
 use crate::error::CliError;
@@ -41,17 +41,25 @@ pub fn run(a: Args) -> Result<(), CliError> {
     let t0 = std::time::Instant::now();
     let r = fpnna_sim::simulate(&net, a.io.steps, &stimulus).map_err(|e| CliError::Bug(e.to_string()))?;
     let wall = t0.elapsed().as_secs_f64();
-    match &a.io.spikes {
-        Some(p) => {
-            let rows = r.spikes.iter().map(|s| (s.step, net.pop(s.pop).name.clone(), s.index));
-            crate::io::write_atomic(p, spikes::format(rows).as_bytes())?;
-            crate::ui::summary!("{} spikes written to {}", r.spikes.len(), p.display());
-        }
-        None => print!("{}", summary(&net, &r, a.io.steps)),
+    if let Some(p) = &a.io.spikes {
+        let rows = r.spikes.iter().map(|s| (s.step, net.pop(s.pop).name.clone(), s.index));
+        let bytes = if spikes::is_npz(p) {
+            let recorded = net.recorded();
+            let pops: Vec<(String, u32)> =
+                net.pops().filter(|(id, _)| recorded[id.0 as usize]).map(|(_, p)| (p.name.clone(), p.size)).collect();
+            spikes::format_npz(&pops, a.io.steps, &rows.collect::<Vec<_>>())?
+        } else {
+            spikes::format(rows).into_bytes()
+        };
+        crate::io::write_atomic(p, &bytes)?;
     }
+    // A summary: standard error, whatever the outputs (docs/cli.md, "Streams").
+    let pops = net.pops().map(|(id, p)| (p.name.clone(), p.size, r.counts[id.0 as usize]));
+    crate::ui::summary!("{}", spikes::rate_table(pops, a.io.steps, net.dt_ms).trim_end());
     crate::ui::summary!(
-        "simulated {} steps in {wall:.3} s ({} synaptic events, {:.3e} events/s)",
+        "simulated {} steps in {wall:.3} s ({} recorded spikes, {} synaptic events, {:.3e} events/s)",
         a.io.steps,
+        r.spikes.len(),
         r.synaptic_events,
         r.synaptic_events as f64 / wall.max(1e-9)
     );
@@ -70,15 +78,4 @@ pub fn read_stimulus(net: &Network, path: &std::path::Path, steps: u64) -> Resul
         id.entry(p.name.as_str()).or_insert(i);
     }
     Ok(rows.into_iter().map(|r| Spike { step: r.step, pop: id[r.population.as_str()], index: r.index }).collect())
-}
-
-fn summary(net: &Network, r: &fpnna_sim::SimResult, steps: u64) -> String {
-    let secs = steps as f64 * net.dt_ms / 1000.0;
-    let mut s = format!("{:<24} {:>8} {:>10} {:>12}\n", "population", "size", "spikes", "rate (Hz)");
-    for (id, p) in net.pops() {
-        let n = r.counts[id.0 as usize];
-        let rate = if secs > 0.0 { n as f64 / f64::from(p.size) / secs } else { 0.0 };
-        s += &format!("{:<24} {:>8} {:>10} {:>12.3}\n", p.name, p.size, n, rate);
-    }
-    s
 }

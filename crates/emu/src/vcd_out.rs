@@ -1,7 +1,9 @@
 //! Waveforms as VCD (IEEE 1364), for GTKWave or Surfer: one scope per tile
 //! position, a 1-bit spike signal per neuron, membrane potential, synaptic
 //! current and volatile conductance of the traced neurons, and the packets
-//! each link carried per step.
+//! each link carried per step; a scope `ports` with a 1-bit signal per
+//! channel of every input port and generator; and a last timestamp at the
+//! end of the run, so that the last step has a width in a viewer.
 
 use crate::{Emulator, Observer, StepView};
 use fpnna_bitstream::Xy;
@@ -140,6 +142,19 @@ impl<W: Write> VcdObserver<W> {
             }
             w.upscope()?;
         }
+        // Input ports and generators: their spikes are in every step's
+        // view (it lists every source), so they are wires like neurons.
+        let sources: Vec<_> = b.ports.iter().filter(|p| !matches!(p.kind, fpnna_bitstream::PortKind::Output)).collect();
+        if !sources.is_empty() {
+            w.add_module("ports")?;
+            for p in sources {
+                for i in 0..p.size {
+                    let id = w.add_wire(1, &format!("{}_{i}", sanitize(&p.name)))?;
+                    spike_id.entry(p.key_base + i).or_insert(id);
+                }
+            }
+            w.upscope()?;
+        }
         w.upscope()?;
         w.enddefinitions()?;
         w.timestamp(0)?;
@@ -177,6 +192,9 @@ impl<W: Write> VcdObserver<W> {
     /// flushes (pass `&mut writer` to keep the writer).
     pub fn finish(mut self) -> io::Result<()> {
         self.clear_previous(self.next_time, &[], &[])?;
+        // The end of the last step, even when nothing changes there: a
+        // viewer shows a step only up to the last timestamp.
+        self.at(self.next_time)?;
         self.w.flush()
     }
 

@@ -292,14 +292,34 @@ fn vcd_has_scopes_signals_and_parses() {
         let mut p = vcd::Parser::new(&buf[..]);
         let h = p.parse_header().unwrap();
         let top = h.find_scope(&["fpnna"]).expect("top scope");
-        assert_eq!(top.items.len(), 4);
+        assert_eq!(top.items.len(), 5, "4 tiles and the ports");
+        let ports = h.find_scope(&["fpnna", "ports"]).expect("ports scope");
+        let in0 = ports.items.iter().find_map(|i| match i {
+            vcd::ScopeItem::Var(v) if v.reference.ends_with("_0") => Some(v.code),
+            _ => None,
+        });
+        let in0 = in0.expect("a wire per input channel");
         let t00 = h.find_scope(&["fpnna", "tile_0_0"]).expect("tile scope");
         let var = |name: &str| t00.items.iter().any(|i| matches!(i, vcd::ScopeItem::Var(v) if v.reference == name));
         assert!(var("p0_0") && var("p0_5") && var("p0_0_v") && var("p0_0_i") && var("link_east"));
         let any_g = t00.items.iter().any(|i| matches!(i, vcd::ScopeItem::Var(v) if v.reference.ends_with("_g_nS")));
         assert!(any_g, "p0 has volatile inputs");
-        let n = p.map(|c| c.unwrap()).filter(|c| matches!(c, vcd::Command::ChangeScalar(_, vcd::Value::V1))).count();
+        let commands: Vec<vcd::Command> = p.map(|c| c.unwrap()).collect();
+        let n = commands.iter().filter(|c| matches!(c, vcd::Command::ChangeScalar(_, vcd::Value::V1))).count();
         assert!(n > 10, "{n} spike edges");
+        let input_edges = commands
+            .iter()
+            .filter(|c| matches!(c, vcd::Command::ChangeScalar(id, vcd::Value::V1) if *id == in0))
+            .count();
+        assert!(input_edges > 0, "the stimulus shows on its input wire");
+        // The last timestamp is the end of the run (step 60 or its last cycle).
+        let last = commands.iter().rev().find_map(|c| match c {
+            vcd::Command::Timestamp(t) => Some(*t),
+            _ => None,
+        });
+        if ts == Timescale::Steps {
+            assert_eq!(last, Some(60), "the last step ends at 60");
+        }
     }
 }
 

@@ -4,7 +4,7 @@
 //! diagnostics here; then the projection is added under a unique name.
 
 use super::connectors::{self, CONNECTORS, CONNECTORS_HELP, ConnectorError, Shape, Weights};
-use super::data::Rows;
+use super::data::{Data, Numbering};
 use super::expr::{Scope, Value};
 use super::names::nearest;
 use super::params::Dist;
@@ -247,7 +247,7 @@ impl<'a> Elab<'a> {
         let k = match a[0] {
             Value::Num(k) if k.fract() == 0.0 && k >= 0.0 && k <= f64::from(at.shape.n_pre) => k as u32,
             _ => {
-                self.connector_error(ConnectorError::FanInAboveSource, at, "");
+                self.connector_error(ConnectorError::FanInAboveSource, at, "", Numbering::Lines);
                 return None;
             }
         };
@@ -272,7 +272,7 @@ impl<'a> Elab<'a> {
             return None;
         }
         let a = self.args(at.span, cname, cargs, &["data"], &[])?;
-        let rows = self.data_rows(cname, &a[0], at.span)?;
+        let Data { rows, numbering } = self.data_rows(cname, &a[0], at.span)?;
         let src = match &a[0] {
             Value::Str(f) => f.clone(),
             _ => "the matrix".into(),
@@ -282,17 +282,14 @@ impl<'a> Elab<'a> {
         } else {
             connectors::sparse(at.shape, &rows, cl.delay, at.budget)
         };
-        self.connector_made(made, at, &src)
+        made.map_err(|e| self.connector_error(e, at, &src, numbering)).ok()
     }
 
-    /// The rows of a data connector, each with its line (of the file) or
-    /// its 1-based position (in a matrix).
-    fn data_rows(&mut self, cname: &str, v: &Value, cspan: Span) -> Option<Rows> {
+    /// The rows of a data connector, each with its line (of a text file),
+    /// its row (of an array) or its 1-based position (in a matrix).
+    fn data_rows(&mut self, cname: &str, v: &Value, cspan: Span) -> Option<Data> {
         match v {
-            Value::Str(f) => {
-                let path = self.data_path(cspan, f);
-                self.csv(cspan, &path)
-            }
+            Value::Str(f) => self.data_file(cspan, f),
             Value::List(rows) => {
                 let mut out = Vec::new();
                 for (k, r) in rows.iter().enumerate() {
@@ -310,14 +307,14 @@ impl<'a> Elab<'a> {
                         }
                     }
                 }
-                Some(out)
+                Some(Data { rows: out, numbering: Numbering::Lines })
             }
             other => {
                 self.err(
                     Diag::new(
                         cspan,
                         format!(
-                            "`{cname}` takes a matrix `[[...], ...]` or a CSV file name, found {}",
+                            "`{cname}` takes a matrix `[[...], ...]` or a data file name (.csv, .txt, .npy, .npz), found {}",
                             other.describe()
                         ),
                     )
@@ -333,10 +330,10 @@ impl<'a> Elab<'a> {
     /// The synapses a connector made, or its error reported; `src` names
     /// a data connector's data.
     fn connector_made(&mut self, made: Result<Synapses, ConnectorError>, at: &Site, src: &str) -> Option<Synapses> {
-        made.map_err(|e| self.connector_error(e, at, src)).ok()
+        made.map_err(|e| self.connector_error(e, at, src, Numbering::Lines)).ok()
     }
 
-    fn connector_error(&mut self, e: ConnectorError, at: &Site, src: &str) {
+    fn connector_error(&mut self, e: ConnectorError, at: &Site, src: &str, numbering: Numbering) {
         let (span, name, Shape { n_pre, n_post }) = (at.span, at.name, at.shape);
         let d = match e {
             ConnectorError::TooMany(count) => return self.too_many(at, count),
@@ -355,13 +352,16 @@ impl<'a> Elab<'a> {
             ConnectorError::DenseColumns { line, columns } => Diag::new(
                 span,
                 format!(
-                    "{src}, row at line {line}: {columns} columns; `{name}` needs {n_post} (one per target neuron)"
+                    "{src}, {}: {columns} columns; `{name}` needs {n_post} (one per target neuron)",
+                    numbering.row(line)
                 ),
             )
             .label("wrong shape"),
-            ConnectorError::Sparse { line, problem } => Diag::new(span, format!("{src}, line {line}: {problem}"))
-                .label("in this data")
-                .help("sparse rows are pre,post,weight[,delay]"),
+            ConnectorError::Sparse { line, problem } => {
+                Diag::new(span, format!("{src}, {}: {problem}", numbering.entry(line)))
+                    .label("in this data")
+                    .help("sparse rows are pre,post,weight[,delay]")
+            }
         };
         self.err(d);
     }

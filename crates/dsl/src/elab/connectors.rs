@@ -19,7 +19,7 @@ pub(super) const CONNECTORS: &[&str] =
     &["all_to_all", "one_to_one", "fixed_probability", "fixed_fan_in", "dense", "sparse"];
 
 /// Every connector with its arguments.
-pub(super) const CONNECTORS_HELP: &str = "connectors: all_to_all, one_to_one, fixed_probability(p, seed = s), fixed_fan_in(k, seed = s), dense(matrix or \"file.csv\"), sparse(list or \"file.csv\")";
+pub(super) const CONNECTORS_HELP: &str = "connectors: all_to_all, one_to_one, fixed_probability(p, seed = s), fixed_fan_in(k, seed = s), dense(matrix or \"file.csv\" | \"file.npy\"), sparse(list or \"file.csv\" | \"file.npy\")";
 
 /// The sizes of a projection's two ends.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

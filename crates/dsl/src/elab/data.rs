@@ -1,75 +1,111 @@
-//! Data files: paths relative to the source that names them, and the CSV of
-//! numbers that matrices and per-neuron values are read from.
+//! Data files: paths relative to the source that names them, read by
+//! `fpnna-data` (text tables, `.npy`, one array of an `.npz` named as
+//! `"w.npz:name"`) into the rows that matrices and per-neuron values are
+//! made of.
 
 use super::Elab;
 use crate::Diag;
 use crate::ast::Span;
-use std::path::{Path as FsPath, PathBuf};
+use fpnna_data::{Array, DataError, Format, Source};
+use std::path::Path as FsPath;
 
-/// Rows of numbers, each with its 1-based line number.
+/// Rows of numbers, each with its 1-based number (see [`Numbering`]).
 pub(super) type Rows = Vec<(usize, Vec<f64>)>;
 
-/// A cell of a CSV that is not a number.
-#[derive(Clone, Debug, PartialEq)]
-struct NotANumber {
-    /// 1-based line.
-    pub line: usize,
-    /// 1-based column.
-    pub column: usize,
-    /// The cell's text, trimmed.
-    pub cell: String,
+/// What a row's number counts, for messages.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Numbering {
+    /// Lines of a text file (or positions in a matrix written in the source).
+    Lines,
+    /// Rows of an array, named 0-based as NumPy does.
+    Rows,
 }
 
-/// Parses a CSV of numbers. Blank lines, `#` comments and a non-numeric
-/// first line (a header) are skipped.
-fn parse_csv(text: &str) -> Result<Rows, NotANumber> {
-    let mut rows = Vec::new();
-    for (k, line) in text.lines().enumerate() {
-        let line = line.trim();
-        if line.is_empty() || line.starts_with('#') {
-            continue;
-        }
-        let cells: Result<Vec<f64>, (usize, &str)> = line
-            .split(',')
-            .enumerate()
-            .map(|(c, s)| s.trim().parse::<f64>().ok().filter(|x| x.is_finite()).ok_or((c, s.trim())))
-            .collect();
-        match cells {
-            Ok(v) => rows.push((k + 1, v)),
-            Err(_) if rows.is_empty() && k == 0 => {} // header
-            Err((c, s)) => return Err(NotANumber { line: k + 1, column: c + 1, cell: s.to_string() }),
+impl Numbering {
+    /// Row `n` (1-based) as a place in a message.
+    pub(super) fn row(self, n: usize) -> String {
+        match self {
+            Numbering::Lines => format!("row at line {n}"),
+            Numbering::Rows => format!("row {}", n - 1),
         }
     }
-    Ok(rows)
+
+    /// Entry `n` (1-based) of a list of entries (`sparse`) as a place.
+    pub(super) fn entry(self, n: usize) -> String {
+        match self {
+            Numbering::Lines => format!("line {n}"),
+            Numbering::Rows => format!("row {}", n - 1),
+        }
+    }
+}
+
+/// A data file's rows: a text table's lines, or an array's rows (a 1-D
+/// array is one column).
+pub(super) struct Data {
+    /// The rows.
+    pub rows: Rows,
+    /// What their numbers count.
+    pub numbering: Numbering,
+}
+
+/// An array as rows; the first NaN or infinity is an error naming it.
+fn array_rows(file: &str, a: Array) -> Result<Data, DataError> {
+    if let Some((k, x)) = a.first_non_finite() {
+        return Err(DataError::at(file, format!("element {}", a.index_of(k)), format!("{x} is not a finite number")));
+    }
+    let Some((rows, cols)) = a.matrix() else {
+        return Err(DataError::at(file, "", format!("shape {:?}: expected a 1-D or 2-D array", a.shape)));
+    };
+    let rows = if cols == 0 {
+        (1..=rows).map(|r| (r, Vec::new())).collect()
+    } else {
+        a.values.chunks(cols).enumerate().map(|(r, v)| (r + 1, v.to_vec())).collect()
+    };
+    Ok(Data { rows, numbering: Numbering::Rows })
 }
 
 impl Elab<'_> {
-    /// A data file named in the source at `span`: relative to that source.
-    pub(super) fn data_path(&self, span: Span, file: &str) -> PathBuf {
+    /// Reads the data file named `file` in the source at `span` (relative
+    /// to that source; `"w.npz:name"` names an array of an archive);
+    /// errors point at `span`.
+    pub(super) fn data_file(&mut self, span: Span, file: &str) -> Option<Data> {
         let src = FsPath::new(&self.map.files[span.file as usize].name);
-        src.parent().unwrap_or(FsPath::new("")).join(file)
-    }
-
-    /// Reads a CSV of numbers ([`parse_csv`]); errors point at `span`.
-    pub(super) fn csv(&mut self, span: Span, path: &FsPath) -> Option<Rows> {
-        let text = match std::fs::read_to_string(path) {
-            Ok(t) => t,
+        let named: Result<Source, String> = file.parse();
+        let named = match named {
+            Ok(s) => s,
+            Err(e) => {
+                self.err(Diag::new(span, format!("data file {e}")).label("this file"));
+                return None;
+            }
+        };
+        let path = src.parent().unwrap_or(FsPath::new("")).join(&named.path);
+        let shown = Source { path: path.clone(), array: named.array.clone() }.to_string();
+        let bytes = match fpnna_data::read_file(&path) {
+            Ok(b) => b,
             Err(e) => {
                 self.err(
-                    Diag::new(span, format!("cannot read `{}`: {e}", path.display()))
+                    Diag::new(span, e.to_string())
                         .label("this file")
                         .help("data paths are relative to the source file"),
                 );
                 return None;
             }
         };
-        match parse_csv(&text) {
-            Ok(rows) => Some(rows),
-            Err(NotANumber { line, column, cell }) => {
-                self.err(
-                    Diag::new(span, format!("{}:{line}: column {column}: `{cell}` is not a number", path.display()))
-                        .label("in this file"),
-                );
+        let read = match Format::of(&path) {
+            Format::Npy => fpnna_data::read_npy(&shown, &bytes).and_then(|a| array_rows(&shown, a)),
+            Format::Npz => {
+                let archive = path.display().to_string();
+                let a = fpnna_data::read_npz(&archive, named.array.as_deref(), &bytes);
+                a.and_then(|a| array_rows(&shown, a))
+            }
+            Format::Text => {
+                fpnna_data::parse_text(&shown, &bytes).map(|t| Data { rows: t.rows, numbering: Numbering::Lines })
+            }
+        };
+        match read {
+            Ok(d) => Some(d),
+            Err(e) => {
+                self.err(Diag::new(span, e.to_string()).label("in this file"));
                 None
             }
         }
@@ -81,21 +117,22 @@ mod tests {
     use super::*;
 
     #[test]
-    fn csv_skips_blank_lines_comments_and_a_header_and_keeps_line_numbers() {
-        let rows = parse_csv("pre,post\n\n# note\n1, 2.5\n3,4\n").unwrap();
-        assert_eq!(rows, vec![(4, vec![1.0, 2.5]), (5, vec![3.0, 4.0])]);
-    }
-
-    #[test]
-    fn csv_cell_that_is_not_a_number_is_located() {
-        let e = parse_csv("1,2\n3,x\n").unwrap_err();
-        assert_eq!(e, NotANumber { line: 2, column: 2, cell: "x".into() });
-    }
-
-    #[test]
-    fn csv_header_is_only_the_first_line() {
-        // A non-numeric line after a comment is line 2, not a header.
-        assert_eq!(parse_csv("# c\nw\n").unwrap_err().line, 2);
-        assert_eq!(parse_csv("inf\n").unwrap(), vec![]);
+    fn arrays_become_rows_numbered_from_zero_and_refuse_nan() {
+        let a = Array { shape: vec![2, 2], values: vec![1.0, 2.0, 3.0, 4.0] };
+        let d = array_rows("w.npy", a).unwrap();
+        assert_eq!(d.rows, vec![(1, vec![1.0, 2.0]), (2, vec![3.0, 4.0])]);
+        assert_eq!((d.numbering.row(2), Numbering::Lines.row(2)), ("row 1".into(), "row at line 2".into()));
+        let col = array_rows("t.npy", Array { shape: vec![3], values: vec![1.0, 2.0, 3.0] }).unwrap();
+        assert_eq!(col.rows, vec![(1, vec![1.0]), (2, vec![2.0]), (3, vec![3.0])]);
+        let nan = Array { shape: vec![2, 2], values: vec![1.0, 2.0, f64::NAN, 4.0] };
+        assert_eq!(
+            array_rows("w.npy", nan).err().unwrap().to_string(),
+            "w.npy: element [1, 0]: NaN is not a finite number"
+        );
+        let cube = Array { shape: vec![1, 1, 1], values: vec![1.0] };
+        assert_eq!(
+            array_rows("w.npy", cube).err().unwrap().to_string(),
+            "w.npy: shape [1, 1, 1]: expected a 1-D or 2-D array"
+        );
     }
 }

@@ -11,7 +11,6 @@ use crate::ast::*;
 use crate::elab::MAX_SEED;
 use fpnna_model::{self as m, DECAY_ONE};
 use std::collections::BTreeMap;
-use std::path::PathBuf;
 
 /// Parameters by key, each with its value and the value's span.
 pub(super) type Params = BTreeMap<String, (Value, Span)>;
@@ -22,7 +21,8 @@ pub(super) enum Dist {
     Const(f64),
     Uniform(f64, f64, u64),
     List(Vec<f64>),
-    File(PathBuf),
+    /// A data file as named in the source.
+    File(String),
 }
 
 impl Elab<'_> {
@@ -165,7 +165,8 @@ impl Elab<'_> {
     }
 
     /// A per-neuron parameter: a number, `uniform(lo, hi, seed = s)` or
-    /// `file("x.csv")` (one value per line).
+    /// `file("x.csv")` (one value per neuron: a text table's values in
+    /// order, or an array's in C order).
     pub(super) fn per_neuron(&mut self, p: &Params, key: &str, default: f64, n: u32, full: &str) -> Option<Vec<i32>> {
         let Some((v, span)) = p.get(key).cloned() else {
             return Some(vec![self.fixed(default, Span::default(), key)?; n as usize]);
@@ -186,14 +187,14 @@ impl Elab<'_> {
                 }
                 vals.iter().map(|&x| self.fixed(x, span, key)).collect()
             }
-            Dist::File(path) => {
-                let rows = self.csv(span, &path)?;
-                let vals: Vec<f64> = rows.iter().flat_map(|(_, r)| r.iter().copied()).collect();
+            Dist::File(file) => {
+                let data = self.data_file(span, &file)?;
+                let vals: Vec<f64> = data.rows.iter().flat_map(|(_, r)| r.iter().copied()).collect();
                 if vals.len() != n as usize {
                     self.err(
-                        Diag::new(span, format!("`{}` holds {} values for {n} neurons", path.display(), vals.len()))
+                        Diag::new(span, format!("`{file}` holds {} values for {n} neurons", vals.len()))
                             .label("wrong count")
-                            .help("one value per neuron, one per line"),
+                            .help("one value per neuron: one per line, or an array of that many"),
                     );
                     return None;
                 }
@@ -226,7 +227,7 @@ impl Elab<'_> {
             Value::Call(f, args) if f == "file" => {
                 let a = self.args(span, f, args, &["path"], &[])?;
                 match &a[0] {
-                    Value::Str(s) => Some(Dist::File(self.data_path(span, s))),
+                    Value::Str(s) => Some(Dist::File(s.clone())),
                     _ => {
                         self.err(Diag::new(span, "file(...) takes a file name in double quotes").label("here"));
                         None
