@@ -25,6 +25,38 @@ pub struct Row {
 /// (`None`: no such input port; the error lists `ports`); spikes at or
 /// beyond `steps` are refused.
 pub fn read_stimulus(path: &Path, steps: u64, ports: &[(String, u32)]) -> Result<Vec<Row>, CliError> {
+    // Looked up per row: a map built once, not a scan of the ports.
+    let mut size_of = std::collections::BTreeMap::new();
+    for (p, s) in ports {
+        size_of.entry(p.as_str()).or_insert(*s);
+    }
+    read_rows(path, |step, population, index| {
+        if step >= steps {
+            return Err(format!("step {step} is beyond the run (steps 0..{steps}); raise --steps or drop the spike"));
+        }
+        let Some(size) = size_of.get(population) else {
+            let names: Vec<&str> = ports.iter().map(|(p, _)| p.as_str()).collect();
+            return Err(format!(
+                "`{population}` is not an input port (input ports: {})",
+                if names.is_empty() { "none".to_string() } else { names.join(", ") }
+            ));
+        };
+        if index >= *size {
+            return Err(format!("index {index} is out of range for `{population}` (size {size})"));
+        }
+        Ok(())
+    })
+}
+
+/// Reads a spike file as `run` and `sim` write it, of any populations
+/// (the file alone tells no sizes).
+pub fn read_spikes(path: &Path) -> Result<Vec<Row>, CliError> {
+    read_rows(path, |_, _, _| Ok(()))
+}
+
+/// The rows of a spike file, each also passed to `check` (step,
+/// population, index), whose refusal is an error at its line.
+fn read_rows(path: &Path, mut check: impl FnMut(u64, &str, u32) -> Result<(), String>) -> Result<Vec<Row>, CliError> {
     let bytes = crate::io::read(path)?;
     let text = String::from_utf8(bytes).map_err(|e| {
         CliError::Input(format!("{}: not UTF-8 text (byte {})", path.display(), e.utf8_error().valid_up_to()))
@@ -36,11 +68,6 @@ pub fn read_stimulus(path: &Path, steps: u64, ports: &[(String, u32)]) -> Result
         Some((n, h)) => return Err(at(n, format!("expected the header `{HEADER}`, found `{h}`"))),
         None => return Err(at(1, format!("empty file: expected the header `{HEADER}`"))),
     }
-    // Looked up per row: a map built once, not a scan of the ports.
-    let mut size_of = std::collections::BTreeMap::new();
-    for (p, s) in ports {
-        size_of.entry(p.as_str()).or_insert(*s);
-    }
     let mut rows = Vec::new();
     for (n, line) in lines {
         if line.trim().is_empty() {
@@ -51,27 +78,8 @@ pub fn read_stimulus(path: &Path, steps: u64, ports: &[(String, u32)]) -> Result
             return Err(at(n, format!("expected 3 fields `step,population,index`, found {}", cells.len())));
         }
         let step: u64 = cells[0].parse().map_err(|_| at(n, format!("step `{}` is not a whole number", cells[0])))?;
-        if step >= steps {
-            return Err(at(
-                n,
-                format!("step {step} is beyond the run (steps 0..{steps}); raise --steps or drop the spike"),
-            ));
-        }
         let index: u32 = cells[2].parse().map_err(|_| at(n, format!("index `{}` is not a whole number", cells[2])))?;
-        let Some(size) = size_of.get(cells[1]) else {
-            let names: Vec<&str> = ports.iter().map(|(p, _)| p.as_str()).collect();
-            return Err(at(
-                n,
-                format!(
-                    "`{}` is not an input port (input ports: {})",
-                    cells[1],
-                    if names.is_empty() { "none".to_string() } else { names.join(", ") }
-                ),
-            ));
-        };
-        if index >= *size {
-            return Err(at(n, format!("index {index} is out of range for `{}` (size {size})", cells[1])));
-        }
+        check(step, cells[1], index).map_err(|m| at(n, m))?;
         rows.push(Row { step, population: cells[1].to_string(), index, line: n });
     }
     Ok(rows)

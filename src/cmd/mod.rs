@@ -7,6 +7,7 @@ mod compile;
 mod device;
 mod devices;
 mod eval;
+mod plot;
 mod run;
 mod sim;
 
@@ -42,6 +43,9 @@ pub enum Command {
     Eval(Box<eval::Args>),
     /// Task accuracy over a grid of device figures and fault seeds (CSV/JSON table, SVG plot).
     Sweep(Box<eval::SweepArgs>),
+    /// SVG pictures: spike rasters, floorplans, activity per step, weights.
+    #[command(subcommand)]
+    Plot(plot::PlotCommand),
 }
 
 /// Runs a subcommand.
@@ -59,6 +63,7 @@ pub fn run(c: Command) -> Result<(), CliError> {
         Command::Device(c) => device::run(c),
         Command::Eval(a) => eval::eval(*a),
         Command::Sweep(a) => eval::sweep(*a),
+        Command::Plot(c) => plot::run(c),
     }
 }
 
