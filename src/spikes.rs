@@ -106,6 +106,39 @@ fn array_rows(file: &str, port: &str, size: u32, a: &Array, steps: u64) -> Resul
 
 /// A CSV stimulus.
 fn read_csv(path: &Path, bytes: Vec<u8>, steps: u64, ports: &[(String, u32)]) -> Result<Vec<Row>, CliError> {
+    // Looked up per row: a map built once, not a scan of the ports.
+    let mut size_of = std::collections::BTreeMap::new();
+    for (p, s) in ports {
+        size_of.entry(p.as_str()).or_insert(*s);
+    }
+    let rows = csv_rows(path, bytes, |step, population, index| {
+        if step >= steps {
+            return Err(format!("step {step} is beyond the run (steps 0..{steps}); raise --steps or drop the spike"));
+        }
+        let Some(size) = size_of.get(population) else {
+            return Err(format!("`{population}` is not an input port (input ports: {})", port_list(ports)));
+        };
+        if index >= *size {
+            return Err(format!("index {index} is out of range for `{population}` (size {size})"));
+        }
+        Ok(())
+    })?;
+    Ok(rows.into_iter().map(|(r, _)| r).collect())
+}
+
+/// Reads a CSV spike file as `run` and `sim` write it, of any populations
+/// (the file alone tells no sizes): each row with its 1-based line.
+pub fn read_spikes(path: &Path) -> Result<Vec<(Row, usize)>, CliError> {
+    csv_rows(path, crate::io::read(path)?, |_, _, _| Ok(()))
+}
+
+/// The rows of a CSV spike file with their lines, each also passed to
+/// `check` (step, population, index), whose refusal is an error at its line.
+fn csv_rows(
+    path: &Path,
+    bytes: Vec<u8>,
+    mut check: impl FnMut(u64, &str, u32) -> Result<(), String>,
+) -> Result<Vec<(Row, usize)>, CliError> {
     let text = String::from_utf8(bytes).map_err(|e| {
         CliError::Input(format!("{}: not UTF-8 text (byte {})", path.display(), e.utf8_error().valid_up_to()))
     })?;
@@ -115,11 +148,6 @@ fn read_csv(path: &Path, bytes: Vec<u8>, steps: u64, ports: &[(String, u32)]) ->
         Some((_, h)) if h.replace(' ', "") == HEADER => {}
         Some((n, h)) => return Err(at(n, format!("expected the header `{HEADER}`, found `{h}`"))),
         None => return Err(at(1, format!("empty file: expected the header `{HEADER}`"))),
-    }
-    // Looked up per row: a map built once, not a scan of the ports.
-    let mut size_of = std::collections::BTreeMap::new();
-    for (p, s) in ports {
-        size_of.entry(p.as_str()).or_insert(*s);
     }
     let mut rows = Vec::new();
     for (n, line) in lines {
@@ -131,20 +159,9 @@ fn read_csv(path: &Path, bytes: Vec<u8>, steps: u64, ports: &[(String, u32)]) ->
             return Err(at(n, format!("expected 3 fields `step,population,index`, found {}", cells.len())));
         }
         let step: u64 = cells[0].parse().map_err(|_| at(n, format!("step `{}` is not a whole number", cells[0])))?;
-        if step >= steps {
-            return Err(at(
-                n,
-                format!("step {step} is beyond the run (steps 0..{steps}); raise --steps or drop the spike"),
-            ));
-        }
         let index: u32 = cells[2].parse().map_err(|_| at(n, format!("index `{}` is not a whole number", cells[2])))?;
-        let Some(size) = size_of.get(cells[1]) else {
-            return Err(at(n, format!("`{}` is not an input port (input ports: {})", cells[1], port_list(ports))));
-        };
-        if index >= *size {
-            return Err(at(n, format!("index {index} is out of range for `{}` (size {size})", cells[1])));
-        }
-        rows.push(Row { step, population: cells[1].to_string(), index });
+        check(step, cells[1], index).map_err(|m| at(n, m))?;
+        rows.push((Row { step, population: cells[1].to_string(), index }, n));
     }
     Ok(rows)
 }

@@ -8,6 +8,7 @@ mod device;
 mod devices;
 mod eval;
 mod nir;
+mod plot;
 mod run;
 mod shell;
 mod sim;
@@ -52,6 +53,9 @@ pub enum Command {
     Import(nir::ImportArgs),
     /// Export a network source or a bitstream as a NIR graph (HDF5).
     Export(nir::ExportArgs),
+    /// SVG pictures: spike rasters, floorplans, activity per step, weights.
+    #[command(subcommand)]
+    Plot(plot::PlotCommand),
 }
 
 /// Runs a subcommand.
@@ -73,6 +77,7 @@ pub fn run(c: Command) -> Result<(), CliError> {
         Command::Man(a) => shell::man(a),
         Command::Import(a) => nir::import(a),
         Command::Export(a) => nir::export(a),
+        Command::Plot(c) => plot::run(c),
     }
 }
 

@@ -3,6 +3,7 @@
 
 use crate::binary::{FORMAT_VERSION, SectionSize, encode_with_sizes};
 use crate::config::*;
+use crate::mesh::{Dir, Grid, RouteIndex, Xy};
 use fpnna_model::Generator;
 use serde::Serialize;
 use std::fmt;
@@ -157,6 +158,66 @@ fn tile_usage(t: &TileConfig) -> TileUsage {
         nodes_stdp: stdp,
         params: t.params.len(),
     }
+}
+
+/// How many keys' multicast trees cross one directed link of the mesh.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LinkLoad {
+    /// The router the link leaves.
+    pub from: Xy,
+    /// Its direction (never `Local`).
+    pub dir: Dir,
+    /// Keys whose tree crosses it.
+    pub keys: u32,
+}
+
+/// The static load of every link the routing uses: each key is walked
+/// from where it enters the mesh (its neuron's tile, or its input or
+/// generator port) through the routers' first-match rule, each router
+/// at most once per key. Links no tree crosses are left out; sorted by
+/// router (y, then x), then direction.
+pub fn link_loads(b: &Bitstream) -> Vec<LinkLoad> {
+    let grid = Grid::of(&b.arch);
+    let mut router: Vec<Option<RouteIndex>> = (0..grid.cells()).map(|_| None).collect();
+    for r in b.routers.iter().filter(|r| grid.contains(r.x, r.y)) {
+        router[grid.index(r.x, r.y)] = Some(RouteIndex::new(&r.entries));
+    }
+    let mut sources: Vec<(u32, u16, u16)> =
+        b.tiles.iter().flat_map(|t| t.columns.iter().map(move |c| (c.key, t.x, t.y))).collect();
+    for p in b.ports.iter().filter(|p| matches!(p.kind, PortKind::Input | PortKind::Generator(_))) {
+        sources.extend((0..p.size).map(|i| (p.key_base.saturating_add(i), p.x, p.y)));
+    }
+    let mut load = vec![0u32; grid.cells() * Dir::LINKS.len()];
+    // visited[cell] == source number + 1: the router is on that source's tree.
+    let mut visited = vec![0usize; grid.cells()];
+    let mut stack = Vec::new();
+    for (s, &(key, x, y)) in sources.iter().enumerate() {
+        if !grid.contains(x, y) {
+            continue;
+        }
+        stack.push(Xy { x, y });
+        while let Some(at) = stack.pop() {
+            let cell = grid.index(at.x, at.y);
+            if visited[cell] == s + 1 {
+                continue;
+            }
+            visited[cell] = s + 1;
+            let Some(out) = router[cell].as_ref().and_then(|r| r.first_match(key)) else { continue };
+            for (d, dir) in Dir::LINKS.into_iter().enumerate() {
+                if out & dir.bit() != 0
+                    && let Some(n) = grid.neighbour(at.x, at.y, dir)
+                {
+                    load[cell * Dir::LINKS.len() + d] += 1;
+                    stack.push(n);
+                }
+            }
+        }
+    }
+    load.iter()
+        .enumerate()
+        .filter(|&(_, &keys)| keys > 0)
+        .map(|(i, &keys)| LinkLoad { from: grid.xy(i / Dir::LINKS.len()), dir: Dir::LINKS[i % Dir::LINKS.len()], keys })
+        .collect()
 }
 
 fn percent(part: usize, whole: usize) -> f64 {

@@ -23,7 +23,7 @@ pub use asm::{AsmError, assemble, disassemble};
 pub use binary::{FORMAT_VERSION, HEADER_LEN, MAGIC, SectionSize, check_arch, decode, encode};
 pub use config::*;
 pub use error::{BitstreamError, Place, Problem, TileItem};
-pub use inspect::{Inspection, PortSummary, SizeStats, TileUsage, inspect, size_stats};
+pub use inspect::{Inspection, LinkLoad, PortSummary, SizeStats, TileUsage, inspect, link_loads, size_stats};
 pub use mesh::{Dir, Grid, Key, RouteIndex, Xy, first_match};
 pub use validate::{MAX_ERRORS, Validated, validate};
 

@@ -26,7 +26,7 @@ pub use check::check_placement;
 pub use chipmap::TileMapReport;
 pub use place::PlaceStats;
 pub use quantize::{ProjQuant, QuantReport};
-pub use recover::{RecoverError, recover};
+pub use recover::{NodeWeights, RecoverError, recover, recover_with};
 pub use report::{ChipReport, Report, RouterReport, TileReport, Timings};
 pub use route::RouteIteration;
 

@@ -23,13 +23,23 @@ use std::collections::{BTreeMap, BTreeSet};
 #[error("cannot recover the network: {0}")]
 pub struct RecoverError(pub String);
 
+/// Weights by (tile x, tile y, row, column) of nodes: what a saved state
+/// holds of the nodes that learn.
+pub type NodeWeights = BTreeMap<(u16, u16, u16, u16), i32>;
+
 /// Recovers the network a bitstream computes.
 pub fn recover(b: &Bitstream) -> Result<Network, RecoverError> {
+    recover_with(b, &NodeWeights::new())
+}
+
+/// [`recover`], with the nodes of `weights` (the learned STDP weights of a
+/// saved state) at those weights instead of their programmed levels.
+pub fn recover_with(b: &Bitstream, weights: &NodeWeights) -> Result<Network, RecoverError> {
     let err = |m: String| RecoverError(m);
     let cols = columns(b)?;
     let mut net = Network::new("decompiled", b.global.dt_ms);
     add_populations(b, &cols, &mut net)?;
-    add_synapses(b, &mut net)?;
+    add_synapses(b, weights, &mut net)?;
     net.verify().map_err(|e| err(e.iter().map(ToString::to_string).collect::<Vec<_>>().join("; ")))?;
     Ok(net)
 }
@@ -101,7 +111,7 @@ fn add_populations(
 
 /// A synapse per node, in projections of one (pre population, post
 /// population, kind) each holding a (pre, post, delay) once.
-fn add_synapses(b: &Bitstream, net: &mut Network) -> Result<(), RecoverError> {
+fn add_synapses(b: &Bitstream, weights: &NodeWeights, net: &mut Network) -> Result<(), RecoverError> {
     let err = |m: String| RecoverError(m);
     // The symbols were added in key order, end to end from key 0: the
     // network's own numbering is the bitstream's.
@@ -142,6 +152,7 @@ fn add_synapses(b: &Bitstream, net: &mut Network) -> Result<(), RecoverError> {
             let (c, post) = locate(col.key)?;
             let w = i64::from(n.level) * i64::from(row.scale) * if row.negative { -1 } else { 1 };
             let w = i32::try_from(w).map_err(|_| err(format!("tile ({}, {}): node weight {w} overflows", t.x, t.y)))?;
+            let w = weights.get(&(t.x, t.y, n.row, n.col)).copied().unwrap_or(w);
             let tag = (a, c, format!("{kind:?}"));
             let g = match open.get(&tag) {
                 Some(&g) if !groups[g].2.contains(&(pre, post, row.delay)) => g,

@@ -29,7 +29,7 @@ use std::ops::Range;
 
 pub use reset::{Plastic, ResetCost};
 pub use state::{EmuState, STATE_FORMAT, STATE_VERSION};
-pub use stats::{ConfigStats, EnergyItem, EnergyReport, MinMeanMax, Stats, TileActivity};
+pub use stats::{ConfigStats, EnergyItem, EnergyReport, MinMeanMax, PerStep, Stats, TileActivity};
 pub use vcd_out::{Timescale, VcdObserver, VcdOptions};
 
 use build::Built;

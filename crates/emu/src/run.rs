@@ -7,7 +7,7 @@
 use crate::bank::add_in;
 use crate::build::{ArrivalRing, Built, SentRows, SrcKind, send_groups};
 use crate::stats::TileActivity;
-use crate::stats::{MinMeanMax, Stats};
+use crate::stats::{EventCounts, MinMeanMax, Stats};
 use crate::tile::{Arrival, Ctx, RING};
 use crate::{EmuError, Observer, RunResult, StepView};
 use rayon::prelude::*;
@@ -105,6 +105,9 @@ struct RunAcc {
     run_rows: Vec<u64>,
     run_syn: Vec<u64>,
     run_busy: Vec<u64>,
+    /// The energy counts at the end of the last step (for the per-step series).
+    last: EventCounts,
+    last_spikes: u64,
 }
 
 impl RunAcc {
@@ -118,6 +121,8 @@ impl RunAcc {
             run_rows: vec![0; nt],
             run_syn: vec![0; nt],
             run_busy: vec![0; nt],
+            last: EventCounts::default(),
+            last_spikes: 0,
         }
     }
 }
@@ -251,6 +256,7 @@ impl Built {
             self.prefetch(&sc.srcs);
             self.spike_phase(t, first, &mut acc, &sc.srcs, &mut sc.keys, &mut spikes_out);
             let cycles = self.mesh_phase(t, &sc.srcs, want_load, tile_cycles + timing.barrier, &mut acc);
+            self.end_step(cycles, &mut acc);
             let view = StepView {
                 step: t,
                 cycle_start: self.clock.cycle,
@@ -497,6 +503,20 @@ impl Built {
         acc.cmax = acc.cmax.max(cycles);
         st.cycles_total += cycles;
         cycles
+    }
+
+    /// Appends step `cycles`' entry to the run's per-step series (the
+    /// counts since the previous step's).
+    fn end_step(&self, cycles: u64, acc: &mut RunAcc) {
+        let now = EventCounts::of(&acc.st);
+        let d = now.since(&acc.last);
+        let s = &mut acc.st.per_step;
+        s.cycles.push(cycles);
+        s.spikes.push(acc.st.spikes - acc.last_spikes);
+        s.synaptic_events.push(d.synaptic_events());
+        s.energy_pj.push(d.energy_pj(&self.arch, cycles));
+        acc.last = now;
+        acc.last_spikes = acc.st.spikes;
     }
 
     /// Adds a run of `steps_run` steps (`acc`) to the tiles' activity.

@@ -153,53 +153,102 @@ pub struct Stats {
     pub tiles: Vec<TileActivity>,
     /// Routing problems found when loading.
     pub route_faults: Vec<String>,
+    /// The run step by step (after every total above, so that readers of
+    /// the totals see them first).
+    #[serde(default)]
+    pub per_step: PerStep,
+}
+
+/// A run's series, one entry per step in order (what `fpnna plot activity`
+/// draws): cycles and energy as the totals count them, so that each
+/// series adds up to its total (energy to rounding).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct PerStep {
+    /// Cycles of each step (they add up to `cycles_total`).
+    pub cycles: Vec<u64>,
+    /// Spikes of every source in each step.
+    pub spikes: Vec<u64>,
+    /// Synaptic events of each step.
+    pub synaptic_events: Vec<u64>,
+    /// Energy of each step, pJ: its events and the static power over its
+    /// cycles (they add up to `energy_pj.total_pj`).
+    pub energy_pj: Vec<f64>,
+}
+
+/// The run's counts that cost energy, in the order of the energy report's
+/// items (static power apart).
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub(crate) struct EventCounts([u64; 5]);
+
+impl EventCounts {
+    /// The counts of `s` so far.
+    pub(crate) fn of(s: &Stats) -> EventCounts {
+        EventCounts([s.row_reads, s.synaptic_events, s.neuron_updates, s.hops, s.node_writes])
+    }
+
+    /// The energy of these events and of `cycles` cycles of static power, pJ.
+    pub(crate) fn energy_pj(&self, arch: &Arch, cycles: u64) -> f64 {
+        let each = event_pj(arch);
+        let dynamic: f64 = self.0.iter().zip(each).map(|(&c, pj)| c as f64 * pj).sum();
+        dynamic + cycles as f64 * static_pj_per_cycle(arch)
+    }
+
+    /// Synaptic events.
+    pub(crate) fn synaptic_events(&self) -> u64 {
+        self.0[1]
+    }
+
+    /// The counts since `before`.
+    pub(crate) fn since(&self, before: &EventCounts) -> EventCounts {
+        EventCounts(std::array::from_fn(|i| self.0[i] - before.0[i]))
+    }
+}
+
+/// Energy of one event of each kind of [`EventCounts`], pJ.
+fn event_pj(arch: &Arch) -> [f64; 5] {
+    let e = &arch.energy;
+    [e.row_read_pj, e.synop_pj, e.neuron_update_pj, e.hop_pj, e.node_write_pj]
+}
+
+/// Static energy of one cycle, pJ: 1 mW for 1 us is 1000 pJ.
+fn static_pj_per_cycle(arch: &Arch) -> f64 {
+    arch.energy.static_mw * 1000.0 / arch.timing.clock_mhz
 }
 
 impl Stats {
     /// Fills the energy report from the counts.
     pub(crate) fn compute_energy(&mut self, arch: &Arch) {
         let e = &arch.energy;
-        let item = |event: &str, count: u64, pj_each: f64, assumption: &str| EnergyItem {
-            event: event.into(),
-            count,
-            pj_each,
-            pj: count as f64 * pj_each,
-            assumption: assumption.into(),
-        };
-        let mut items = vec![
-            item(
-                "row_read",
-                self.row_reads,
-                e.row_read_pj,
-                "arch energy.row_read_pj per crossbar row driven (projected, not measured)",
-            ),
-            item(
+        // One line per kind of [`EventCounts`], in its order.
+        const EVENTS: [(&str, &str); 5] = [
+            ("row_read", "arch energy.row_read_pj per crossbar row driven (projected, not measured)"),
+            (
                 "synaptic_event",
-                self.synaptic_events,
-                e.synop_pj,
                 "arch energy.synop_pj per node read into a column, volatile pulses included (projected)",
             ),
-            item(
-                "neuron_update",
-                self.neuron_updates,
-                e.neuron_update_pj,
-                "arch energy.neuron_update_pj per programmed column per step, active or not (projected)",
-            ),
-            item("hop", self.hops, e.hop_pj, "arch energy.hop_pj per packet per link crossed (projected)"),
-            item(
-                "node_write",
-                self.node_writes,
-                e.node_write_pj,
-                "arch energy.node_write_pj per STDP weight change, one pulse each (projected)",
-            ),
+            ("neuron_update", "arch energy.neuron_update_pj per programmed column per step, active or not (projected)"),
+            ("hop", "arch energy.hop_pj per packet per link crossed (projected)"),
+            ("node_write", "arch energy.node_write_pj per STDP weight change, one pulse each (projected)"),
         ];
+        let mut items: Vec<EnergyItem> = EVENTS
+            .iter()
+            .zip(EventCounts::of(self).0)
+            .zip(event_pj(arch))
+            .map(|((&(event, assumption), count), pj_each)| EnergyItem {
+                event: event.into(),
+                count,
+                pj_each,
+                pj: count as f64 * pj_each,
+                assumption: assumption.into(),
+            })
+            .collect();
         let dynamic: f64 = items.iter().map(|i| i.pj).sum();
         // static_mw * time: 1 mW for 1 us is 1000 pJ.
         let static_pj = e.static_mw * self.time_us * 1000.0;
         items.push(EnergyItem {
             event: "static".into(),
             count: self.cycles_total,
-            pj_each: e.static_mw * 1000.0 / arch.timing.clock_mhz,
+            pj_each: static_pj_per_cycle(arch),
             pj: static_pj,
             assumption: "arch energy.static_mw of the whole array over the run's cycles at timing.clock_mhz \
                          (projected); count is cycles"

@@ -46,6 +46,15 @@ fn chain_with_delays_through_routers() {
     assert_eq!(s.cycles_total, 2 * 6 + 2 * 9 + 2 * 6 + 14 * 5);
     assert_eq!(s.cycles_total, (s.cycles_per_step.mean * 20.0).round() as u64);
     assert_eq!(s.tiles.iter().map(|t| t.busy_cycles).sum::<u64>(), 2 * 20 + 4);
+    // The per-step series: the stimulus steps 0 and 10 cost 6, a's steps
+    // 2 and 12 cost 9, b's 5 and 15 cost 6, every other step 5.
+    let mut want = vec![5u64; 20];
+    for (t, c) in [(0, 6), (10, 6), (2, 9), (12, 9), (5, 6), (15, 6)] {
+        want[t] = c;
+    }
+    assert_eq!(s.per_step.cycles, want);
+    let spiked: Vec<usize> = (0..20).filter(|&t| s.per_step.spikes[t] > 0).collect();
+    assert_eq!(spiked, [0, 2, 5, 10, 12, 15]);
 }
 
 #[test]
@@ -457,6 +466,16 @@ fn stats_serialise_with_labelled_energy() {
     assert_eq!(r.stats.tiles.len(), 4);
     assert_eq!(r.stats.tiles.iter().map(|t| t.row_reads).sum::<u64>(), r.stats.row_reads);
     assert_eq!(r.stats.neuron_updates, 24 * 50);
+    // The per-step series add up to the totals, after them in the JSON.
+    let p = &r.stats.per_step;
+    assert_eq!(p.cycles.len(), 50);
+    assert_eq!(p.cycles.iter().sum::<u64>(), r.stats.cycles_total);
+    assert_eq!(p.spikes.iter().sum::<u64>(), r.stats.spikes);
+    assert_eq!(p.synaptic_events.iter().sum::<u64>(), r.stats.synaptic_events);
+    let energy: f64 = p.energy_pj.iter().sum();
+    assert!((energy - e.total_pj).abs() < 1e-9 * e.total_pj, "{energy} vs {}", e.total_pj);
+    let text = serde_json::to_string(&r.stats).unwrap();
+    assert!(text.find("\"per_step\"") > text.find("\"route_faults\""), "per_step comes last");
 }
 
 /// Random field mutations of a valid bitstream: each is either refused

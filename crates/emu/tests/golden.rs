@@ -74,12 +74,22 @@ type Files = Vec<(String, String)>;
 /// The spike list and the stats of the `n`-th run (1-based).
 fn run_files(files: &mut Files, n: usize, r: &RunResult) {
     files.push((format!("run{n}.spikes.csv"), spikes_csv(&r.spikes)));
+    // The per-step series in a table of its own, so that the totals stay
+    // within the stats file's bounded text.
+    let mut st = serde_json::to_value(&r.stats).unwrap();
+    st.as_object_mut().unwrap().remove("per_step");
     let stats = json!({
         "first_step": r.first_step,
         "n_spikes": r.spikes.len(),
-        "stats": serde_json::to_value(&r.stats).unwrap(),
+        "stats": st,
     });
     files.push((format!("run{n}.stats.json"), pretty(&stats)));
+    let p = &r.stats.per_step;
+    let mut table = String::from("step,cycles,spikes,synaptic_events,energy_pj\n");
+    for t in 0..p.cycles.len() {
+        let _ = writeln!(table, "{t},{},{},{},{}", p.cycles[t], p.spikes[t], p.synaptic_events[t], p.energy_pj[t]);
+    }
+    files.push((format!("run{n}.per_step.csv"), table));
 }
 
 /// Compares every file of case `name` with its golden (bounded) text.

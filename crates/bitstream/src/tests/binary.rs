@@ -386,6 +386,23 @@ fn inspection_counts_nodes_by_mode() {
     assert!(text.contains("nodes: 7 programmed (4 nonvolatile, 1 volatile, 2 stdp)"), "{text}");
 }
 
+#[test]
+fn link_loads_follow_each_key_from_its_source() {
+    // Key 10 (a column of tile (0, 0)) goes east, north, then east and
+    // local; the ports' keys stay local; keys 11..=13 match no entry.
+    let at = |x, y, dir, keys| LinkLoad { from: Xy { x, y }, dir, keys };
+    assert_eq!(link_loads(&sample()), [at(0, 0, Dir::East, 1), at(1, 0, Dir::North, 1), at(1, 1, Dir::East, 1)]);
+    // A second tree over the first link counts twice; a loop counts each
+    // router once.
+    let mut b = sample();
+    b.routers[0].entries.insert(0, RouteEntry { value: 11, mask: u32::MAX, out: dir::EAST });
+    b.routers[1].entries.push(RouteEntry { value: 11, mask: u32::MAX, out: dir::WEST });
+    let loads = link_loads(&b);
+    assert_eq!(loads[0], at(0, 0, Dir::East, 2));
+    assert_eq!(loads[1], at(1, 0, Dir::North, 1));
+    assert_eq!(loads[2], at(1, 0, Dir::West, 1));
+}
+
 /// The sample's bytes and text are pinned in files: any change of the
 /// format (including of a struct in fpnna-model or fpnna-arch that a payload
 /// serializes) shows up here and must come with a format version decision.
