@@ -23,7 +23,7 @@ pub fn is_std(path: &Path) -> bool {
 }
 
 /// A path as messages name it (`-` is `standard output` or `standard input`).
-fn shown(path: &Path, what: &str) -> String {
+pub fn shown(path: &Path, what: &str) -> String {
     if is_std(path) { what.to_string() } else { path.display().to_string() }
 }
 

@@ -220,3 +220,34 @@ fn a_fifo_is_written_in_place_not_renamed_over() {
     assert!(std::fs::symlink_metadata(&fifo).unwrap().file_type().is_fifo(), "the FIFO was replaced");
     assert_eq!(std::fs::read_dir(tmp.path()).unwrap().count(), 1, "a temporary was left behind");
 }
+
+#[test]
+fn a_source_on_standard_input_compiles_as_its_file_and_is_named_in_errors() {
+    let tmp = tempdir();
+    let fpb = tmp.path().join("gate.fpb");
+    fpnna_ok(&["compile", GATE, "-o", &s(&fpb)].map(String::from));
+    let piped = |args: &[&str], text: &[u8]| {
+        use std::io::Write;
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_fpnna"))
+            .args(args)
+            .current_dir(root().join("examples/and_gate"))
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        child.stdin.take().unwrap().write_all(text).unwrap();
+        child.wait_with_output().unwrap()
+    };
+    let source = std::fs::read(root().join(GATE)).unwrap();
+    let out = piped(&["compile", "-", "-o", "-"], &source);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(out.stdout, std::fs::read(&fpb).unwrap(), "`compile -` differs from compiling the file");
+    // Errors point into "standard input", at the line and column.
+    let out = piped(&["check", "-"], b"network { bad }\n");
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("standard input:1:9"), "{}", stderr(&out));
+    let out = piped(&["check", "-"], b"network n { \xff }\n");
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("standard input: not UTF-8 text (invalid byte at offset 12)"), "{}", stderr(&out));
+}

@@ -81,10 +81,24 @@ pub fn run(c: Command) -> Result<(), CliError> {
     }
 }
 
-/// Loads and elaborates a source file, turning diagnostics into an error.
+/// Loads and elaborates a source file (`-`: standard input, its includes
+/// relative to the current directory), turning diagnostics into an error.
 pub fn load_network(path: &Path, seed: u64) -> Result<fpnna_ir::Network, CliError> {
-    fpnna_dsl::load_file(path, &fpnna_dsl::Options { seed }).map_err(|d| CliError::Source {
-        file: path.display().to_string(),
+    let opts = fpnna_dsl::Options { seed };
+    let loaded = if crate::io::is_std(path) {
+        let bytes = crate::io::read_limited(path, fpnna_dsl::MAX_SOURCE_BYTES)?;
+        let text = String::from_utf8(bytes).map_err(|e| {
+            CliError::Input(format!(
+                "standard input: not UTF-8 text (invalid byte at offset {})",
+                e.utf8_error().valid_up_to()
+            ))
+        })?;
+        fpnna_dsl::load_text("standard input", text, Path::new("."), &opts)
+    } else {
+        fpnna_dsl::load_file(path, &opts)
+    };
+    loaded.map_err(|d| CliError::Source {
+        file: crate::io::shown(path, "standard input"),
         count: d.diags.len(),
         diagnostics: d.reports(),
     })

@@ -161,6 +161,22 @@ pub fn load_file(path: &Path, opts: &Options) -> Result<Network, Diagnostics> {
     let mut files = Vec::new();
     let mut loaded = Vec::new();
     load_rec(path, None, &mut map, &mut diags, &mut files, &mut loaded);
+    finish(files, map, diags, opts)
+}
+
+/// Loads a source given as text (named `name` in messages: standard input,
+/// say), its includes relative to `dir`, and elaborates it.
+pub fn load_text(name: &str, text: String, dir: &Path, opts: &Options) -> Result<Network, Diagnostics> {
+    let mut map = SourceMap::default();
+    let mut diags = Vec::new();
+    let mut files = Vec::new();
+    let mut loaded = Vec::new();
+    parse_with_includes(name, text, dir, &mut map, &mut diags, &mut files, &mut loaded);
+    finish(files, map, diags, opts)
+}
+
+/// Elaborates the parsed files, adding its errors to the syntax errors.
+fn finish(files: Vec<ast::File>, map: SourceMap, mut diags: Vec<Diag>, opts: &Options) -> Result<Network, Diagnostics> {
     let items: Vec<ast::Item> = files.into_iter().flat_map(|f: ast::File| f.items).collect();
     // Elaborate what parsed even after syntax errors, so that one run
     // reports every error; without a parsed network there is nothing to do.
@@ -216,11 +232,24 @@ fn load_rec(
             return;
         }
     };
-    let id = map.add(path.display().to_string(), text);
+    let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
+    parse_with_includes(&path.display().to_string(), text, &dir, map, diags, files, loaded);
+}
+
+/// Parses `text` (named `name`) and, first, the files it includes from `dir`.
+fn parse_with_includes(
+    name: &str,
+    text: String,
+    dir: &Path,
+    map: &mut SourceMap,
+    diags: &mut Vec<Diag>,
+    files: &mut Vec<ast::File>,
+    loaded: &mut Vec<PathBuf>,
+) {
+    let id = map.add(name.to_string(), text);
     let text = map.files[id as usize].text.clone();
     let (file, d) = parser::parse(&text, id);
     diags.extend(d);
-    let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
     for item in &file.items {
         if let ast::Item::Include { path: p, span } = item {
             load_rec(&dir.join(p), Some(*span), map, diags, files, loaded);
