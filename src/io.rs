@@ -5,7 +5,7 @@
 use crate::error::CliError;
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 
 /// Whether an output of this command goes to standard output: the printed
 /// result then goes to standard error ([`print_result`]).
@@ -13,9 +13,6 @@ static STDOUT_TAKEN: AtomicBool = AtomicBool::new(false);
 
 /// Whether standard input was read (it can be only once).
 static STDIN_TAKEN: AtomicBool = AtomicBool::new(false);
-
-/// Numbers the temporaries of streamed outputs.
-static TEMPORARIES: AtomicUsize = AtomicUsize::new(0);
 
 /// Whether `path` names standard input or output.
 pub fn is_std(path: &Path) -> bool {
@@ -89,7 +86,7 @@ impl Target {
         }
         match std::fs::metadata(path) {
             Ok(m) if !m.is_file() && !m.is_dir() => Target::InPlace(path.to_path_buf()),
-            _ => Target::Rename(path.to_path_buf()),
+            _ => Target::Rename(through_links(path)),
         }
     }
 
@@ -99,6 +96,22 @@ impl Target {
             Target::Stdout => "standard output".into(),
         }
     }
+}
+
+/// The file a path names, following symbolic links (a dangling one to the
+/// file it would name), so that an output is written through a link, not
+/// over it.
+fn through_links(path: &Path) -> PathBuf {
+    let mut p = path.to_path_buf();
+    // A bounded walk: a loop of links ends at the limit, and the write
+    // then fails on it with the system's message.
+    for _ in 0..40 {
+        match std::fs::read_link(&p) {
+            Ok(to) => p = p.parent().map_or(to.clone(), |d| d.join(&to)),
+            Err(_) => break,
+        }
+    }
+    p
 }
 
 /// An output file written first to a temporary file (beside a regular
@@ -116,19 +129,18 @@ impl AtomicFile {
     pub fn create(path: &Path) -> Result<Self, CliError> {
         let target = Target::of(path);
         let tmp = match &target {
-            Target::Rename(_) => {
-                let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+            Target::Rename(file) => {
+                let dir = file.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
                 let name =
-                    path.file_name().ok_or_else(|| CliError::Input(format!("{}: not a file name", path.display())))?;
-                dir.join(format!(".{}.tmp{}", name.to_string_lossy(), std::process::id()))
+                    file.file_name().ok_or_else(|| CliError::Input(format!("{}: not a file name", path.display())))?;
+                crate::temporaries::beside(dir, &name.to_string_lossy())
             }
-            Target::InPlace(_) | Target::Stdout => {
-                let n = TEMPORARIES.fetch_add(1, Ordering::Relaxed);
-                std::env::temp_dir().join(format!(".fpnna-{}-{n}.tmp", std::process::id()))
-            }
+            Target::InPlace(_) | Target::Stdout => crate::temporaries::for_stream(),
         };
-        let file = std::fs::File::create(&tmp)
-            .map_err(|e| CliError::Input(format!("{}: cannot write: {e}", target.name())))?;
+        let file = std::fs::File::create(&tmp).map_err(|e| {
+            crate::temporaries::gone(&tmp);
+            CliError::Input(format!("{}: cannot write: {e}", shown(path, "standard output")))
+        })?;
         Ok(AtomicFile { tmp, target, file: Some(std::io::BufWriter::new(file)) })
     }
 
@@ -142,7 +154,7 @@ impl Drop for AtomicFile {
     fn drop(&mut self) {
         if self.file.is_some() {
             self.file = None;
-            let _ = std::fs::remove_file(&self.tmp);
+            remove(&self.tmp);
         }
     }
 }
@@ -175,12 +187,12 @@ impl Outputs {
         let err = |e: std::io::Error| CliError::Input(format!("{}: cannot write: {e}", target.name()));
         let synced = file.into_inner().map_err(|e| err(e.into_error())).and_then(|w| w.sync_all().map_err(err));
         if let Err(e) = synced {
-            let _ = std::fs::remove_file(&tmp);
+            remove(&tmp);
             return Err(e);
         }
         if target == Target::Stdout {
             if self.staged.iter().any(|(_, t)| *t == Target::Stdout) {
-                let _ = std::fs::remove_file(&tmp);
+                remove(&tmp);
                 return Err(CliError::Usage("two outputs name standard output: give one of them a file".into()));
             }
             STDOUT_TAKEN.store(true, Ordering::Relaxed);
@@ -213,13 +225,18 @@ impl Outputs {
             }
             for (tmp, target) in files {
                 let Target::Rename(path) = target else { unreachable!("partitioned out") };
-                std::fs::rename(tmp, path)
-                    .map_err(|e| CliError::Input(format!("{}: cannot write: {e}", path.display())))?;
+                let err = |e: std::io::Error| CliError::Input(format!("{}: cannot write: {e}", path.display()));
+                // An existing output keeps its permissions.
+                if let Ok(m) = std::fs::metadata(path) {
+                    std::fs::set_permissions(tmp, m.permissions()).map_err(err)?;
+                }
+                std::fs::rename(tmp, path).map_err(err)?;
+                crate::temporaries::gone(tmp);
             }
             Ok(())
         })();
         for (tmp, _) in &staged {
-            let _ = std::fs::remove_file(tmp);
+            remove(tmp);
         }
         result
     }
@@ -228,9 +245,15 @@ impl Outputs {
 impl Drop for Outputs {
     fn drop(&mut self) {
         for (tmp, _) in &self.staged {
-            let _ = std::fs::remove_file(tmp);
+            remove(tmp);
         }
     }
+}
+
+/// Removes a temporary (if it is still there).
+fn remove(tmp: &Path) {
+    let _ = std::fs::remove_file(tmp);
+    crate::temporaries::gone(tmp);
 }
 
 #[cfg(test)]

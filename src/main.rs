@@ -7,6 +7,7 @@ mod io;
 mod panic;
 mod provenance;
 mod spikes;
+mod temporaries;
 mod ui;
 
 use clap::Parser;
@@ -41,6 +42,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     ui::set(cli.quiet, cli.verbose);
     panic::install_hook();
+    temporaries::remove_on_signal();
     // The command owns nothing the caller looks at after a panic, so
     // observing its state half-updated is not a concern.
     let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {

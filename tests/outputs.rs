@@ -1,0 +1,100 @@
+//! How outputs are put in place: through symbolic links, keeping an
+//! existing file's permissions, and never leaving a temporary behind
+//! (removed on SIGTERM, swept at the next command when its process is gone).
+
+mod common;
+use common::*;
+use std::os::unix::fs::PermissionsExt;
+use std::path::Path;
+
+const GATE: &str = "examples/and_gate/and_gate.fpn";
+
+fn s(p: &Path) -> String {
+    p.display().to_string()
+}
+
+/// Runs the and gate's bitstream for `steps` with `extra` outputs.
+fn run(fpb: &Path, steps: &str, extra: &[&str]) -> std::process::Output {
+    let mut args = vec!["-q", "run"];
+    let fpb = s(fpb);
+    args.extend([fpb.as_str(), "--steps", steps]);
+    args.extend(extra);
+    fpnna(&args)
+}
+
+/// The names in `dir` that look like an fpnna temporary.
+fn temporaries(dir: &Path) -> Vec<String> {
+    let names = std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned());
+    names.filter(|n| n.contains("fpnna-tmp")).collect()
+}
+
+#[test]
+fn an_output_is_written_through_a_link_and_keeps_its_permissions() {
+    let tmp = tempdir();
+    let fpb = tmp.path().join("gate.fpb");
+    fpnna_ok(&["compile", GATE, "-o", &s(&fpb)].map(String::from));
+    let plain = tmp.path().join("plain.csv");
+    assert!(run(&fpb, "10", &["--spikes", &s(&plain)]).status.success());
+    // A link: its target gets the spikes, the link stays a link.
+    std::fs::create_dir(tmp.path().join("sub")).unwrap();
+    let real = tmp.path().join("sub/real.csv");
+    std::fs::write(&real, "old").unwrap();
+    let link = tmp.path().join("link.csv");
+    std::os::unix::fs::symlink("sub/real.csv", &link).unwrap();
+    let out = run(&fpb, "10", &["--spikes", &s(&link)]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(std::fs::symlink_metadata(&link).unwrap().file_type().is_symlink(), "the link was replaced");
+    assert_eq!(std::fs::read(&real).unwrap(), std::fs::read(&plain).unwrap());
+    // A file's mode is kept (0640 here, where a new file gets 0644 or so).
+    let kept = tmp.path().join("kept.csv");
+    std::fs::write(&kept, "old").unwrap();
+    std::fs::set_permissions(&kept, std::fs::Permissions::from_mode(0o640)).unwrap();
+    assert!(run(&fpb, "10", &["--spikes", &s(&kept)]).status.success());
+    assert_eq!(std::fs::metadata(&kept).unwrap().permissions().mode() & 0o777, 0o640);
+    assert_eq!(std::fs::read(&kept).unwrap(), std::fs::read(&plain).unwrap());
+    assert!(temporaries(tmp.path()).is_empty() && temporaries(&tmp.path().join("sub")).is_empty());
+}
+
+#[test]
+fn a_temporary_left_by_a_killed_process_is_swept_by_the_next_command() {
+    let tmp = tempdir();
+    let fpb = tmp.path().join("gate.fpb");
+    fpnna_ok(&["compile", GATE, "-o", &s(&fpb)].map(String::from));
+    // What a SIGKILL leaves: a temporary named for a process that is gone
+    // (no process id reaches 2^32 - 2) and one of another output.
+    let left = tmp.path().join(format!(".spikes.csv.fpnna-tmp.{}", u32::MAX - 1));
+    let other = tmp.path().join(format!(".other.csv.fpnna-tmp.{}", u32::MAX - 1));
+    std::fs::write(&left, "half").unwrap();
+    std::fs::write(&other, "half").unwrap();
+    assert!(run(&fpb, "10", &["--spikes", &s(&tmp.path().join("spikes.csv"))]).status.success());
+    assert!(!left.exists(), "the stale temporary of spikes.csv stays");
+    assert!(other.exists(), "a temporary of another output was swept before its own command");
+}
+
+#[test]
+fn sigterm_during_a_run_removes_its_temporaries_and_writes_nothing() {
+    let tmp = tempdir();
+    let fpb = tmp.path().join("gate.fpb");
+    fpnna_ok(&["compile", GATE, "-o", &s(&fpb)].map(String::from));
+    let vcd = tmp.path().join("trace.vcd");
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_fpnna"))
+        .args(["-q", "run", &s(&fpb), "--steps", "100000000", "--vcd", &s(&vcd)])
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Wait (a bounded while) for the VCD's temporary, let the run go on a
+    // little, then stop it.
+    let started = (0..3000).any(|_| {
+        std::thread::sleep(std::time::Duration::from_millis(10));
+        !temporaries(tmp.path()).is_empty()
+    });
+    assert!(started, "the run never started writing its VCD");
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let pid = child.id().to_string();
+    assert!(std::process::Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(130), "{}", stderr(&out));
+    assert!(stderr(&out).contains("interrupted"), "{}", stderr(&out));
+    assert!(!vcd.exists(), "a VCD was put in place");
+    assert_eq!(temporaries(tmp.path()), Vec::<String>::new());
+}
