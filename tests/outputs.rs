@@ -98,3 +98,32 @@ fn sigterm_during_a_run_removes_its_temporaries_and_writes_nothing() {
     assert!(!vcd.exists(), "a VCD was put in place");
     assert_eq!(temporaries(tmp.path()), Vec::<String>::new());
 }
+
+#[test]
+fn a_vcd_is_bounded_by_its_window_and_its_size_limit() {
+    let tmp = tempdir();
+    let fpb = tmp.path().join("gate.fpb");
+    fpnna_ok(&["compile", GATE, "-o", &s(&fpb)].map(String::from));
+    let stim = "examples/and_gate/stimulus.csv";
+    let vcd = tmp.path().join("w.vcd");
+    let windowed = ["--stimulus", stim, "--vcd", &s(&vcd), "--vcd-from", "20", "--vcd-to", "40"];
+    let out = run(&fpb, "60", &windowed);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = std::fs::read_to_string(&vcd).unwrap();
+    let times: Vec<u64> = text.lines().filter_map(|l| l.strip_prefix('#')?.parse().ok()).collect();
+    assert_eq!((times.first(), times.last()), (Some(&0), Some(&40)), "{times:?}");
+    assert!(times[1..].iter().all(|t| (20..=40).contains(t)), "a change outside the window: {times:?}");
+    // The size limit: reached while writing, the command fails naming the
+    // VCD and writes nothing; foreseeable from the traced neurons, it is
+    // refused before the run as a command-line error.
+    let small = tmp.path().join("small.vcd");
+    let out = run(&fpb, "60", &["--vcd", &s(&small), "--vcd-max-bytes", "100"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(stderr(&out).contains(&format!("{}: the VCD reached --vcd-max-bytes 100", s(&small))), "{}", stderr(&out));
+    let out = run(&fpb, "60000000", &["--vcd", &s(&small), "--trace", "y"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains("raise --vcd-max-bytes"), "{}", stderr(&out));
+    let out = run(&fpb, "60", &["--vcd", &s(&small), "--vcd-from", "50", "--vcd-to", "70"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(!small.exists() && temporaries(tmp.path()).is_empty());
+}

@@ -27,6 +27,16 @@ pub struct Args {
     /// VCD: `pop`, `pop[3]` or `pop[0..8]`; repeatable.
     #[arg(long, requires = "vcd")]
     trace: Vec<String>,
+    /// First step the VCD holds (numbered as in the spike file).
+    #[arg(long, requires = "vcd", value_name = "STEP")]
+    vcd_from: Option<u64>,
+    /// Step the VCD ends at (exclusive).
+    #[arg(long, requires = "vcd", value_name = "STEP")]
+    vcd_to: Option<u64>,
+    /// Most bytes the VCD may take: refused up front when the traced
+    /// neurons alone would need more, stopped when it reaches them.
+    #[arg(long, requires = "vcd", value_name = "BYTES", default_value_t = VCD_MAX_BYTES)]
+    vcd_max_bytes: u64,
     /// Write statistics (JSON, docs/emulator.md).
     #[arg(long)]
     stats: Option<PathBuf>,
@@ -118,9 +128,13 @@ pub fn run(a: Args) -> Result<(), CliError> {
                 .map(|s| emu.select(s).map_err(|e| CliError::Input(format!("--trace: {e}"))))
                 .collect::<Result<Vec<_>, _>>()?;
             let timescale = if a.vcd_cycles { Timescale::Cycles } else { Timescale::Steps };
+            let window = vcd_window(&a, emu.now())?;
+            check_vcd_size(&a, &trace, &window)?;
             let mut file = AtomicFile::create(path)?;
             let io_err = |e: std::io::Error| CliError::Input(format!("{}: {e}", path.display()));
-            let mut obs = VcdObserver::new(file.writer(), &emu, &VcdOptions { timescale, trace }).map_err(io_err)?;
+            let capped = Capped { inner: file.writer(), left: a.vcd_max_bytes, limit: a.vcd_max_bytes };
+            let opts = VcdOptions { timescale, trace, window: Some(window) };
+            let mut obs = VcdObserver::new(capped, &emu, &opts).map_err(io_err)?;
             let r = emu
                 .run(a.io.steps, &stimulus, &mut Ticking { inner: &mut obs, bar: &bar })
                 .map_err(|e| run_error(&a, e))?;
@@ -228,8 +242,74 @@ fn recorded_ports(emu: &Emulator) -> Vec<(String, u32)> {
     emu.ports().iter().filter(|p| p.kind == PortKind::Output).map(|p| (p.name.clone(), p.size)).collect()
 }
 
+/// The default of `--vcd-max-bytes`: 1 GiB.
+const VCD_MAX_BYTES: u64 = 1 << 30;
+
+/// Bytes a traced neuron's potential, current and conductance take per
+/// step at least when they change (three `r<value> <id>` lines).
+const TRACED_BYTES_PER_STEP: u64 = 3 * 16;
+
+/// The steps the VCD holds: `--vcd-from` to `--vcd-to` within the run
+/// (`first`: the run's first step).
+fn vcd_window(a: &Args, first: u64) -> Result<std::ops::Range<u64>, CliError> {
+    let end = first.saturating_add(a.io.steps);
+    let from = a.vcd_from.unwrap_or(first);
+    let to = a.vcd_to.unwrap_or(end);
+    if from >= to || from < first || to > end {
+        return Err(CliError::Usage(format!(
+            "--vcd-from {from} --vcd-to {to}: the window must be a non-empty part of the run's steps {first}..{end}"
+        )));
+    }
+    Ok(from..to)
+}
+
+/// Refuses, before the run, a VCD whose traced neurons alone would pass
+/// `--vcd-max-bytes` if they changed every step (a busy neuron does).
+fn check_vcd_size(a: &Args, trace: &[std::ops::Range<u32>], window: &std::ops::Range<u64>) -> Result<(), CliError> {
+    let traced: u64 = trace.iter().map(|r| u64::from(r.end - r.start)).sum();
+    let estimate = traced.saturating_mul(TRACED_BYTES_PER_STEP).saturating_mul(window.end - window.start);
+    if estimate > a.vcd_max_bytes {
+        return Err(CliError::Usage(format!(
+            "--vcd: {traced} traced neurons over {} steps would write about {estimate} bytes, more than \
+             --vcd-max-bytes {}: trace fewer neurons, narrow --vcd-from/--vcd-to, or raise --vcd-max-bytes",
+            window.end - window.start,
+            a.vcd_max_bytes
+        )));
+    }
+    Ok(())
+}
+
+/// A writer that refuses to write more than `limit` bytes.
+struct Capped<W> {
+    inner: W,
+    left: u64,
+    limit: u64,
+}
+
+impl<W: std::io::Write> std::io::Write for Capped<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if buf.len() as u64 > self.left {
+            return Err(std::io::Error::other(format!(
+                "the VCD reached --vcd-max-bytes {}: narrow --vcd-from/--vcd-to, trace fewer neurons, \
+                 or raise the limit",
+                self.limit
+            )));
+        }
+        let n = self.inner.write(buf)?;
+        self.left -= n as u64;
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.inner.flush()
+    }
+}
+
 fn run_error(a: &Args, e: fpnna_emu::EmuError) -> CliError {
     match e {
+        fpnna_emu::EmuError::Observer(e) => {
+            CliError::Input(format!("{}: {e}", a.vcd.as_ref().map_or_else(String::new, |p| p.display().to_string())))
+        }
         fpnna_emu::EmuError::Stimulus { .. } => CliError::Input(format!(
             "{}: {e}",
             a.io.stimulus.as_ref().map_or_else(String::new, |p| p.display().to_string())

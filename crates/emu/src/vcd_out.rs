@@ -31,6 +31,11 @@ pub struct VcdOptions {
     /// Neurons (key ranges) whose potential, current and volatile
     /// conductance are traced.
     pub trace: Vec<Range<u32>>,
+    /// The steps written (numbered as the spike file numbers them); `None`:
+    /// every step. Before the window the signals stay at their initial 0;
+    /// at its end they return to 0 and the dump ends there.
+    #[serde(default)]
+    pub window: Option<Range<u64>>,
 }
 
 struct Traced {
@@ -55,6 +60,9 @@ pub struct VcdObserver<W: Write> {
     busy_links: Vec<u32>,
     last_time: Option<u64>,
     next_time: u64,
+    window: Range<u64>,
+    /// Whether a step past the window was seen (the dump has ended).
+    ended: bool,
 }
 
 /// The largest unit 10^k s (k = 0, -1, ..., -15) of which `period_s` is an
@@ -177,6 +185,8 @@ impl<W: Write> VcdObserver<W> {
             busy_links: Vec::new(),
             last_time: Some(0),
             next_time: 0,
+            window: opts.window.clone().unwrap_or(0..u64::MAX),
+            ended: false,
         })
     }
 
@@ -223,6 +233,16 @@ impl<W: Write> Observer for VcdObserver<W> {
             Timescale::Steps => (v.step * self.factor, (v.step + 1) * self.factor),
             Timescale::Cycles => (v.cycle_start * self.factor, (v.cycle_start + v.cycles) * self.factor),
         };
+        if v.step < self.window.start || self.ended {
+            return Ok(());
+        }
+        if v.step >= self.window.end {
+            // The window's end: everything back to 0, the last timestamp.
+            self.ended = true;
+            self.next_time = time;
+            self.clear_previous(time, &[], &[])?;
+            return self.at(time);
+        }
         self.next_time = next;
         let spikes: Vec<IdCode> = v.spikes.iter().filter_map(|k| self.spike_id.get(k).copied()).collect();
         let links: Vec<u32> = v.link_load.iter().map(|&(l, _)| l).collect();

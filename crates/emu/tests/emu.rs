@@ -281,10 +281,21 @@ fn state_mismatches_are_named() {
 }
 
 fn vcd_of(bs: &Bitstream, opts: EmuOptions, ts: Timescale, stim: &[(u64, u32)], steps: u64) -> Vec<u8> {
+    vcd_window(bs, opts, ts, stim, steps, None)
+}
+
+fn vcd_window(
+    bs: &Bitstream,
+    opts: EmuOptions,
+    ts: Timescale,
+    stim: &[(u64, u32)],
+    steps: u64,
+    window: Option<std::ops::Range<u64>>,
+) -> Vec<u8> {
     let mut emu = emulator(bs, opts).unwrap();
     let trace = vec![emu.keys("p0").unwrap(), emu.keys("b").unwrap_or(0..0)];
     let mut buf = Vec::new();
-    let mut w = VcdObserver::new(&mut buf, &emu, &VcdOptions { timescale: ts, trace }).unwrap();
+    let mut w = VcdObserver::new(&mut buf, &emu, &VcdOptions { timescale: ts, trace, window }).unwrap();
     emu.run(steps, stim, &mut w).unwrap();
     w.finish().unwrap();
     buf
@@ -330,6 +341,36 @@ fn vcd_has_scopes_signals_and_parses() {
             assert_eq!(last, Some(60), "the last step ends at 60");
         }
     }
+}
+
+/// The (time, id) of every rising spike edge of a VCD, and its last timestamp.
+fn rising_edges(buf: &[u8]) -> (Vec<(u64, vcd::IdCode)>, u64) {
+    let mut p = vcd::Parser::new(buf);
+    p.parse_header().unwrap();
+    let (mut t, mut edges) = (0, Vec::new());
+    for c in p {
+        match c.unwrap() {
+            vcd::Command::Timestamp(x) => t = x,
+            vcd::Command::ChangeScalar(id, vcd::Value::V1) => edges.push((t, id)),
+            _ => {}
+        }
+    }
+    (edges, t)
+}
+
+#[test]
+fn a_vcd_window_holds_the_full_dumps_spikes_of_its_steps_and_ends_at_its_end() {
+    let (bs, inp) = busy();
+    let stim = busy_stim(inp, 60);
+    let full = vcd_of(&bs, EmuOptions::ideal(), Timescale::Steps, &stim, 60);
+    let part = vcd_window(&bs, EmuOptions::ideal(), Timescale::Steps, &stim, 60, Some(20..40));
+    let (all, _) = rising_edges(&full);
+    let (inside, last) = rising_edges(&part);
+    let expected: Vec<_> = all.iter().copied().filter(|(t, _)| (20..40).contains(t)).collect();
+    assert!(expected.len() > 10, "{} spikes in the window: too few to tell", expected.len());
+    assert_eq!(inside, expected);
+    assert_eq!(last, 40, "the dump ends at the window's end");
+    assert!(part.len() < full.len() * 3 / 4, "{} of {} bytes", part.len(), full.len());
 }
 
 #[test]
@@ -587,7 +628,7 @@ fn vcd_spike_pulses_last_one_step() {
     bs.global.dt_ms = 0.1;
     let mut emu = emulator(&bs, EmuOptions::ideal()).unwrap();
     let mut buf = Vec::new();
-    let opts = VcdOptions { timescale: Timescale::Steps, trace: vec![emu.select("a").unwrap()] };
+    let opts = VcdOptions { timescale: Timescale::Steps, trace: vec![emu.select("a").unwrap()], window: None };
     let mut w = VcdObserver::new(&mut buf, &emu, &opts).unwrap();
     emu.run(8, &[(0, inp)], &mut w).unwrap();
     w.finish().unwrap();

@@ -112,7 +112,9 @@ fn record_on(mut emu: Emulator, runs: &[(u64, Vec<(u64, u32)>)], trace: &str) ->
     let mut files = Files::new();
     {
         let sel = vec![emu.select(trace).unwrap()];
-        let mut w = VcdObserver::new(&mut vcd, &emu, &VcdOptions { timescale: Timescale::Cycles, trace: sel }).unwrap();
+        let mut w =
+            VcdObserver::new(&mut vcd, &emu, &VcdOptions { timescale: Timescale::Cycles, trace: sel, window: None })
+                .unwrap();
         for (n, (steps, stim)) in runs.iter().enumerate() {
             let r = emu.run(*steps, stim, &mut w).unwrap();
             run_files(&mut files, n + 1, &r);
