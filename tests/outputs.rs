@@ -113,6 +113,22 @@ fn a_vcd_is_bounded_by_its_window_and_its_size_limit() {
     let times: Vec<u64> = text.lines().filter_map(|l| l.strip_prefix('#')?.parse().ok()).collect();
     assert_eq!((times.first(), times.last()), (Some(&0), Some(&40)), "{times:?}");
     assert!(times[1..].iter().all(|t| (20..=40).contains(t)), "a change outside the window: {times:?}");
+    // From a saved state the window counts from the run's first step, as
+    // the spike file does; the VCD's time goes on from the state's step.
+    let state = tmp.path().join("state.json");
+    assert!(run(&fpb, "30", &["--save-state", &s(&state)]).status.success());
+    let late = tmp.path().join("late.csv");
+    std::fs::write(&late, "step,population,index\n25,a,0\n25,b,0\n").unwrap();
+    let (late, state, vcd_path) = (s(&late), s(&state), s(&vcd));
+    let resumed =
+        ["--stimulus", &late, "--load-state", &state, "--vcd", &vcd_path, "--vcd-from", "20", "--vcd-to", "40"];
+    let out = run(&fpb, "60", &resumed);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = std::fs::read_to_string(&vcd).unwrap();
+    let times: Vec<u64> = text.lines().filter_map(|l| l.strip_prefix('#')?.parse().ok()).collect();
+    assert_eq!(times.last(), Some(&70), "{times:?}");
+    assert!(times.contains(&55), "the stimulus of run step 25 is at emulator step 55: {times:?}");
+    assert!(times[1..].iter().all(|t| (50..=70).contains(t)), "a change outside the window: {times:?}");
     // The size limit: reached while writing, the command fails naming the
     // VCD and writes nothing; foreseeable from the traced neurons, it is
     // refused before the run as a command-line error.

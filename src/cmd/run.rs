@@ -128,8 +128,10 @@ pub fn run(a: Args) -> Result<(), CliError> {
                 .map(|s| emu.select(s).map_err(|e| CliError::Input(format!("--trace: {e}"))))
                 .collect::<Result<Vec<_>, _>>()?;
             let timescale = if a.vcd_cycles { Timescale::Cycles } else { Timescale::Steps };
-            let window = vcd_window(&a, emu.now())?;
+            let window = vcd_window(&a)?;
             check_vcd_size(&a, &trace, &window)?;
+            // The emulator numbers steps from its start (a loaded state continues).
+            let window = emu.now() + window.start..emu.now() + window.end;
             let mut file = AtomicFile::create(path)?;
             let io_err = |e: std::io::Error| CliError::Input(format!("{}: {e}", path.display()));
             let capped = Capped { inner: file.writer(), left: a.vcd_max_bytes, limit: a.vcd_max_bytes };
@@ -249,15 +251,15 @@ const VCD_MAX_BYTES: u64 = 1 << 30;
 /// step at least when they change (three `r<value> <id>` lines).
 const TRACED_BYTES_PER_STEP: u64 = 3 * 16;
 
-/// The steps the VCD holds: `--vcd-from` to `--vcd-to` within the run
-/// (`first`: the run's first step).
-fn vcd_window(a: &Args, first: u64) -> Result<std::ops::Range<u64>, CliError> {
-    let end = first.saturating_add(a.io.steps);
-    let from = a.vcd_from.unwrap_or(first);
+/// The steps the VCD holds: `--vcd-from` to `--vcd-to`, numbered from the
+/// run's first step as the spike file numbers them.
+fn vcd_window(a: &Args) -> Result<std::ops::Range<u64>, CliError> {
+    let end = a.io.steps;
+    let from = a.vcd_from.unwrap_or(0);
     let to = a.vcd_to.unwrap_or(end);
-    if from >= to || from < first || to > end {
+    if from >= to || to > end {
         return Err(CliError::Usage(format!(
-            "--vcd-from {from} --vcd-to {to}: the window must be a non-empty part of the run's steps {first}..{end}"
+            "--vcd-from {from} --vcd-to {to}: the window must be a non-empty part of the run's steps 0..{end}"
         )));
     }
     Ok(from..to)
