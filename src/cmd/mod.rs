@@ -9,6 +9,7 @@ mod devices;
 mod eval;
 mod nir;
 mod plot;
+mod recorder;
 mod run;
 mod shell;
 mod sim;

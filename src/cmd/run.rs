@@ -3,6 +3,7 @@
 //! population go to standard error.
 
 use super::bits::load_named;
+use super::recorder::Recorder;
 use crate::error::CliError;
 use crate::io::{AtomicFile, Outputs, read};
 use crate::spikes;
@@ -120,54 +121,44 @@ pub fn run(a: Args) -> Result<(), CliError> {
     // Every output (VCD, spikes, stats, state) is committed together.
     let mut out = Outputs::default();
     let bar = crate::ui::bar(a.io.steps, "steps");
-    let result = match &a.vcd {
-        Some(path) => {
-            let trace = a
-                .trace
-                .iter()
-                .map(|s| emu.select(s).map_err(|e| CliError::Input(format!("--trace: {e}"))))
-                .collect::<Result<Vec<_>, _>>()?;
-            let timescale = if a.vcd_cycles { Timescale::Cycles } else { Timescale::Steps };
-            let window = vcd_window(&a)?;
-            check_vcd_size(&a, &trace, &window)?;
-            // The emulator numbers steps from its start (a loaded state continues).
-            let window = emu.now() + window.start..emu.now() + window.end;
-            let mut file = AtomicFile::create(path)?;
-            let io_err = |e: std::io::Error| CliError::Input(format!("{}: {e}", path.display()));
-            let capped = Capped { inner: file.writer(), left: a.vcd_max_bytes, limit: a.vcd_max_bytes };
-            let opts = VcdOptions { timescale, trace, window: Some(window) };
-            let mut obs = VcdObserver::new(capped, &emu, &opts).map_err(io_err)?;
-            let r = emu
-                .run(a.io.steps, &stimulus, &mut Ticking { inner: &mut obs, bar: &bar })
-                .map_err(|e| run_error(&a, e))?;
-            obs.finish().map_err(io_err)?;
-            out.add_file(file)?;
-            r
-        }
-        None => emu
-            .run(a.io.steps, &stimulus, &mut Ticking { inner: &mut fpnna_emu::NullObserver, bar: &bar })
-            .map_err(|e| run_error(&a, e))?,
+    let mut vcd = match &a.vcd {
+        Some(path) => Some((path, vcd_options(&a, &emu)?, AtomicFile::create(path)?)),
+        None => None,
     };
+    let vcd_err = |e: std::io::Error| CliError::Input(format!("{}: {e}", a.vcd.as_ref().unwrap().display()));
+    let mut vcd_obs = match vcd.as_mut() {
+        Some((_, opts, file)) => {
+            let capped = Capped { inner: file.writer(), left: a.vcd_max_bytes, limit: a.vcd_max_bytes };
+            Some(VcdObserver::new(capped, &emu, opts).map_err(vcd_err)?)
+        }
+        None => None,
+    };
+    // Spikes stream to a CSV as they happen; an .npz needs them all.
+    let npz = a.io.spikes.as_ref().is_some_and(|p| spikes::is_npz(p));
+    let mut csv = a.io.spikes.as_ref().filter(|_| !npz).map(|p| AtomicFile::create(p)).transpose()?;
+    let csv_err = |e: std::io::Error| CliError::Input(format!("{}: {e}", a.io.spikes.as_ref().unwrap().display()));
+    let csv_w = csv.as_mut().map(|f| f.writer() as &mut dyn std::io::Write);
+    let next = vcd_obs.as_mut().map(|o| o as &mut dyn fpnna_emu::Observer);
+    let mut rec = Recorder::new(&emu, csv_w, npz, next).map_err(csv_err)?;
+    let result = emu.run_streamed(a.io.steps, &stimulus, &mut Ticking { inner: &mut rec, bar: &bar });
+    let Recorder { ports, counts, rows, csv_failed, .. } = rec;
+    let result = result.map_err(|e| match e {
+        EmuError::Observer(e) if csv_failed => csv_err(e),
+        e => run_error(&a, e),
+    })?;
+    if let Some(o) = vcd_obs {
+        o.finish().map_err(vcd_err)?;
+    }
     bar.finish_and_clear();
     let wall = t_run.elapsed().as_secs_f64();
-
-    if let Some(p) = &a.io.spikes {
-        let mut rows: Vec<(u64, String, u32)> = result
-            .spikes
-            .iter()
-            .map(|&(step, key)| {
-                let (name, index) =
-                    emu.name_of(key).map_or_else(|| (format!("key{key}"), 0), |(n, i)| (n.to_string(), i));
-                (step, name, index)
-            })
-            .collect();
-        rows.sort();
-        let bytes = if spikes::is_npz(p) {
-            spikes::format_npz(&recorded_ports(&emu), a.io.steps, &rows)?
-        } else {
-            spikes::format(rows.into_iter()).into_bytes()
-        };
-        out.add(p, &bytes)?;
+    if let Some((_, _, file)) = vcd {
+        out.add_file(file)?;
+    }
+    if let Some(file) = csv {
+        out.add_file(file)?;
+    }
+    if let (Some(p), Some(rows)) = (&a.io.spikes, rows) {
+        out.add(p, &spikes::format_npz(&ports, a.io.steps, &rows)?)?;
     }
     let s = &result.stats;
     if let Some(p) = &a.stats {
@@ -219,29 +210,24 @@ pub fn run(a: Args) -> Result<(), CliError> {
     if let Some(note) = recorded {
         crate::ui::summary!("{note}");
     }
-    // Spikes per recorded population, counted per key's port through the
-    // sorted key bases (one lookup per spike, not a scan).
-    let ports = recorded_ports(&emu);
-    let mut bases: Vec<(u32, usize)> =
-        emu.ports().iter().filter(|p| p.kind == PortKind::Output).enumerate().map(|(k, p)| (p.key_base, k)).collect();
-    bases.sort();
-    let mut counts = vec![0u64; ports.len()];
-    for &(_, key) in &result.spikes {
-        let at = bases.partition_point(|&(base, _)| base <= key);
-        if let Some(&(base, k)) = at.checked_sub(1).map(|i| &bases[i])
-            && key - base < ports[k].1
-        {
-            counts[k] += 1;
-        }
-    }
     let rows = ports.into_iter().zip(counts).map(|((name, size), n)| (name, size, n));
     crate::ui::summary!("{}", spikes::rate_table(rows, s.steps, b.global.dt_ms).trim_end());
     Ok(())
 }
 
-/// The recorded populations of a bitstream (its output ports): name, size.
-fn recorded_ports(emu: &Emulator) -> Vec<(String, u32)> {
-    emu.ports().iter().filter(|p| p.kind == PortKind::Output).map(|p| (p.name.clone(), p.size)).collect()
+/// The VCD's options: the traced neurons and the window, checked.
+fn vcd_options(a: &Args, emu: &Emulator) -> Result<VcdOptions, CliError> {
+    let trace = a
+        .trace
+        .iter()
+        .map(|s| emu.select(s).map_err(|e| CliError::Input(format!("--trace: {e}"))))
+        .collect::<Result<Vec<_>, _>>()?;
+    let timescale = if a.vcd_cycles { Timescale::Cycles } else { Timescale::Steps };
+    let window = vcd_window(a)?;
+    check_vcd_size(a, &trace, &window)?;
+    // The emulator numbers steps from its start (a loaded state continues).
+    let window = emu.now() + window.start..emu.now() + window.end;
+    Ok(VcdOptions { timescale, trace, window: Some(window) })
 }
 
 /// The default of `--vcd-max-bytes`: 1 GiB.

@@ -153,6 +153,9 @@ pub struct StepView<'a> {
     pub cycles: u64,
     /// Keys that spiked at this step (every source), sorted.
     pub spikes: &'a [u32],
+    /// The recorded ones among them (output ports), sorted: what the run's
+    /// `RunResult::spikes` holds of this step.
+    pub recorded: &'a [u32],
     /// Packets that crossed each link this step: (link index, count),
     /// links as listed by [`Emulator::links`] (empty when the observer
     /// says it does not want them, [`Observer::wants_link_load`]).
@@ -318,7 +321,21 @@ impl Emulator {
         observer: &mut dyn Observer,
     ) -> Result<RunResult, EmuError> {
         let stim = self.b.check_stimulus(steps, stimulus)?;
-        self.b.run(steps, &stim, observer, self.pool.as_ref())
+        self.b.run(steps, &stim, observer, self.pool.as_ref(), run::Keep::Spikes)
+    }
+
+    /// Runs like [`Emulator::run`] but keeps no spikes: the observer sees
+    /// each step's recorded spikes (`StepView::recorded`) and
+    /// `RunResult::spikes` is empty, so that a run of any length holds no
+    /// more than a step's spikes in memory.
+    pub fn run_streamed(
+        &mut self,
+        steps: u64,
+        stimulus: &[(u64, u32)],
+        observer: &mut dyn Observer,
+    ) -> Result<RunResult, EmuError> {
+        let stim = self.b.check_stimulus(steps, stimulus)?;
+        self.b.run(steps, &stim, observer, self.pool.as_ref(), run::Keep::Nothing)
     }
 
     /// On a chip (`EmuOptions.chip`): what configuring it wrote, per tile,

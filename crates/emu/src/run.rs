@@ -128,6 +128,15 @@ impl RunAcc {
 }
 
 /// Buffers reused from step to step.
+/// Whether a run keeps its recorded spikes for its [`RunResult`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Keep {
+    /// In `RunResult::spikes`.
+    Spikes,
+    /// Only shown to the observer (`StepView::recorded`), step by step.
+    Nothing,
+}
+
 #[derive(Default)]
 struct Scratch {
     /// Tiles with rows due.
@@ -137,6 +146,8 @@ struct Scratch {
     /// Sources that spiked, sorted, and their keys.
     srcs: Vec<u32>,
     keys: Vec<u32>,
+    /// The keys of the recorded ones among them.
+    recorded: Vec<u32>,
 }
 
 impl ArrivalRing {
@@ -237,6 +248,7 @@ impl Built {
         stim: &[(u64, u32)],
         observer: &mut dyn Observer,
         pool: Option<&rayon::ThreadPool>,
+        keep: Keep,
     ) -> Result<RunResult, EmuError> {
         let first = self.clock.now;
         self.net.max_load = 0;
@@ -254,7 +266,10 @@ impl Built {
             self.neuron_phase(t, &timing, &mut acc, &mut sc, pool);
             self.source_phase(t, stim, &mut si, &mut sc.srcs);
             self.prefetch(&sc.srcs);
-            self.spike_phase(t, first, &mut acc, &sc.srcs, &mut sc.keys, &mut spikes_out);
+            self.spike_phase(t, &mut acc, &sc.srcs, &mut sc.keys, &mut sc.recorded);
+            if keep == Keep::Spikes {
+                spikes_out.extend(sc.recorded.iter().map(|&k| (t - first, k)));
+            }
             let cycles = self.mesh_phase(t, &sc.srcs, want_load, tile_cycles + timing.barrier, &mut acc);
             self.end_step(cycles, &mut acc);
             let view = StepView {
@@ -262,6 +277,7 @@ impl Built {
                 cycle_start: self.clock.cycle,
                 cycles,
                 spikes: &sc.keys,
+                recorded: &sc.recorded,
                 link_load: &self.net.load,
                 emu: self,
             };
@@ -455,18 +471,11 @@ impl Built {
         std::hint::black_box(touch);
     }
 
-    /// The spikes of step `t` (sources `srcs`): their keys, the recorded
-    /// ones (relative to step `first`), and what each delivers.
-    fn spike_phase(
-        &mut self,
-        t: u64,
-        first: u64,
-        acc: &mut RunAcc,
-        srcs: &[u32],
-        keys: &mut Vec<u32>,
-        spikes_out: &mut Vec<(u64, u32)>,
-    ) {
+    /// The spikes of step `t` (sources `srcs`): their keys, the keys of the
+    /// recorded ones, and what each delivers.
+    fn spike_phase(&mut self, t: u64, acc: &mut RunAcc, srcs: &[u32], keys: &mut Vec<u32>, recorded: &mut Vec<u32>) {
         keys.clear();
+        recorded.clear();
         if self.pre {
             let sent = &mut self.pre_slots.sent[(t % RING) as usize];
             sent.clear();
@@ -476,7 +485,7 @@ impl Built {
             let key = self.src.key[s as usize];
             keys.push(key);
             if self.src.recorded[s as usize] {
-                spikes_out.push((t - first, key));
+                recorded.push(key);
             }
             if self.pre {
                 self.send(s, t, &mut acc.packets_in);

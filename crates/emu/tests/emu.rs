@@ -856,3 +856,31 @@ fn a_chip_remembers_what_configuring_formed_and_refuses_volatile_nodes_there() {
         "{e}"
     );
 }
+
+/// Gathers each step's recorded spikes as a run's result lists them.
+struct Gather {
+    first: u64,
+    spikes: Vec<(u64, u32)>,
+}
+
+impl fpnna_emu::Observer for Gather {
+    fn step(&mut self, v: &fpnna_emu::StepView<'_>) -> std::io::Result<()> {
+        assert!(v.recorded.iter().all(|k| v.spikes.contains(k)), "a recorded spike that did not happen");
+        self.spikes.extend(v.recorded.iter().map(|&k| (v.step - self.first, k)));
+        Ok(())
+    }
+}
+
+#[test]
+fn a_streamed_run_shows_the_spikes_step_by_step_and_keeps_none() {
+    let (bs, inp) = busy();
+    let stim = busy_stim(inp, 200);
+    let kept = run(&bs, noisy(3), 200, &stim);
+    assert!(kept.spikes.len() > 50, "{} spikes: too few to tell", kept.spikes.len());
+    let mut emu = emulator(&bs, noisy(3)).unwrap();
+    let mut g = Gather { first: emu.now(), spikes: Vec::new() };
+    let streamed = emu.run_streamed(200, &stim, &mut g).unwrap();
+    assert!(streamed.spikes.is_empty());
+    assert_eq!(g.spikes, kept.spikes);
+    assert_eq!(serde_json::to_value(&streamed.stats).unwrap(), serde_json::to_value(&kept.stats).unwrap());
+}
