@@ -406,3 +406,30 @@ fn thread_counts_beyond_what_helps_are_command_line_errors() {
     let out = fpnna(&["run", &fpb, "--steps", "5", "--threads", "3"]);
     assert!(out.status.success(), "{}", stderr(&out));
 }
+
+#[test]
+fn a_saved_state_is_refused_by_the_same_structure_with_an_edited_threshold() {
+    let tmp = tempfile::tempdir().unwrap();
+    let fpb = compiled_gate(tmp.path());
+    let path = |n: &str| tmp.path().join(n).display().to_string();
+    let fpb_s = fpb.display().to_string();
+    let ok = |args: &[&str]| {
+        let out = fpnna(args);
+        assert!(out.status.success(), "{}", stderr(&out));
+        out
+    };
+    ok(&["run", &fpb_s, "--steps", "5", "--save-state", &path("s.json")]);
+    // The same configuration (disassembled and assembled again) accepts it.
+    let asm = String::from_utf8(ok(&["disasm", &fpb_s]).stdout).unwrap();
+    std::fs::write(path("same.fpa"), &asm).unwrap();
+    ok(&["asm", &path("same.fpa"), "-o", &path("same.fpb")]);
+    ok(&["run", &path("same.fpb"), "--steps", "5", "--load-state", &path("s.json")]);
+    // One threshold edited: same structure, another configuration.
+    assert_eq!(asm.matches(" threshold 65536 ").count(), 1, "{asm}");
+    std::fs::write(path("edited.fpa"), asm.replace(" threshold 65536 ", " threshold 65537 ")).unwrap();
+    ok(&["asm", &path("edited.fpa"), "-o", &path("edited.fpb")]);
+    let out = fpnna(&["run", &path("edited.fpb"), "--steps", "5", "--load-state", &path("s.json")]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains(&format!("{}: ", path("s.json"))), "{}", stderr(&out));
+    assert!(stderr(&out).contains("saved from another configuration"), "{}", stderr(&out));
+}

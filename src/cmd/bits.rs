@@ -15,7 +15,9 @@ pub fn load(path: &Path) -> Result<Validated, CliError> {
 pub fn load_named(path: &Path) -> Result<(Validated, String), CliError> {
     let bytes = read(path)?;
     let b = fpnna_bitstream::decode(&bytes).map_err(|e| CliError::Input(format!("{}: {e}", path.display())))?;
-    Ok((b, fpnna_arch::bitstream_hash(&bytes)))
+    // The chip history's name of it: its identity, hashed once by decoding.
+    let hash = format!("{:016x}", b.content_hash());
+    Ok((b, hash))
 }
 
 /// Arguments of `disasm`.

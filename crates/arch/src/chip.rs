@@ -338,8 +338,13 @@ pub struct TileWrites {
 /// The name a chip's history gives a bitstream: FNV-1a (64 bits) of the
 /// file's bytes, hex.
 pub fn bitstream_hash(bytes: &[u8]) -> String {
-    let h = bytes.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, &b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3));
-    format!("{h:016x}")
+    format!("{:016x}", content_hash(bytes))
+}
+
+/// The 64-bit FNV-1a hash of a bitstream's bytes: the identity of a whole
+/// configuration (what [`bitstream_hash`] writes in hex).
+pub fn content_hash(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, &b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3))
 }
 
 /// The endurance of `arch` in whole write pulses.

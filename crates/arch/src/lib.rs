@@ -9,7 +9,7 @@ mod chip;
 mod crosspoint;
 pub use chip::{
     Applied, CHIP_FORMAT, CHIP_VERSION, ChipError, ChipState, Defect, FormedNode, FormedTile, MAX_CHIP_BYTES,
-    TileWrites, bitstream_hash,
+    TileWrites, bitstream_hash, content_hash,
 };
 mod device;
 pub use crosspoint::{Crosspoint, Fate, Side, effective_level};

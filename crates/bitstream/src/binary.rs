@@ -243,7 +243,7 @@ pub fn decode(bytes: &[u8]) -> Result<Validated, BitstreamError> {
     if embedded != header_hash {
         return Err(BitstreamError::HeaderHash { header: header_hash, name: arch.name, embedded });
     }
-    validate(Bitstream { arch, global, tiles, routers, ports, symbols })
+    Ok(validate(Bitstream { arch, global, tiles, routers, ports, symbols })?.with_hash(fpnna_arch::content_hash(bytes)))
 }
 
 /// Checks that a bitstream was compiled for `arch` (given on the command

@@ -9,6 +9,7 @@ use crate::mesh::{Dir, Grid};
 use fpnna_arch::Arch;
 use fpnna_model::{self as m, DECAY_ONE, Generator};
 use std::ops::Deref;
+use std::sync::OnceLock;
 
 /// Most errors one validation lists; further ones are only counted.
 pub const MAX_ERRORS: usize = 100;
@@ -16,14 +17,14 @@ pub const MAX_ERRORS: usize = 100;
 /// A configuration that passed validation. Only [`Validated::new`] (and so
 /// [`validate`], [`crate::decode`], [`crate::assemble`]) makes one, so a
 /// holder may index it without further checks.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Validated(Bitstream);
+#[derive(Clone, Debug)]
+pub struct Validated(Bitstream, OnceLock<u64>);
 
 impl Validated {
     /// Checks `b` against its embedded architecture (see [`validate`]).
     pub fn new(b: Bitstream) -> Result<Validated, BitstreamError> {
         check(&b)?;
-        Ok(Validated(b))
+        Ok(Validated(b, OnceLock::new()))
     }
 
     /// Vouches for `b` without checking it: only with the `unchecked`
@@ -31,7 +32,7 @@ impl Validated {
     #[cfg(feature = "unchecked")]
     #[doc(hidden)]
     pub fn assume_valid(b: Bitstream) -> Validated {
-        Validated(b)
+        Validated(b, OnceLock::new())
     }
 
     /// The configuration.
@@ -42,6 +43,27 @@ impl Validated {
     /// The configuration, no longer vouched for (to edit it).
     pub fn into_inner(self) -> Bitstream {
         self.0
+    }
+
+    /// The identity of the whole configuration: the FNV-1a hash of its
+    /// encoding ([`fpnna_arch::content_hash`]; every field of every
+    /// section, the encoding being canonical). The whole-file CRC cannot
+    /// serve: a payload followed by its own CRC leaves it unchanged. Taken
+    /// from the bytes when decoded, else encoded once.
+    pub fn content_hash(&self) -> u64 {
+        *self.1.get_or_init(|| fpnna_arch::content_hash(&crate::encode(&self.0)))
+    }
+
+    /// Records the content hash of the bytes it was decoded from.
+    pub(crate) fn with_hash(self, hash: u64) -> Validated {
+        let _ = self.1.set(hash);
+        self
+    }
+}
+
+impl PartialEq for Validated {
+    fn eq(&self, other: &Validated) -> bool {
+        self.0 == other.0
     }
 }
 

@@ -215,7 +215,7 @@ impl Emulator {
     /// holds): checks `opts`, programs the nodes (with the non-idealities
     /// of `opts`) and traces every source's route.
     pub fn new(bs: &Validated, opts: EmuOptions) -> Result<Emulator, EmuError> {
-        let b = build::build(bs.bitstream(), &opts)?;
+        let b = build::build(bs.bitstream(), bs.content_hash(), &opts)?;
         let pool = if opts.threads > 1 {
             Some(rayon::ThreadPoolBuilder::new().num_threads(opts.threads).build().map_err(|e| EmuError::Invalid {
                 place: "option `threads`".into(),

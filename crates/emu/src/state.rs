@@ -235,7 +235,7 @@ impl Built {
             check_tile(ts, t, self.bank.cols(ti).len(), s.step)?;
         }
         if s.fingerprint != self.fingerprint {
-            return bad("the state was saved from a differently structured bitstream (fingerprint differs)".into());
+            return bad("the state was saved from another configuration (its fingerprint differs: another bitstream, or this one with an edited field)".into());
         }
         Ok(())
     }

@@ -145,8 +145,9 @@ pub(crate) struct Clock {
     pub cycle: u64,
 }
 
-/// Configures the array.
-pub(crate) fn build(bs: &Bitstream, opts: &EmuOptions) -> Result<Built, EmuError> {
+/// Configures the array (`content_hash`: the configuration's identity, for
+/// the fingerprint).
+pub(crate) fn build(bs: &Bitstream, content_hash: u64, opts: &EmuOptions) -> Result<Built, EmuError> {
     let arch = &bs.arch;
     let dev = resolve_devices(arch, opts)?;
     let key_count = bs.global.key_count;
@@ -183,7 +184,7 @@ pub(crate) fn build(bs: &Bitstream, opts: &EmuOptions) -> Result<Built, EmuError
     d.undelivered(&tiles, &sources.key, &mut faults);
     let net = Net::new(links, tree_start, tree, inject, n_inject as usize, arch);
 
-    let fingerprint = fingerprint(arch, key_count, &tiles);
+    let fingerprint = fingerprint(arch, key_count, &tiles, content_hash);
     let max_update_cycles = tiles.iter().map(|t| t.update_cycles).max().unwrap_or(0);
     bank.set_slots(slots);
     let n_tiles = tiles.len();
@@ -228,11 +229,12 @@ pub(crate) fn build(bs: &Bitstream, opts: &EmuOptions) -> Result<Built, EmuError
     })
 }
 
-/// Identity of the configuration's structure (the architecture, the keys,
-/// and each tile's place, columns, rows and nodes), which a saved state
-/// must match.
-fn fingerprint(arch: &Arch, key_count: u32, tiles: &[Tile]) -> u64 {
+/// Identity of the whole configuration (the architecture, the keys, each
+/// tile's place, columns, rows and nodes, and the content of every field:
+/// an edited threshold or level too), which a saved state must match.
+fn fingerprint(arch: &Arch, key_count: u32, tiles: &[Tile], content_hash: u64) -> u64 {
     let mut fp = m::hash3(arch.hash(), u64::from(key_count), tiles.len() as u64);
+    fp = m::hash3(fp, content_hash, 0);
     for t in tiles {
         fp = m::hash3(fp, u64::from(t.at.x) << 16 | u64::from(t.at.y), t.col_key.len() as u64);
         fp = m::hash3(fp, t.row_delay.len() as u64, t.node_w.len() as u64);
