@@ -1,0 +1,99 @@
+//! Hostile inputs, one directory per case under `tests/hostile/` (docs/testing.md):
+//! the input files, `cmd` (fpnna's arguments on one line, split at
+//! whitespace, paths relative to the case directory), `exit` (the expected
+//! exit code) and `stderr` (substrings that must appear in standard error,
+//! one per line). Every case runs in a temporary copy of its directory, so
+//! whatever it writes stays there; none may panic, abort or hang.
+
+mod common;
+use common::*;
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// Fewer cases than this and the suite fails: a directory emptied or
+/// renamed by mistake cannot pass.
+const MIN_CASES: usize = 12;
+
+/// The longest a case may take before it counts as a hang.
+const TIMEOUT: Duration = Duration::from_secs(60);
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        let target = to.join(e.file_name());
+        if e.file_type().unwrap().is_dir() {
+            copy_dir(&e.path(), &target);
+        } else {
+            std::fs::copy(e.path(), &target).unwrap();
+        }
+    }
+}
+
+/// Runs one case; returns what is wrong with it, if anything.
+fn run_case(case: &Path) -> Result<(), String> {
+    let read = |name: &str| {
+        std::fs::read_to_string(case.join(name)).map_err(|e| format!("{}: {e}", case.join(name).display()))
+    };
+    let cmd = read("cmd")?;
+    let args: Vec<&str> = cmd.split_whitespace().collect();
+    let exit: i32 = read("exit")?.trim().parse().map_err(|e| format!("exit: {e}"))?;
+    let wanted = read("stderr")?;
+    let tmp = tempdir();
+    let dir = tmp.path().join("case");
+    copy_dir(case, &dir);
+    let mut child = Command::new(env!("CARGO_BIN_EXE_fpnna"))
+        .args(&args)
+        .current_dir(&dir)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|e| format!("spawn: {e}"))?;
+    let start = Instant::now();
+    while child.try_wait().map_err(|e| e.to_string())?.is_none() {
+        if start.elapsed() > TIMEOUT {
+            let _ = child.kill();
+            let _ = child.wait();
+            return Err(format!("fpnna {cmd}: still running after {TIMEOUT:?}"));
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let out = child.wait_with_output().map_err(|e| e.to_string())?;
+    let err = stderr(&out);
+    let mut wrong = Vec::new();
+    if out.status.code() != Some(exit) {
+        wrong.push(format!("exit status {:?}, expected {exit}", out.status));
+    }
+    if err.contains("panicked") || err.contains("overflowed its stack") {
+        wrong.push("a panic or abort".to_string());
+    }
+    for line in wanted.lines().filter(|l| !l.trim().is_empty()) {
+        if !err.contains(line) {
+            wrong.push(format!("no `{line}` in standard error"));
+        }
+    }
+    if wrong.is_empty() {
+        Ok(())
+    } else {
+        let shown: String = err.chars().take(4000).collect();
+        Err(format!("fpnna {}: {}\n--- stderr:\n{shown}", cmd.trim(), wrong.join("; ")))
+    }
+}
+
+#[test]
+fn every_hostile_input_is_refused_cleanly() {
+    let mut cases: Vec<_> = std::fs::read_dir(root().join("tests/hostile"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.is_dir())
+        .collect();
+    cases.sort();
+    assert!(cases.len() >= MIN_CASES, "only {} hostile cases in tests/hostile", cases.len());
+    let failures: Vec<String> = cases
+        .iter()
+        .filter_map(|c| run_case(c).err().map(|e| format!("{}: {e}", c.file_name().unwrap().to_string_lossy())))
+        .collect();
+    assert!(failures.is_empty(), "{} of {} cases failed:\n\n{}", failures.len(), cases.len(), failures.join("\n\n"));
+}
