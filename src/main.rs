@@ -38,9 +38,14 @@ struct Cli {
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
-    ui::set(cli.quiet, cli.verbose);
+    // First, so that a panic anywhere (clap's parsing included) is reported
+    // as an internal error.
     panic::install_hook();
+    let cli = match std::panic::catch_unwind(Cli::parse) {
+        Ok(cli) => cli,
+        Err(_) => return ExitCode::from(exit::BUG),
+    };
+    ui::set(cli.quiet, cli.verbose);
     // The command owns nothing the caller looks at after a panic, so
     // observing its state half-updated is not a concern.
     let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {

@@ -7,6 +7,7 @@
 
 mod common;
 use common::*;
+use std::io::Read;
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -51,20 +52,33 @@ fn run_case(case: &Path) -> Result<(), String> {
         .stderr(Stdio::piped())
         .spawn()
         .map_err(|e| format!("spawn: {e}"))?;
+    // Drained while it runs, so that a long message cannot fill the pipe.
+    let drain = |mut from: Box<dyn Read + Send>| {
+        std::thread::spawn(move || {
+            let mut bytes = Vec::new();
+            let _ = from.read_to_end(&mut bytes);
+            bytes
+        })
+    };
+    let out_thread = drain(Box::new(child.stdout.take().unwrap()));
+    let err_thread = drain(Box::new(child.stderr.take().unwrap()));
     let start = Instant::now();
-    while child.try_wait().map_err(|e| e.to_string())?.is_none() {
+    let status = loop {
+        if let Some(status) = child.try_wait().map_err(|e| e.to_string())? {
+            break status;
+        }
         if start.elapsed() > TIMEOUT {
             let _ = child.kill();
             let _ = child.wait();
-            return Err(format!("fpnna {cmd}: still running after {TIMEOUT:?}"));
+            return Err(format!("fpnna {}: still running after {TIMEOUT:?}", cmd.trim()));
         }
         std::thread::sleep(Duration::from_millis(20));
-    }
-    let out = child.wait_with_output().map_err(|e| e.to_string())?;
-    let err = stderr(&out);
+    };
+    let _ = out_thread.join();
+    let err = String::from_utf8_lossy(&err_thread.join().unwrap()).into_owned();
     let mut wrong = Vec::new();
-    if out.status.code() != Some(exit) {
-        wrong.push(format!("exit status {:?}, expected {exit}", out.status));
+    if status.code() != Some(exit) {
+        wrong.push(format!("exit status {status:?}, expected {exit}"));
     }
     if err.contains("panicked") || err.contains("overflowed its stack") {
         wrong.push("a panic or abort".to_string());

@@ -57,16 +57,23 @@ fn expected<'a, T>(at: &'a str, what: &str) -> PResult<'a, T> {
 /// the stack.
 const MAX_DEPTH: u32 = 64;
 
+/// Most binary operators on one path of an expression tree (a chain
+/// `a + b + ...` is a tree as deep as it is long), so that the walkers of
+/// the tree (elaboration, printing, dropping) cannot overflow the stack.
+pub const MAX_OPERATORS: u32 = 1000;
+
 struct Parser<'s> {
     src: &'s str,
     file: u32,
     depth: u32,
+    /// Binary operators of the enclosing chains (see [`MAX_OPERATORS`]).
+    operators: u32,
 }
 
 /// Parses one file; returns the tree (with the statements that parsed) and
 /// the syntax errors.
 pub fn parse(src: &str, file: u32) -> (File, Vec<Diag>) {
-    let mut p = Parser { src, file, depth: 0 };
+    let mut p = Parser { src, file, depth: 0, operators: 0 };
     let mut items = Vec::new();
     let mut diags = Vec::new();
     let mut i = src;
@@ -473,6 +480,15 @@ impl<'s> Parser<'s> {
     }
 
     fn binary<'a>(&mut self, i: &'a str, prec: u8) -> PResult<'a, Expr> {
+        let outer = self.operators;
+        let r = self.chain(i, prec);
+        self.operators = outer;
+        r
+    }
+
+    /// One chain of operators of precedence `prec`; each operator counts
+    /// towards [`MAX_OPERATORS`] for the rest of the chain and its operands.
+    fn chain<'a>(&mut self, i: &'a str, prec: u8) -> PResult<'a, Expr> {
         let (mut i, mut lhs) = if prec == 1 { self.binary(i, 2)? } else { self.unary(i)? };
         loop {
             let (r, ()) = self.ws(i)?;
@@ -486,6 +502,13 @@ impl<'s> Parser<'s> {
             };
             if op.precedence() != prec {
                 return Ok((i, lhs));
+            }
+            self.operators += 1;
+            if self.operators > MAX_OPERATORS {
+                return expected(
+                    r,
+                    &format!("at most {MAX_OPERATORS} operators in one expression (split it into constants)"),
+                );
             }
             let (r, rhs) = if prec == 1 { self.binary(&r[1..], 2)? } else { self.unary(&r[1..])? };
             let span = lhs.span.to(rhs.span);
