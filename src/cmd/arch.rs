@@ -8,7 +8,7 @@ use std::path::PathBuf;
 #[derive(clap::Args)]
 pub struct Args {
     /// Built-in preset to print: small, default or large.
-    #[arg(long, default_value = "default", conflicts_with = "check")]
+    #[arg(long, default_value = "default", conflicts_with = "check", value_parser = clap::builder::PossibleValuesParser::new(fpnna_arch::PRESETS))]
     preset: String,
     /// Validate an architecture file instead of printing a preset.
     #[arg(long)]

@@ -11,6 +11,7 @@ mod nir;
 mod run;
 mod shell;
 mod sim;
+mod values;
 
 use crate::error::CliError;
 use clap::Subcommand;

@@ -25,7 +25,7 @@ pub struct Args {
     vcd_cycles: bool,
     /// Neurons whose potential, current and volatile conductance go into the
     /// VCD: `pop`, `pop[3]` or `pop[0..8]`; repeatable.
-    #[arg(long, requires = "vcd")]
+    #[arg(long, requires = "vcd", value_parser = super::values::selection)]
     trace: Vec<String>,
     /// Write statistics (JSON, docs/emulator.md).
     #[arg(long)]
@@ -115,7 +115,12 @@ pub fn run(a: Args) -> Result<(), CliError> {
             let trace = a
                 .trace
                 .iter()
-                .map(|s| emu.select(s).map_err(|e| CliError::Input(format!("--trace: {e}"))))
+                .map(|s| {
+                    emu.select(s).map_err(|e| match e {
+                        fpnna_emu::EmuError::Invalid { why, .. } => CliError::Usage(format!("--trace {s}: {why}")),
+                        e => CliError::Usage(format!("--trace {s}: {e}")),
+                    })
+                })
                 .collect::<Result<Vec<_>, _>>()?;
             let timescale = if a.vcd_cycles { Timescale::Cycles } else { Timescale::Steps };
             let mut file = AtomicFile::create(path)?;
