@@ -11,25 +11,8 @@ use nom::error::{ErrorKind, ParseError};
 use nom::sequence::pair;
 use nom::{IResult, Parser as _};
 
-/// Words that cannot name anything.
-pub const KEYWORDS: &[&str] = &[
-    "network",
-    "module",
-    "const",
-    "include",
-    "input",
-    "population",
-    "source",
-    "output",
-    "connect",
-    "inst",
-    "weight",
-    "delay",
-    "nonvolatile",
-    "volatile",
-    "stdp",
-    "dt",
-];
+/// Words that cannot name anything (the one list: `fpnna_model::names`).
+pub use fpnna_model::names::KEYWORDS;
 
 /// A parse failure: where, and what was expected there.
 #[derive(Debug, Clone)]
@@ -206,11 +189,8 @@ impl<'s> Parser<'s> {
     }
 
     fn raw_ident<'a>(&self, i: &'a str) -> PResult<'a, &'a str> {
-        recognize(pair(
-            take_while1(|c: char| c.is_ascii_alphabetic() || c == '_'),
-            take_while(|c: char| c.is_ascii_alphanumeric() || c == '_'),
-        ))
-        .parse(i)
+        recognize(pair(take_while1(fpnna_model::names::is_ident_start), take_while(fpnna_model::names::is_ident_char)))
+            .parse(i)
     }
 
     fn keyword<'a>(&self, i: &'a str, kw: &str) -> PResult<'a, Span> {
