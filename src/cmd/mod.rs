@@ -89,16 +89,36 @@ pub fn load_network(path: &Path, seed: u64) -> Result<fpnna_ir::Network, CliErro
 /// A path argument.
 pub type FileArg = PathBuf;
 
+/// The default of `--max-steps` (docs/cli.md, "Limits").
+pub const DEFAULT_MAX_STEPS: u64 = 1_000_000_000;
+
 /// The spike files and length of a run, shared by `sim` and `run`.
 #[derive(clap::Args)]
 pub struct RunArgs {
-    /// Timesteps to run.
+    /// Timesteps to run (at most --max-steps).
     #[arg(long)]
     pub steps: u64,
+    /// The most --steps may ask for, a guard against a typo running for days (at most 2^62).
+    #[arg(long, value_name = "N", default_value_t = DEFAULT_MAX_STEPS,
+          value_parser = clap::value_parser!(u64).range(1..=1 << 62))]
+    pub max_steps: u64,
     /// Spikes on input ports (CSV `step,population,index`).
     #[arg(long)]
     pub stimulus: Option<PathBuf>,
     /// Write the recorded output spikes here (CSV; `sim` prints a rate summary without it).
     #[arg(long)]
     pub spikes: Option<PathBuf>,
+}
+
+impl RunArgs {
+    /// Refuses `--steps` beyond `--max-steps`, before any work starts.
+    pub fn check_steps(&self) -> Result<(), CliError> {
+        if self.steps > self.max_steps {
+            return Err(CliError::Usage(format!(
+                "--steps {}: more than the limit of {} steps; raise it with --max-steps N (at most 2^62)",
+                self.steps, self.max_steps
+            )));
+        }
+        Ok(())
+    }
 }

@@ -62,6 +62,7 @@ pub struct Args {
 }
 
 pub fn run(a: Args) -> Result<(), CliError> {
+    a.io.check_steps()?;
     let t_load = std::time::Instant::now();
     let (b, bitstream_hash) = load_named(&a.input)?;
     if let Some(path) = &a.arch {
@@ -85,6 +86,16 @@ pub fn run(a: Args) -> Result<(), CliError> {
             String::from_utf8(read(p)?).map_err(|_| CliError::Input(format!("{}: not UTF-8 text", p.display())))?;
         let state = EmuState::from_json(&text).map_err(|e| CliError::Input(format!("{}: {e}", p.display())))?;
         emu.load_state(&state).map_err(|e| CliError::Input(format!("{}: {e}", p.display())))?;
+        // The state this run ends in must load again: its step within the same bound.
+        if state.step.checked_add(a.io.steps).is_none_or(|end| end > fpnna_emu::MAX_STATE_CLOCK) {
+            return Err(CliError::Input(format!(
+                "{}: field `step` = {}: with --steps {} the run would end beyond step 2^62 = {}, the most a state may hold",
+                p.display(),
+                state.step,
+                a.io.steps,
+                fpnna_emu::MAX_STATE_CLOCK
+            )));
+        }
     }
     let load_s = t_load.elapsed().as_secs_f64();
 
