@@ -33,6 +33,10 @@ struct Cli {
     /// More detail on standard error (compile stages, timings).
     #[arg(short, long, global = true, action = clap::ArgAction::Count, conflicts_with = "quiet")]
     verbose: u8,
+    /// Render at most N errors of a source, then count the rest.
+    #[arg(long, global = true, value_name = "N", default_value_t = error::DEFAULT_MAX_ERRORS as u64,
+          value_parser = clap::value_parser!(u64).range(1..))]
+    max_errors: u64,
     #[command(subcommand)]
     command: cmd::Command,
 }
@@ -46,6 +50,7 @@ fn main() -> ExitCode {
         Err(_) => return ExitCode::from(exit::BUG),
     };
     ui::set(cli.quiet, cli.verbose);
+    error::set_max_errors(usize::try_from(cli.max_errors).unwrap_or(usize::MAX));
     // The command owns nothing the caller looks at after a panic, so
     // observing its state half-updated is not a concern.
     let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {

@@ -1,9 +1,10 @@
 //! Hostile inputs, one directory per case under `tests/hostile/` (docs/testing.md):
 //! the input files, `cmd` (fpnna's arguments on one line, split at
 //! whitespace, paths relative to the case directory), `exit` (the expected
-//! exit code) and `stderr` (substrings that must appear in standard error,
-//! one per line). Every case runs in a temporary copy of its directory, so
-//! whatever it writes stays there; none may panic, abort or hang.
+//! exit code), `stderr` (substrings that must appear in standard error,
+//! one per line) and optionally `timeout` (seconds, instead of 60). Every
+//! case runs in a temporary copy of its directory, so whatever it writes
+//! stays there; none may panic, abort or hang.
 
 mod common;
 use common::*;
@@ -41,6 +42,11 @@ fn run_case(case: &Path) -> Result<(), String> {
     let args: Vec<&str> = cmd.split_whitespace().collect();
     let exit: i32 = read("exit")?.trim().parse().map_err(|e| format!("exit: {e}"))?;
     let wanted = read("stderr")?;
+    // An optional `timeout` (seconds) holds a case to a tighter bound.
+    let timeout = match std::fs::read_to_string(case.join("timeout")) {
+        Ok(t) => Duration::from_secs(t.trim().parse().map_err(|e| format!("timeout: {e}"))?),
+        Err(_) => TIMEOUT,
+    };
     let tmp = tempdir();
     let dir = tmp.path().join("case");
     copy_dir(case, &dir);
@@ -67,10 +73,10 @@ fn run_case(case: &Path) -> Result<(), String> {
         if let Some(status) = child.try_wait().map_err(|e| e.to_string())? {
             break status;
         }
-        if start.elapsed() > TIMEOUT {
+        if start.elapsed() > timeout {
             let _ = child.kill();
             let _ = child.wait();
-            return Err(format!("fpnna {}: still running after {TIMEOUT:?}", cmd.trim()));
+            return Err(format!("fpnna {}: still running after {timeout:?}", cmd.trim()));
         }
         std::thread::sleep(Duration::from_millis(20));
     };

@@ -82,7 +82,7 @@ pub fn load_network(path: &Path, seed: u64) -> Result<fpnna_ir::Network, CliErro
     fpnna_dsl::load_file(path, &fpnna_dsl::Options { seed }).map_err(|d| CliError::Source {
         file: path.display().to_string(),
         count: d.diags.len(),
-        diagnostics: d.reports(),
+        diagnostics: d.reports_first(crate::error::max_errors()),
     })
 }
 
