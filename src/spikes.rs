@@ -45,7 +45,7 @@ fn port_list(ports: &[(String, u32)]) -> String {
 /// Reads a stimulus file (`-`: standard input), CSV or NumPy. `ports` are
 /// the input ports (name, size); spikes at or beyond `steps` are refused.
 pub fn read_stimulus(path: &Path, steps: u64, ports: &[(String, u32)]) -> Result<Vec<Row>, CliError> {
-    let bytes = crate::io::read(path)?;
+    let bytes = crate::io::read_limited(path, crate::io::limits::STIMULUS)?;
     let file = if crate::io::is_std(path) { "standard input".to_string() } else { path.display().to_string() };
     let input = |e: DataError| CliError::Input(e.to_string());
     match format_of(path, &bytes) {

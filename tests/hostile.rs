@@ -102,6 +102,24 @@ fn run_case(case: &Path) -> Result<(), String> {
     }
 }
 
+/// A FIFO cannot be checked in: this case makes one.
+#[test]
+fn an_include_of_a_fifo_is_refused_without_blocking() {
+    let tmp = tempdir();
+    let fifo = tmp.path().join("pipe.fpn");
+    assert!(Command::new("mkfifo").arg(&fifo).status().unwrap().success());
+    let case = tmp.path().join("case");
+    std::fs::create_dir(&case).unwrap();
+    let source = format!("include {:?};\nnetwork n {{ input a[1]; }}\n", fifo.display().to_string());
+    std::fs::write(case.join("net.fpn"), source).unwrap();
+    std::fs::write(case.join("cmd"), "check net.fpn").unwrap();
+    std::fs::write(case.join("exit"), "1").unwrap();
+    std::fs::write(case.join("stderr"), "pipe.fpn`\nnot a regular file\n").unwrap();
+    std::fs::write(case.join("timeout"), "20").unwrap();
+    // A reader left waiting is killed at the timeout.
+    run_case(&case).unwrap();
+}
+
 #[test]
 fn every_hostile_input_is_refused_cleanly() {
     let mut cases: Vec<_> = std::fs::read_dir(root().join("tests/hostile"))

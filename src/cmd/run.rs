@@ -4,7 +4,7 @@
 
 use super::bits::load_named;
 use crate::error::CliError;
-use crate::io::{AtomicFile, Outputs, read};
+use crate::io::{AtomicFile, Outputs, limits, read_limited};
 use crate::spikes;
 use fpnna_bitstream::PortKind;
 use fpnna_emu::{EmuError, EmuOptions, EmuState, Emulator, Timescale, VcdObserver, VcdOptions};
@@ -82,8 +82,8 @@ pub fn run(a: Args) -> Result<(), CliError> {
         e => CliError::Input(format!("{}: {e}", a.input.display())),
     })?;
     if let Some(p) = &a.load_state {
-        let text =
-            String::from_utf8(read(p)?).map_err(|_| CliError::Input(format!("{}: not UTF-8 text", p.display())))?;
+        let text = String::from_utf8(read_limited(p, limits::STATE)?)
+            .map_err(|_| CliError::Input(format!("{}: not UTF-8 text", p.display())))?;
         let state = EmuState::from_json(&text).map_err(|e| CliError::Input(format!("{}: {e}", p.display())))?;
         emu.load_state(&state).map_err(|e| CliError::Input(format!("{}: {e}", p.display())))?;
         // The state this run ends in must load again: its step within the same bound.

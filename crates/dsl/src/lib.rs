@@ -257,12 +257,14 @@ fn load_rec(
         return;
     }
     loaded.push(canon);
-    let text = match std::fs::metadata(path) {
-        Ok(m) if m.len() > MAX_SOURCE_BYTES => Err(format!("larger than {} MiB", MAX_SOURCE_BYTES >> 20)),
-        _ => std::fs::read(path).map_err(|e| e.to_string()).and_then(|b| {
-            String::from_utf8(b)
-                .map_err(|e| format!("not UTF-8 text (invalid byte at offset {})", e.utf8_error().valid_up_to()))
-        }),
+    // Bounded (a device ends at the limit); an include must be a regular
+    // file (a FIFO would block).
+    let text = match fpnna_data::read_bounded(path, MAX_SOURCE_BYTES, from.is_some()) {
+        Err(fpnna_data::ReadError::TooLarge(_)) => Err(format!("larger than {} MiB", MAX_SOURCE_BYTES >> 20)),
+        Err(fpnna_data::ReadError::Io(e)) => Err(e.to_string()),
+        Err(e) => Err(e.to_string()),
+        Ok(b) => String::from_utf8(b)
+            .map_err(|e| format!("not UTF-8 text (invalid byte at offset {})", e.utf8_error().valid_up_to())),
     };
     let text = match text {
         Ok(t) => t,
