@@ -1,6 +1,7 @@
 //! The CLI's error type and its rendering.
 
 use miette::{Diagnostic, GraphicalReportHandler, GraphicalTheme};
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// Everything a command can fail with.
 #[derive(Debug, thiserror::Error)]
@@ -51,12 +52,33 @@ pub fn render_report(r: &miette::Report) -> String {
     out
 }
 
-/// Prints an error to standard error.
+/// The default of `--max-errors`.
+pub const DEFAULT_MAX_ERRORS: usize = 50;
+
+/// How many diagnostics of a source are rendered (`--max-errors`).
+static MAX_ERRORS: AtomicUsize = AtomicUsize::new(DEFAULT_MAX_ERRORS);
+
+/// Sets `--max-errors`.
+pub fn set_max_errors(n: usize) {
+    MAX_ERRORS.store(n, Ordering::Relaxed);
+}
+
+/// How many diagnostics of a source are rendered.
+pub fn max_errors() -> usize {
+    MAX_ERRORS.load(Ordering::Relaxed)
+}
+
+/// Prints an error to standard error: the diagnostics of a source up to
+/// `--max-errors`, then one line counting the rest.
 pub fn render(e: &CliError) {
     match e {
         CliError::Source { file, count, diagnostics } => {
-            for d in diagnostics {
+            let shown = diagnostics.len().min(max_errors());
+            for d in &diagnostics[..shown] {
                 eprint!("{}", render_report(d));
+            }
+            if *count > shown {
+                eprintln!("... and {} more errors (--max-errors N shows more)", count - shown);
             }
             eprintln!("error: {file}: {count} error(s); nothing was written");
         }

@@ -42,9 +42,20 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), CliError> {
     out.commit()
 }
 
-/// Reads a whole file (`-`: standard input), naming it in the error.
-pub fn read(path: &Path) -> Result<Vec<u8>, CliError> {
-    read_limited(path, u64::MAX - 1)
+/// The most bytes read from each kind of input (docs/cli.md, "Limits").
+pub mod limits {
+    /// A bitstream (`.fpb`).
+    pub const BITSTREAM: u64 = 1 << 30;
+    /// An assembly text (`.fpa`).
+    pub const ASSEMBLY: u64 = 1 << 30;
+    /// A stimulus file.
+    pub const STIMULUS: u64 = fpnna_data::MAX_FILE_BYTES;
+    /// A saved emulator state.
+    pub const STATE: u64 = 1 << 30;
+    /// A run's statistics (`run --stats`, read by `plot activity`).
+    pub const STATS: u64 = 1 << 30;
+    /// An architecture file (a preset is about 2 KB).
+    pub const ARCH: u64 = 1 << 20;
 }
 
 /// Reads a whole file (`-`: standard input) of at most `max` bytes (a
@@ -58,14 +69,14 @@ pub fn read_limited(path: &Path, max: u64) -> Result<Vec<u8>, CliError> {
         if STDIN_TAKEN.swap(true, Ordering::Relaxed) {
             return Err(CliError::Usage("`-` names standard input twice: it can be read only once".into()));
         }
-        std::io::stdin().lock().take(max + 1).read_to_end(&mut bytes).map_err(err)?;
+        std::io::stdin().lock().take(max.saturating_add(1)).read_to_end(&mut bytes).map_err(err)?;
+        if bytes.len() as u64 > max {
+            return Err(CliError::Input(format!("{name}: larger than the limit of {max} bytes")));
+        }
+        Ok(bytes)
     } else {
-        std::fs::File::open(path).map_err(err)?.take(max + 1).read_to_end(&mut bytes).map_err(err)?;
+        fpnna_data::read_bounded(path, max, false).map_err(|e| CliError::Input(format!("{name}: {e}")))
     }
-    if bytes.len() as u64 > max {
-        return Err(CliError::Input(format!("{name}: larger than the limit of {max} bytes")));
-    }
-    Ok(bytes)
 }
 
 /// Where a finished output goes.

@@ -34,15 +34,25 @@ struct Cli {
     /// More detail on standard error (compile stages, timings).
     #[arg(short, long, global = true, action = clap::ArgAction::Count, conflicts_with = "quiet")]
     verbose: u8,
+    /// Render at most N errors of a source, then count the rest.
+    #[arg(long, global = true, value_name = "N", default_value_t = error::DEFAULT_MAX_ERRORS as u64,
+          value_parser = clap::value_parser!(u64).range(1..))]
+    max_errors: u64,
     #[command(subcommand)]
     command: cmd::Command,
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
-    ui::set(cli.quiet, cli.verbose);
+    // First, so that a panic anywhere (clap's parsing included) is reported
+    // as an internal error.
     panic::install_hook();
+    let cli = match std::panic::catch_unwind(Cli::parse) {
+        Ok(cli) => cli,
+        Err(_) => return ExitCode::from(exit::BUG),
+    };
     temporaries::remove_on_signal();
+    ui::set(cli.quiet, cli.verbose);
+    error::set_max_errors(usize::try_from(cli.max_errors).unwrap_or(usize::MAX));
     // The command owns nothing the caller looks at after a panic, so
     // observing its state half-updated is not a concern.
     let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {

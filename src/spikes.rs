@@ -45,7 +45,7 @@ fn port_list(ports: &[(String, u32)]) -> String {
 /// Reads a stimulus file (`-`: standard input), CSV or NumPy. `ports` are
 /// the input ports (name, size); spikes at or beyond `steps` are refused.
 pub fn read_stimulus(path: &Path, steps: u64, ports: &[(String, u32)]) -> Result<Vec<Row>, CliError> {
-    let bytes = crate::io::read(path)?;
+    let bytes = crate::io::read_limited(path, crate::io::limits::STIMULUS)?;
     let file = if crate::io::is_std(path) { "standard input".to_string() } else { path.display().to_string() };
     let input = |e: DataError| CliError::Input(e.to_string());
     match format_of(path, &bytes) {
@@ -129,7 +129,7 @@ fn read_csv(path: &Path, bytes: Vec<u8>, steps: u64, ports: &[(String, u32)]) ->
 /// Reads a CSV spike file as `run` and `sim` write it, of any populations
 /// (the file alone tells no sizes): each row with its 1-based line.
 pub fn read_spikes(path: &Path) -> Result<Vec<(Row, usize)>, CliError> {
-    csv_rows(path, crate::io::read(path)?, |_, _, _| Ok(()))
+    csv_rows(path, crate::io::read_limited(path, crate::io::limits::STIMULUS)?, |_, _, _| Ok(()))
 }
 
 /// The rows of a CSV spike file with their lines, each also passed to

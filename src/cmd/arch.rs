@@ -8,7 +8,7 @@ use std::path::PathBuf;
 #[derive(clap::Args)]
 pub struct Args {
     /// Built-in preset to print: small, default or large.
-    #[arg(long, default_value = "default", conflicts_with = "check")]
+    #[arg(long, default_value = "default", conflicts_with = "check", value_parser = clap::builder::PossibleValuesParser::new(fpnna_arch::PRESETS))]
     preset: String,
     /// Validate an architecture file instead of printing a preset.
     #[arg(long)]
@@ -37,7 +37,9 @@ pub fn run(a: Args) -> Result<(), CliError> {
 
 /// Reads an architecture file.
 pub fn load(path: &std::path::Path) -> Result<Arch, CliError> {
-    Arch::from_file(path).map_err(|e| CliError::Input(e.to_string()))
+    let bytes = crate::io::read_limited(path, crate::io::limits::ARCH)?;
+    let text = String::from_utf8(bytes).map_err(|_| CliError::Input(format!("{}: not UTF-8 text", path.display())))?;
+    Arch::from_toml(&text, &path.display().to_string()).map_err(|e| CliError::Input(e.to_string()))
 }
 
 /// The architecture chosen by `--arch FILE` or `--preset NAME` (default:

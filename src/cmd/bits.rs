@@ -1,7 +1,7 @@
 //! `fpnna disasm`, `fpnna asm`, `fpnna inspect`: the bitstream tools.
 
 use crate::error::CliError;
-use crate::io::{read, write_atomic};
+use crate::io::{limits, read_limited, write_atomic};
 use fpnna_bitstream::Validated;
 use std::path::{Path, PathBuf};
 
@@ -13,7 +13,7 @@ pub fn load(path: &Path) -> Result<Validated, CliError> {
 /// Reads and validates a bitstream, with the hash that names it in a
 /// chip's history (`fpnna_arch::bitstream_hash` of the file's bytes).
 pub fn load_named(path: &Path) -> Result<(Validated, String), CliError> {
-    let bytes = read(path)?;
+    let bytes = read_limited(path, limits::BITSTREAM)?;
     let b = fpnna_bitstream::decode(&bytes).map_err(|e| CliError::Input(format!("{}: {e}", path.display())))?;
     // The chip history's name of it: its identity, hashed once by decoding.
     let hash = format!("{:016x}", b.content_hash());
@@ -52,7 +52,7 @@ pub struct AsmArgs {
 }
 
 pub fn asm(a: AsmArgs) -> Result<(), CliError> {
-    let bytes = read(&a.input)?;
+    let bytes = read_limited(&a.input, limits::ASSEMBLY)?;
     let text = String::from_utf8(bytes).map_err(|e| {
         CliError::Input(format!("{}: not UTF-8 text (byte {})", a.input.display(), e.utf8_error().valid_up_to()))
     })?;

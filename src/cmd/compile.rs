@@ -14,7 +14,7 @@ pub struct ArchArgs {
     #[arg(long, conflicts_with = "preset")]
     pub arch: Option<PathBuf>,
     /// Built-in architecture: small, default or large.
-    #[arg(long)]
+    #[arg(long, value_parser = clap::builder::PossibleValuesParser::new(fpnna_arch::PRESETS))]
     pub preset: Option<String>,
 }
 

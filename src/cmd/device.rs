@@ -21,13 +21,13 @@ pub struct NewArgs {
     #[command(flatten)]
     arch: super::compile::ArchArgs,
     /// Devices stuck, in all: half at G_min, half at G_max.
-    #[arg(long, value_parser = fraction, conflicts_with_all = ["stuck_at_min", "stuck_at_max"])]
+    #[arg(long, value_parser = super::values::fraction, allow_negative_numbers = true, conflicts_with_all = ["stuck_at_min", "stuck_at_max"])]
     stuck_rate: Option<f64>,
     /// Devices stuck at G_min.
-    #[arg(long, value_parser = fraction)]
+    #[arg(long, value_parser = super::values::fraction, allow_negative_numbers = true)]
     stuck_at_min: Option<f64>,
     /// Devices stuck at G_max.
-    #[arg(long, value_parser = fraction)]
+    #[arg(long, value_parser = super::values::fraction, allow_negative_numbers = true)]
     stuck_at_max: Option<f64>,
     /// A measured defect map (CSV `tile_x,tile_y,row,col,device,kind`, device `+`/`-`, kind `min`/`max`).
     #[arg(long)]
@@ -48,13 +48,6 @@ pub struct InspectArgs {
     /// Print JSON instead of a summary.
     #[arg(long)]
     json: bool,
-}
-
-fn fraction(s: &str) -> Result<f64, String> {
-    match s.parse::<f64>() {
-        Ok(x) if (0.0..=1.0).contains(&x) => Ok(x),
-        _ => Err(format!("`{s}` is not a fraction in [0, 1]")),
-    }
 }
 
 pub fn run(c: DeviceCommand) -> Result<(), CliError> {

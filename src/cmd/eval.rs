@@ -42,7 +42,7 @@ pub struct TaskArgs {
     #[arg(long, value_enum, default_value_t = Encode::Poisson)]
     encode: Encode,
     /// Poisson: the rate of a channel at value 1, Hz.
-    #[arg(long, value_name = "HZ", value_parser = positive)]
+    #[arg(long, value_name = "HZ", value_parser = super::values::positive, allow_negative_numbers = true)]
     rate_max: Option<f64>,
     /// How a class is read out.
     #[arg(long, value_enum, default_value_t = ReadoutArg::Count)]
@@ -84,13 +84,6 @@ enum ReadoutArg {
 enum PlasticArg {
     Keep,
     Restore,
-}
-
-fn positive(s: &str) -> Result<f64, String> {
-    match s.parse::<f64>() {
-        Ok(x) if x.is_finite() && x > 0.0 => Ok(x),
-        _ => Err(format!("`{s}` is not a positive number")),
-    }
 }
 
 /// The default rate of a channel at value 1 (Poisson).

@@ -13,6 +13,7 @@ mod recorder;
 mod run;
 mod shell;
 mod sim;
+mod values;
 
 use crate::error::CliError;
 use clap::Subcommand;
@@ -101,23 +102,43 @@ pub fn load_network(path: &Path, seed: u64) -> Result<fpnna_ir::Network, CliErro
     loaded.map_err(|d| CliError::Source {
         file: crate::io::shown(path, "standard input"),
         count: d.diags.len(),
-        diagnostics: d.reports(),
+        diagnostics: d.reports_first(crate::error::max_errors()),
     })
 }
 
 /// A path argument.
 pub type FileArg = PathBuf;
 
+/// The default of `--max-steps` (docs/cli.md, "Limits").
+pub const DEFAULT_MAX_STEPS: u64 = 1_000_000_000;
+
 /// The spike files and length of a run, shared by `sim` and `run`.
 #[derive(clap::Args)]
 pub struct RunArgs {
-    /// Timesteps to run.
+    /// Timesteps to run (at most --max-steps).
     #[arg(long)]
     pub steps: u64,
+    /// The most --steps may ask for, a guard against a typo running for days (at most 2^62).
+    #[arg(long, value_name = "N", default_value_t = DEFAULT_MAX_STEPS,
+          value_parser = clap::value_parser!(u64).range(1..=1 << 62))]
+    pub max_steps: u64,
     /// Spikes on input ports (CSV `step,population,index`).
     #[arg(long)]
     pub stimulus: Option<PathBuf>,
     /// Write the recorded output spikes here (CSV; `sim` prints a rate summary without it).
     #[arg(long)]
     pub spikes: Option<PathBuf>,
+}
+
+impl RunArgs {
+    /// Refuses `--steps` beyond `--max-steps`, before any work starts.
+    pub fn check_steps(&self) -> Result<(), CliError> {
+        if self.steps > self.max_steps {
+            return Err(CliError::Usage(format!(
+                "--steps {}: more than the limit of {} steps; raise it with --max-steps N (at most 2^62)",
+                self.steps, self.max_steps
+            )));
+        }
+        Ok(())
+    }
 }

@@ -16,7 +16,7 @@ pub struct ImportArgs {
     #[arg(short, long)]
     output: PathBuf,
     /// The timestep in ms at which NIR's continuous-time equations are stepped.
-    #[arg(long, default_value_t = 1.0)]
+    #[arg(long, default_value_t = 1.0, value_parser = super::values::positive, allow_negative_numbers = true)]
     dt: f64,
 }
 

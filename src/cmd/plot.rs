@@ -3,7 +3,7 @@
 
 use crate::cmd::bits::load;
 use crate::error::CliError;
-use crate::io::{read, write_atomic};
+use crate::io::{limits, read_limited, write_atomic};
 use fpnna_plot::PlotError;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -177,7 +177,7 @@ fn raster(a: &RasterArgs) -> Result<String, CliError> {
 }
 
 fn activity(a: &ActivityArgs) -> Result<String, CliError> {
-    let text = String::from_utf8(read(&a.stats)?)
+    let text = String::from_utf8(read_limited(&a.stats, limits::STATS)?)
         .map_err(|_| CliError::Input(format!("{}: not UTF-8 text", a.stats.display())))?;
     let stats: fpnna_emu::Stats = serde_json::from_str(&text).map_err(|e| {
         CliError::Input(format!(
@@ -195,7 +195,7 @@ fn weights(a: &WeightsArgs) -> Result<String, CliError> {
     let mut learned = fpnna_compiler::NodeWeights::new();
     if let Some(p) = &a.state {
         let at = |e: &dyn std::fmt::Display| CliError::Input(format!("{}: {e}", p.display()));
-        let text = String::from_utf8(read(p)?).map_err(|_| at(&"not UTF-8 text"))?;
+        let text = String::from_utf8(read_limited(p, limits::STATE)?).map_err(|_| at(&"not UTF-8 text"))?;
         let state = fpnna_emu::EmuState::from_json(&text).map_err(|e| at(&e))?;
         // The emulator's own check that the state is of this bitstream.
         let mut emu = fpnna_emu::Emulator::new(&b, fpnna_emu::EmuOptions::ideal())

@@ -5,7 +5,7 @@
 use super::bits::load_named;
 use super::recorder::Recorder;
 use crate::error::CliError;
-use crate::io::{AtomicFile, Outputs, read};
+use crate::io::{AtomicFile, Outputs, limits, read_limited};
 use crate::spikes;
 use fpnna_bitstream::PortKind;
 use fpnna_emu::{EmuError, EmuOptions, EmuState, Emulator, Timescale, VcdObserver, VcdOptions};
@@ -26,7 +26,7 @@ pub struct Args {
     vcd_cycles: bool,
     /// Neurons whose potential, current and volatile conductance go into the
     /// VCD: `pop`, `pop[3]` or `pop[0..8]`; repeatable.
-    #[arg(long, requires = "vcd")]
+    #[arg(long, requires = "vcd", value_parser = super::values::selection)]
     trace: Vec<String>,
     /// First step the VCD holds (numbered as in the spike file).
     #[arg(long, requires = "vcd", value_name = "STEP")]
@@ -73,6 +73,7 @@ pub struct Args {
 }
 
 pub fn run(a: Args) -> Result<(), CliError> {
+    a.io.check_steps()?;
     let t_load = std::time::Instant::now();
     let (b, bitstream_hash) = load_named(&a.input)?;
     if let Some(path) = &a.arch {
@@ -92,10 +93,20 @@ pub fn run(a: Args) -> Result<(), CliError> {
         e => CliError::Input(format!("{}: {e}", a.input.display())),
     })?;
     if let Some(p) = &a.load_state {
-        let text =
-            String::from_utf8(read(p)?).map_err(|_| CliError::Input(format!("{}: not UTF-8 text", p.display())))?;
+        let text = String::from_utf8(read_limited(p, limits::STATE)?)
+            .map_err(|_| CliError::Input(format!("{}: not UTF-8 text", p.display())))?;
         let state = EmuState::from_json(&text).map_err(|e| CliError::Input(format!("{}: {e}", p.display())))?;
         emu.load_state(&state).map_err(|e| CliError::Input(format!("{}: {e}", p.display())))?;
+        // The state this run ends in must load again: its step within the same bound.
+        if state.step.checked_add(a.io.steps).is_none_or(|end| end > fpnna_emu::MAX_STATE_CLOCK) {
+            return Err(CliError::Input(format!(
+                "{}: field `step` = {}: with --steps {} the run would end beyond step 2^62 = {}, the most a state may hold",
+                p.display(),
+                state.step,
+                a.io.steps,
+                fpnna_emu::MAX_STATE_CLOCK
+            )));
+        }
     }
     let load_s = t_load.elapsed().as_secs_f64();
 
@@ -220,7 +231,12 @@ fn vcd_options(a: &Args, emu: &Emulator) -> Result<VcdOptions, CliError> {
     let trace = a
         .trace
         .iter()
-        .map(|s| emu.select(s).map_err(|e| CliError::Input(format!("--trace: {e}"))))
+        .map(|s| {
+            emu.select(s).map_err(|e| match e {
+                EmuError::Invalid { why, .. } => CliError::Usage(format!("--trace {s}: {why}")),
+                e => CliError::Usage(format!("--trace {s}: {e}")),
+            })
+        })
         .collect::<Result<Vec<_>, _>>()?;
     let timescale = if a.vcd_cycles { Timescale::Cycles } else { Timescale::Steps };
     let window = vcd_window(a)?;

@@ -25,6 +25,7 @@ pub struct Args {
 }
 
 pub fn run(a: Args) -> Result<(), CliError> {
+    a.io.check_steps()?;
     let net = load_network(&a.file, a.seed)?;
     // The hardware computes the quantized network: that is what the
     // emulator is held to, so it is what `sim` simulates unless told not to.

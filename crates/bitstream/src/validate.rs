@@ -137,6 +137,9 @@ fn check(b: &Bitstream) -> Result<(), BitstreamError> {
     check_routers(b, &mut out);
     check_ports(b, &mut out);
     for (index, s) in b.symbols.iter().enumerate() {
+        if let Some(what) = fpnna_model::names::refuse_name(&s.name) {
+            out.push(Place::Symbol { index, name: s.name.clone() }, what);
+        }
         if let Err(what) = check_key_range(g, s.key_base, s.size) {
             out.push(Place::Symbol { index, name: s.name.clone() }, what);
         }
@@ -194,6 +197,9 @@ fn check_routers(b: &Bitstream, out: &mut Problems) {
 fn check_ports(b: &Bitstream, out: &mut Problems) {
     for (index, p) in b.ports.iter().enumerate() {
         let place = || Place::Port { index, name: p.name.clone() };
+        if let Some(what) = fpnna_model::names::refuse_name(&p.name) {
+            out.push(place(), what);
+        }
         if let Err(what) = check_in_grid(&b.arch, p.x, p.y) {
             out.push(place(), what);
         }

@@ -165,14 +165,46 @@ pub fn read_file(path: &Path) -> Result<Vec<u8>, DataError> {
 
 /// Reads a whole file of at most `max` bytes.
 pub fn read_limited(path: &Path, max: u64) -> Result<Vec<u8>, DataError> {
+    read_bounded(path, max, false).map_err(|e| DataError::at(&path.display().to_string(), "", e.to_string()))
+}
+
+/// Why a file was not read whole (the caller names the file).
+#[derive(Debug)]
+pub enum ReadError {
+    /// Opening or reading failed.
+    Io(std::io::Error),
+    /// More bytes than the limit (read no further than one past it).
+    TooLarge(u64),
+    /// A FIFO, device or socket where only a regular file is taken.
+    NotRegular,
+}
+
+impl std::fmt::Display for ReadError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ReadError::Io(e) => write!(f, "cannot read: {e}"),
+            ReadError::TooLarge(max) => write!(f, "larger than the limit of {max} bytes"),
+            ReadError::NotRegular => {
+                write!(f, "not a regular file (a FIFO, device or socket could block or never end): refused")
+            }
+        }
+    }
+}
+
+/// The one bounded reader of input files: reads at most `max + 1` bytes
+/// (`Read::take`, so that a device such as `/dev/zero` ends too) and
+/// refuses more than `max`; with `regular_only`, refuses anything but a
+/// regular file before opening it (a FIFO would block).
+pub fn read_bounded(path: &Path, max: u64, regular_only: bool) -> Result<Vec<u8>, ReadError> {
     use std::io::Read;
-    let file = path.display().to_string();
-    let err = |e: std::io::Error| DataError::at(&file, "", format!("cannot read: {e}"));
-    let f = std::fs::File::open(path).map_err(err)?;
+    if regular_only && !std::fs::metadata(path).map_err(ReadError::Io)?.is_file() {
+        return Err(ReadError::NotRegular);
+    }
+    let f = std::fs::File::open(path).map_err(ReadError::Io)?;
     let mut bytes = Vec::new();
-    f.take(max + 1).read_to_end(&mut bytes).map_err(err)?;
+    f.take(max.saturating_add(1)).read_to_end(&mut bytes).map_err(ReadError::Io)?;
     if bytes.len() as u64 > max {
-        return Err(DataError::at(&file, "", format!("larger than the limit of {max} bytes")));
+        return Err(ReadError::TooLarge(max));
     }
     Ok(bytes)
 }

@@ -101,12 +101,69 @@ pub struct Diagnostics {
 struct Rendered {
     message: String,
     #[source_code]
-    src: NamedSource<Arc<String>>,
+    src: NamedSource<Indexed>,
     #[label("{}", label.as_deref().unwrap_or("here"))]
     span: SourceSpan,
     label: Option<String>,
     #[help]
     help: Option<String>,
+}
+
+/// A source text with the offsets where its lines start, so that rendering
+/// a diagnostic reads only the lines around it: miette's own reading scans
+/// the text from its start, which made rendering every error of a file
+/// quadratic in its length.
+struct Indexed {
+    text: Arc<String>,
+    /// Offsets of line starts after the first (miette's newlines: `\n`,
+    /// `\r\n`, a lone `\r`).
+    starts: Arc<Vec<usize>>,
+}
+
+impl std::fmt::Debug for Indexed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Indexed({} bytes, {} lines)", self.text.len(), self.starts.len() + 1)
+    }
+}
+
+fn line_starts(text: &str) -> Vec<usize> {
+    let b = text.as_bytes();
+    let mut out = Vec::new();
+    for (k, &c) in b.iter().enumerate() {
+        if c == b'\n' || (c == b'\r' && b.get(k + 1) != Some(&b'\n')) {
+            out.push(k + 1);
+        }
+    }
+    out
+}
+
+impl miette::SourceCode for Indexed {
+    fn read_span<'a>(
+        &'a self,
+        span: &SourceSpan,
+        before: usize,
+        after: usize,
+    ) -> Result<Box<dyn miette::SpanContents<'a> + 'a>, miette::MietteError> {
+        // The window: from a line before the first context line (miette
+        // looks one byte back) to a line past the last after the span;
+        // miette's reading of the window is then its reading of the whole
+        // text, shifted.
+        let line = |off: usize| self.starts.partition_point(|&s| s <= off);
+        let first = line(span.offset()).saturating_sub(before + 1);
+        let last = line(span.offset() + span.len()) + after + 2;
+        let base = if first == 0 { 0 } else { self.starts[first - 1] };
+        let end = if last == 0 { 0 } else { self.starts.get(last - 1).copied().unwrap_or(self.text.len()) };
+        let window = &self.text[base..end];
+        let inner = SourceSpan::new((span.offset() - base).into(), span.len());
+        let c = window.read_span(&inner, before, after)?;
+        Ok(Box::new(miette::MietteSpanContents::new(
+            c.data(),
+            SourceSpan::new((c.span().offset() + base).into(), c.span().len()),
+            c.line() + first,
+            c.column(),
+            c.line_count() + first,
+        )))
+    }
 }
 
 impl Diagnostics {
@@ -117,14 +174,23 @@ impl Diagnostics {
 
     /// Each error as a miette report (file, line, column, source line, label).
     pub fn reports(&self) -> Vec<miette::Report> {
+        self.reports_first(usize::MAX)
+    }
+
+    /// The first `n` errors as miette reports (a tool caps how many it
+    /// shows: `fpnna --max-errors`).
+    pub fn reports_first(&self, n: usize) -> Vec<miette::Report> {
+        let mut starts: Vec<Option<Arc<Vec<usize>>>> = vec![None; self.map.files.len()];
         self.diags
             .iter()
+            .take(n)
             .map(|d| {
                 let f = &self.map.files[d.span.file as usize];
+                let starts = starts[d.span.file as usize].get_or_insert_with(|| Arc::new(line_starts(&f.text)));
                 let len = d.span.end.saturating_sub(d.span.start) as usize;
                 miette::Report::new(Rendered {
                     message: d.message.clone(),
-                    src: NamedSource::new(f.name.clone(), f.text.clone()),
+                    src: NamedSource::new(f.name.clone(), Indexed { text: f.text.clone(), starts: starts.clone() }),
                     span: SourceSpan::new((d.span.start as usize).into(), len),
                     label: d.label.clone(),
                     help: d.help.clone(),
@@ -207,12 +273,14 @@ fn load_rec(
         return;
     }
     loaded.push(canon);
-    let text = match std::fs::metadata(path) {
-        Ok(m) if m.len() > MAX_SOURCE_BYTES => Err(format!("larger than {} MiB", MAX_SOURCE_BYTES >> 20)),
-        _ => std::fs::read(path).map_err(|e| e.to_string()).and_then(|b| {
-            String::from_utf8(b)
-                .map_err(|e| format!("not UTF-8 text (invalid byte at offset {})", e.utf8_error().valid_up_to()))
-        }),
+    // Bounded (a device ends at the limit); an include must be a regular
+    // file (a FIFO would block).
+    let text = match fpnna_data::read_bounded(path, MAX_SOURCE_BYTES, from.is_some()) {
+        Err(fpnna_data::ReadError::TooLarge(_)) => Err(format!("larger than {} MiB", MAX_SOURCE_BYTES >> 20)),
+        Err(fpnna_data::ReadError::Io(e)) => Err(e.to_string()),
+        Err(e) => Err(e.to_string()),
+        Ok(b) => String::from_utf8(b)
+            .map_err(|e| format!("not UTF-8 text (invalid byte at offset {})", e.utf8_error().valid_up_to())),
     };
     let text = match text {
         Ok(t) => t,
@@ -256,4 +324,40 @@ fn parse_with_includes(
         }
     }
     files.push(file);
+}
+
+#[cfg(test)]
+mod indexed_tests {
+    use super::*;
+    use miette::SourceCode;
+
+    #[test]
+    fn the_indexed_source_reads_every_span_as_miette_reads_the_text() {
+        let text = "ab\ncd\r\nef\rgh\n\nij é k\n\r\nlast".to_string();
+        let indexed = Indexed { text: Arc::new(text.clone()), starts: Arc::new(line_starts(&text)) };
+        // Spans within the text (miette itself panics on some beyond it).
+        for off in 0..=text.len() {
+            for len in (0..4).filter(|l| off + l <= text.len()) {
+                for (before, after) in [(0, 0), (1, 1), (2, 3)] {
+                    let span = SourceSpan::new(off.into(), len);
+                    let want = text.read_span(&span, before, after);
+                    let got = indexed.read_span(&span, before, after);
+                    match (want, got) {
+                        (Ok(w), Ok(g)) => {
+                            let at = format!("{off}+{len} ({before}, {after})");
+                            assert_eq!(g.data(), w.data(), "{at}");
+                            assert_eq!(g.span(), w.span(), "{at}");
+                            assert_eq!(
+                                (g.line(), g.column(), g.line_count()),
+                                (w.line(), w.column(), w.line_count()),
+                                "{at}"
+                            );
+                        }
+                        (Err(_), Err(_)) => {}
+                        (w, g) => panic!("{off}+{len}: {:?} vs {:?}", w.is_ok(), g.is_ok()),
+                    }
+                }
+            }
+        }
+    }
 }

@@ -11,25 +11,8 @@ use nom::error::{ErrorKind, ParseError};
 use nom::sequence::pair;
 use nom::{IResult, Parser as _};
 
-/// Words that cannot name anything.
-pub const KEYWORDS: &[&str] = &[
-    "network",
-    "module",
-    "const",
-    "include",
-    "input",
-    "population",
-    "source",
-    "output",
-    "connect",
-    "inst",
-    "weight",
-    "delay",
-    "nonvolatile",
-    "volatile",
-    "stdp",
-    "dt",
-];
+/// Words that cannot name anything (the one list: `fpnna_model::names`).
+pub use fpnna_model::names::KEYWORDS;
 
 /// A parse failure: where, and what was expected there.
 #[derive(Debug, Clone)]
@@ -57,16 +40,23 @@ fn expected<'a, T>(at: &'a str, what: &str) -> PResult<'a, T> {
 /// the stack.
 const MAX_DEPTH: u32 = 64;
 
+/// Most binary operators on one path of an expression tree (a chain
+/// `a + b + ...` is a tree as deep as it is long), so that the walkers of
+/// the tree (elaboration, printing, dropping) cannot overflow the stack.
+pub const MAX_OPERATORS: u32 = 1000;
+
 struct Parser<'s> {
     src: &'s str,
     file: u32,
     depth: u32,
+    /// Binary operators of the enclosing chains (see [`MAX_OPERATORS`]).
+    operators: u32,
 }
 
 /// Parses one file; returns the tree (with the statements that parsed) and
 /// the syntax errors.
 pub fn parse(src: &str, file: u32) -> (File, Vec<Diag>) {
-    let mut p = Parser { src, file, depth: 0 };
+    let mut p = Parser { src, file, depth: 0, operators: 0 };
     let mut items = Vec::new();
     let mut diags = Vec::new();
     let mut i = src;
@@ -199,11 +189,8 @@ impl<'s> Parser<'s> {
     }
 
     fn raw_ident<'a>(&self, i: &'a str) -> PResult<'a, &'a str> {
-        recognize(pair(
-            take_while1(|c: char| c.is_ascii_alphabetic() || c == '_'),
-            take_while(|c: char| c.is_ascii_alphanumeric() || c == '_'),
-        ))
-        .parse(i)
+        recognize(pair(take_while1(fpnna_model::names::is_ident_start), take_while(fpnna_model::names::is_ident_char)))
+            .parse(i)
     }
 
     fn keyword<'a>(&self, i: &'a str, kw: &str) -> PResult<'a, Span> {
@@ -473,6 +460,15 @@ impl<'s> Parser<'s> {
     }
 
     fn binary<'a>(&mut self, i: &'a str, prec: u8) -> PResult<'a, Expr> {
+        let outer = self.operators;
+        let r = self.chain(i, prec);
+        self.operators = outer;
+        r
+    }
+
+    /// One chain of operators of precedence `prec`; each operator counts
+    /// towards [`MAX_OPERATORS`] for the rest of the chain and its operands.
+    fn chain<'a>(&mut self, i: &'a str, prec: u8) -> PResult<'a, Expr> {
         let (mut i, mut lhs) = if prec == 1 { self.binary(i, 2)? } else { self.unary(i)? };
         loop {
             let (r, ()) = self.ws(i)?;
@@ -486,6 +482,13 @@ impl<'s> Parser<'s> {
             };
             if op.precedence() != prec {
                 return Ok((i, lhs));
+            }
+            self.operators += 1;
+            if self.operators > MAX_OPERATORS {
+                return expected(
+                    r,
+                    &format!("at most {MAX_OPERATORS} operators in one expression (split it into constants)"),
+                );
             }
             let (r, rhs) = if prec == 1 { self.binary(&r[1..], 2)? } else { self.unary(&r[1..])? };
             let span = lhs.span.to(rhs.span);

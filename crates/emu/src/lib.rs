@@ -28,7 +28,7 @@ use serde::{Deserialize, Serialize};
 use std::ops::Range;
 
 pub use reset::{Plastic, ResetCost};
-pub use state::{EmuState, STATE_FORMAT, STATE_VERSION};
+pub use state::{EmuState, MAX_STATE_CLOCK, STATE_FORMAT, STATE_VERSION};
 pub use stats::{ConfigStats, EnergyItem, EnergyReport, MinMeanMax, PerStep, Stats, TileActivity};
 pub use vcd_out::{Timescale, VcdObserver, VcdOptions};
 

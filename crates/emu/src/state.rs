@@ -16,7 +16,7 @@ pub const STATE_VERSION: u32 = 1;
 
 /// The largest step and cycle count a loaded state may hold (2^62: far
 /// beyond any run, and far enough from 2^64 that no run can wrap them).
-const MAX_STATE_CLOCK: u64 = 1 << 62;
+pub const MAX_STATE_CLOCK: u64 = 1 << 62;
 
 /// The dynamic state of a configured array (serialised as JSON).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

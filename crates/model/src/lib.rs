@@ -9,6 +9,7 @@
 use serde::{Deserialize, Serialize};
 
 pub mod batch;
+pub mod names;
 
 /// Fractional bits of potentials, currents and weights: 1.0 is `ONE`.
 pub const FRAC_BITS: u32 = 16;

@@ -216,41 +216,25 @@ pub fn import(graph: &Graph, name: &str, dt_ms: f64) -> Result<Imported, NirErro
 
 /// A name the language accepts.
 fn ident(s: &str) -> String {
-    let mut out: String = s.chars().map(|c| if c.is_ascii_alphanumeric() || c == '_' { c } else { '_' }).collect();
-    if out.is_empty() || out.starts_with(|c: char| c.is_ascii_digit()) || fpnna_ir_keyword(&out) {
+    use fpnna_model::names::{is_ident_char, is_ident_start, is_identifier};
+    let mut out: String = s.chars().map(|c| if is_ident_char(c) { c } else { '_' }).collect();
+    if out.is_empty() {
+        out.push('_');
+    } else if !out.starts_with(is_ident_start) {
+        out = format!("n_{out}");
+    }
+    if !is_identifier(&out) || fpnna_ir_keyword(&out) {
         out = format!("{out}_");
     }
+    debug_assert!(is_identifier(&out), "{out:?}");
     out
 }
 
+/// The language's keywords (`fpnna_model::names`) and words of its models
+/// and clauses, avoided as names for readability.
 fn fpnna_ir_keyword(s: &str) -> bool {
-    const KEYWORDS: &[&str] = &[
-        "network",
-        "module",
-        "const",
-        "include",
-        "input",
-        "population",
-        "source",
-        "output",
-        "connect",
-        "inst",
-        "weight",
-        "delay",
-        "nonvolatile",
-        "volatile",
-        "stdp",
-        "dt",
-        "lif",
-        "if",
-        "zero",
-        "subtract",
-        "all",
-        "nearest",
-        "hard",
-        "soft",
-    ];
-    KEYWORDS.contains(&s)
+    const WORDS: &[&str] = &["lif", "if", "zero", "subtract", "all", "nearest", "hard", "soft"];
+    fpnna_model::names::KEYWORDS.contains(&s) || WORDS.contains(&s)
 }
 
 fn unique(base: &str, used: &mut BTreeMap<String, u32>) -> String {
@@ -912,6 +896,22 @@ fn pool(n: &str, average: bool, k: &[usize], s: &[usize], p: &[usize], x: Signal
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn node_names_become_identifiers() {
+        for (node, name) in [
+            ("a b", "a_b"),
+            ("x-y", "x_y"),
+            ("é", "_"),
+            ("1abc", "n_1abc"),
+            ("network", "network_"),
+            ("", "_"),
+            ("lif", "lif_"),
+        ] {
+            assert_eq!(super::ident(node), name, "{node:?}");
+            assert!(fpnna_model::names::is_identifier(&super::ident(node)));
+        }
+    }
     use super::*;
 
     fn v(x: f64, n: usize) -> Array {

@@ -89,8 +89,9 @@ fn comments_blank_lines_and_spacing_are_ignored() {
 #[test]
 fn strings_with_quotes_escapes_and_unicode_round_trip() {
     let mut b = sample();
-    b.ports[0].name = "a \"b\" \\ c\nd\te # f = g é \u{1}".into();
-    b.symbols[0].kind = String::new();
+    // Names are identifiers (validation); a symbol's kind is any string.
+    b.symbols[0].kind = "a \"b\" \\ c\nd\te # f = g é \u{1}".into();
+    b.symbols[1].kind = String::new();
     let back = assemble(&disassemble(&b)).unwrap();
     assert_eq!(back, b);
 }

@@ -106,7 +106,7 @@ pub fn sample() -> Bitstream {
                 x: 0,
                 y: 0,
             },
-            Port { name: "out \"x\"".into(), key_base: 10, size: 4, kind: PortKind::Output, x: 0, y: 0 },
+            Port { name: "out_x".into(), key_base: 10, size: 4, kind: PortKind::Output, x: 0, y: 0 },
         ],
         symbols: vec![
             Symbol { name: "stim".into(), key_base: 0, size: 2, kind: "input".into() },
@@ -308,7 +308,10 @@ fn key_range(key_count: u32) -> impl Strategy<Value = (u32, u32)> {
     (0..=key_count).prop_flat_map(move |base| (Just(base), 0..=key_count - base))
 }
 
-const NAME: &str = "[a-z_\"\\\\\n\té#=]{0,6}";
+/// Any string: a symbol's kind (quotes, escapes, `#` and `=` in assembly).
+const TEXT: &str = "[a-z_\"\\\\\n\té#=]{0,6}";
+/// A name validation accepts (`fpnna_model::names`): never a keyword.
+const NAME: &str = "n_[a-z0-9_]{0,4}";
 
 fn port_strategy(arch: &Arch, key_count: u32) -> impl Strategy<Value = Port> + use<> {
     let kind = prop_oneof![
@@ -323,7 +326,7 @@ fn port_strategy(arch: &Arch, key_count: u32) -> impl Strategy<Value = Port> + u
 }
 
 fn symbol_strategy(key_count: u32) -> impl Strategy<Value = Symbol> {
-    (NAME, key_range(key_count), NAME).prop_map(|(name, (key_base, size), kind)| Symbol { name, key_base, size, kind })
+    (NAME, key_range(key_count), TEXT).prop_map(|(name, (key_base, size), kind)| Symbol { name, key_base, size, kind })
 }
 
 /// Valid random configurations on random small architectures.

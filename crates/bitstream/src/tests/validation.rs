@@ -118,7 +118,11 @@ fn each_check_names_the_place_and_the_reason() {
         ),
         (|b| b.routers[1].entries[0].mask = 0xf0, "router (1, 0) entry 0: value 0x0000000a has bits outside mask"),
         (|b| b.ports[1].x = 7, "port `noise`: coordinates (7, 0) outside the 4x4 grid"),
-        (|b| b.ports[3].size = 5, "port `out \"x\"`: keys 10..15 exceed global.key_count = 14"),
+        (|b| b.ports[3].size = 5, "port `out_x`: keys 10..15 exceed global.key_count = 14"),
+        (|b| b.ports[3].name = "network".into(), "port `network`: `network` is a keyword of the language"),
+        (|b| b.ports[0].name = "x-y".into(), "port `x-y`: \"x-y\" is not a name"),
+        (|b| b.symbols[2].name = "1abc".into(), "symbol `1abc`: \"1abc\" is not a name"),
+        (|b| b.symbols[0].name = "é".into(), "symbol `é`: \"é\" is not a name"),
         (|b| b.ports[0].key_base = u32::MAX, "port `stim`: keys 4294967295..4294967297 exceed"),
         (
             |b| b.ports[2].kind = PortKind::Generator(Generator::Regular { period: 0, phase: 0 }),
