@@ -320,8 +320,7 @@ impl Emulator {
         stimulus: &[(u64, u32)],
         observer: &mut dyn Observer,
     ) -> Result<RunResult, EmuError> {
-        let stim = self.b.check_stimulus(steps, stimulus)?;
-        self.b.run(steps, &stim, observer, self.pool.as_ref(), run::Keep::Spikes)
+        self.run_keeping(steps, stimulus, observer, run::Keep::Spikes)
     }
 
     /// Runs like [`Emulator::run`] but keeps no spikes: the observer sees
@@ -334,8 +333,18 @@ impl Emulator {
         stimulus: &[(u64, u32)],
         observer: &mut dyn Observer,
     ) -> Result<RunResult, EmuError> {
+        self.run_keeping(steps, stimulus, observer, run::Keep::Nothing)
+    }
+
+    fn run_keeping(
+        &mut self,
+        steps: u64,
+        stimulus: &[(u64, u32)],
+        observer: &mut dyn Observer,
+        keep: run::Keep,
+    ) -> Result<RunResult, EmuError> {
         let stim = self.b.check_stimulus(steps, stimulus)?;
-        self.b.run(steps, &stim, observer, self.pool.as_ref(), run::Keep::Nothing)
+        self.b.run(steps, &stim, observer, self.pool.as_ref(), keep)
     }
 
     /// On a chip (`EmuOptions.chip`): what configuring it wrote, per tile,
