@@ -389,6 +389,8 @@ fn the_outputs_of_one_command_are_written_together_or_not_at_all() {
         let out = fpnna(&args);
         assert_eq!(out.status.code(), Some(1), "{args:?}: {}", stderr(&out));
         assert!(stderr(&out).contains("no/such/dir/out: cannot write"), "{}", stderr(&out));
+        // No summary of work whose outputs were not written.
+        assert!(!stderr(&out).contains("compiled `") && !stderr(&out).contains(" steps, "), "{}", stderr(&out));
         assert_eq!(listing(), before, "{args:?}: outputs or temporaries were left behind");
     }
 }

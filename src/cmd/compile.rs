@@ -84,8 +84,6 @@ pub fn run(a: Args) -> Result<(), CliError> {
     }
     .map_err(|e| CliError::Input(format!("{}: {e}", a.file.display())))?;
     spinner.finish_and_clear();
-    // A summary (docs/cli.md, "Streams"): standard error, like every command's.
-    crate::ui::summary!("{}", c.report);
     // The report and the bitstream are written together, or neither.
     let mut out = Outputs::default();
     if let Some(p) = &a.report {
@@ -94,29 +92,34 @@ pub fn run(a: Args) -> Result<(), CliError> {
         out.add(p, json.as_bytes())?;
     }
     let verify = a.verify || cfg!(debug_assertions);
-    if a.output.is_none() && !verify {
-        return out.commit();
+    let mut written = None;
+    if a.output.is_some() || verify {
+        let bitstream = fpnna_bitstream::validate(c.bitstream)
+            .map_err(|e| CliError::Bug(format!("the compiler wrote an invalid bitstream: {e}")))?;
+        if verify {
+            fpnna_compiler::check_placement(&c.quantized, &bitstream).map_err(|errs| {
+                CliError::Bug(format!("the bitstream does not implement the network:\n  {}", errs.join("\n  ")))
+            })?;
+        }
+        if let Some(p) = &a.output {
+            let bytes = fpnna_bitstream::encode(&bitstream);
+            out.add(p, &bytes)?;
+            let nodes: usize = bitstream.tiles.iter().map(|t| t.nodes.len()).sum();
+            let per_node = match nodes {
+                0 => "no programmed nodes".to_string(),
+                n => format!("{n} programmed nodes, {:.2} bytes per node", bytes.len() as f64 / n as f64),
+            };
+            written = Some(format!("bitstream: {} bytes written to {} ({per_node})", bytes.len(), p.display()));
+        }
     }
-    let bitstream = fpnna_bitstream::validate(c.bitstream)
-        .map_err(|e| CliError::Bug(format!("the compiler wrote an invalid bitstream: {e}")))?;
-    if verify {
-        fpnna_compiler::check_placement(&c.quantized, &bitstream).map_err(|errs| {
-            CliError::Bug(format!("the bitstream does not implement the network:\n  {}", errs.join("\n  ")))
-        })?;
+    out.commit()?;
+    // The summaries (docs/cli.md, "Streams"), once the outputs are in place:
+    // a command that fails to write them prints only its error.
+    crate::ui::summary!("{}", c.report);
+    if let Some(line) = written {
+        crate::ui::summary!("{line}");
     }
-    if let Some(p) = &a.output {
-        let bytes = fpnna_bitstream::encode(&bitstream);
-        out.add(p, &bytes)?;
-        let nodes: usize = bitstream.tiles.iter().map(|t| t.nodes.len()).sum();
-        let per_node = match nodes {
-            0 => "no programmed nodes".to_string(),
-            n => format!("{n} programmed nodes, {:.2} bytes per node", bytes.len() as f64 / n as f64),
-        };
-        out.commit()?;
-        crate::ui::summary!("bitstream: {} bytes written to {} ({per_node})", bytes.len(), p.display());
-        return Ok(());
-    }
-    out.commit()
+    Ok(())
 }
 
 /// Arguments of `decompile`.
