@@ -265,19 +265,12 @@ impl Importer<'_> {
                 return Ok(());
             }
             Node::Lif { tau, r, v_leak, v_threshold, v_reset } => {
-                let size = same_len(n, &[("tau", tau), ("r", r), ("v_leak", v_leak), ("v_threshold", v_threshold)])?;
+                same_len(n, &[("tau", tau), ("r", r), ("v_leak", v_leak), ("v_threshold", v_threshold)])?;
                 zero_reset(n, v_reset)?;
-                let a = rates(n, "tau", tau, dt)?;
-                Neurons {
-                    model: "lif",
-                    decay_v: decay(n, "tau", &a)?,
-                    decay_i: DECAY_ONE,
-                    gain: (0..size).map(|k| r.data[k] * a[k]).collect(),
-                    threshold: strict(&v_threshold.data),
-                    bias: (0..size).map(|k| a[k] * v_leak.data[k]).collect(),
-                    bias_ok: true,
-                    note: format!("NIR LIF: dt/tau = {}", num(a[0] as f32 as f64)),
-                }
+                let mut lif = leaky(n, tau, r, v_leak, dt)?;
+                lif.threshold = strict(&v_threshold.data);
+                lif.note = format!("NIR LIF: {}", lif.note);
+                lif
             }
             Node::CubaLif { tau_syn, tau_mem, r, v_leak, v_threshold, v_reset, w_in } => {
                 let size = same_len(
@@ -325,19 +318,11 @@ impl Importer<'_> {
                 }
             }
             Node::Li { tau, r, v_leak } => {
-                let size = same_len(n, &[("tau", tau), ("r", r), ("v_leak", v_leak)])?;
-                let a = rates(n, "tau", tau, dt)?;
-                Neurons {
-                    model: "lif",
-                    decay_v: decay(n, "tau", &a)?,
-                    decay_i: DECAY_ONE,
-                    gain: (0..size).map(|k| r.data[k] * a[k]).collect(),
-                    threshold: vec![NEVER; size],
-                    bias: (0..size).map(|k| a[k] * v_leak.data[k]).collect(),
-                    bias_ok: true,
-                    note: "NIR LI: a potential without spikes (never reaches its threshold; see it with --trace)"
-                        .into(),
-                }
+                same_len(n, &[("tau", tau), ("r", r), ("v_leak", v_leak)])?;
+                let mut li = leaky(n, tau, r, v_leak, dt)?;
+                li.note =
+                    "NIR LI: a potential without spikes (never reaches its threshold; see it with --trace)".into();
+                li
             }
             Node::Integrator { r } => {
                 let size = r.len();
@@ -688,6 +673,25 @@ fn zero_reset(n: &str, v_reset: &Array) -> Result<(), NirError> {
 }
 
 /// `dt / tau` per neuron, each in (0, 1].
+/// A leaky membrane (LIF's and LI's, forward Euler at `dt`): decay
+/// `1 - dt/tau`, input gain `r dt/tau`, a constant drive `v_leak dt/tau`;
+/// it never fires (threshold `NEVER`) until its caller sets a threshold.
+/// The note gives dt/tau.
+fn leaky(n: &str, tau: &Array, r: &Array, v_leak: &Array, dt: f64) -> Result<Neurons, NirError> {
+    let a = rates(n, "tau", tau, dt)?;
+    let size = a.len();
+    Ok(Neurons {
+        model: "lif",
+        decay_v: decay(n, "tau", &a)?,
+        decay_i: DECAY_ONE,
+        gain: (0..size).map(|k| r.data[k] * a[k]).collect(),
+        threshold: vec![NEVER; size],
+        bias: (0..size).map(|k| a[k] * v_leak.data[k]).collect(),
+        bias_ok: true,
+        note: format!("dt/tau = {}", num(a.first().map_or(0.0, |&x| x as f32 as f64))),
+    })
+}
+
 fn rates(n: &str, what: &str, tau: &Array, dt: f64) -> Result<Vec<f64>, NirError> {
     tau.data
         .iter()
