@@ -4,8 +4,6 @@
 mod common;
 use common::*;
 
-const GATE: &str = "examples/and_gate/and_gate.fpn";
-
 fn sim_with_stimulus(stimulus: &str) -> (std::process::Output, std::path::PathBuf, tempfile::TempDir) {
     let tmp = tempdir();
     let stim = tmp.path().join("stim.csv");
@@ -96,12 +94,6 @@ fn same_seed_same_spikes_other_seed_other_network() {
     };
     assert_eq!(run("5"), run("5"));
     assert_ne!(run("5"), run("6"));
-}
-
-fn compiled_gate(dir: &std::path::Path) -> std::path::PathBuf {
-    let fpb = dir.join("gate.fpb");
-    fpnna_ok(&["compile".into(), GATE.into(), "-o".into(), fpb.display().to_string()]);
-    fpb
 }
 
 fn run_fpb(fpb: &std::path::Path, extra: &[&str], spikes: &std::path::Path) -> std::process::Output {

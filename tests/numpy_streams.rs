@@ -6,7 +6,6 @@ mod common;
 use common::*;
 use std::path::Path;
 
-const GATE: &str = "examples/and_gate/and_gate.fpn";
 const GATE_STIMULUS: &str = "examples/and_gate/stimulus.csv";
 
 fn s(p: &Path) -> String {
@@ -170,8 +169,7 @@ fn spikes_as_npz_hold_one_count_array_per_population() {
 #[test]
 fn dash_is_standard_output_and_summaries_go_to_stderr() {
     let tmp = tempdir();
-    let fpb = tmp.path().join("gate.fpb");
-    fpnna_ok(&["compile", GATE, "-o", &s(&fpb)].map(String::from));
+    let fpb = compiled_gate(tmp.path());
     let file = tmp.path().join("o.csv");
     let run = |spikes: &str| {
         let out =
@@ -224,8 +222,7 @@ fn a_fifo_is_written_in_place_not_renamed_over() {
 #[test]
 fn a_source_on_standard_input_compiles_as_its_file_and_is_named_in_errors() {
     let tmp = tempdir();
-    let fpb = tmp.path().join("gate.fpb");
-    fpnna_ok(&["compile", GATE, "-o", &s(&fpb)].map(String::from));
+    let fpb = compiled_gate(tmp.path());
     let piped = |args: &[&str], text: &[u8]| {
         use std::io::Write;
         let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_fpnna"))

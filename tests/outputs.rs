@@ -7,8 +7,6 @@ use common::*;
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 
-const GATE: &str = "examples/and_gate/and_gate.fpn";
-
 fn s(p: &Path) -> String {
     p.display().to_string()
 }
@@ -31,8 +29,7 @@ fn temporaries(dir: &Path) -> Vec<String> {
 #[test]
 fn an_output_is_written_through_a_link_and_keeps_its_permissions() {
     let tmp = tempdir();
-    let fpb = tmp.path().join("gate.fpb");
-    fpnna_ok(&["compile", GATE, "-o", &s(&fpb)].map(String::from));
+    let fpb = compiled_gate(tmp.path());
     let plain = tmp.path().join("plain.csv");
     assert!(run(&fpb, "10", &["--spikes", &s(&plain)]).status.success());
     // A link: its target gets the spikes, the link stays a link.
@@ -58,8 +55,7 @@ fn an_output_is_written_through_a_link_and_keeps_its_permissions() {
 #[test]
 fn a_temporary_left_by_a_killed_process_is_swept_by_the_next_command() {
     let tmp = tempdir();
-    let fpb = tmp.path().join("gate.fpb");
-    fpnna_ok(&["compile", GATE, "-o", &s(&fpb)].map(String::from));
+    let fpb = compiled_gate(tmp.path());
     // What a SIGKILL leaves: a temporary named for a process that is gone
     // (no process id reaches 2^32 - 2) and one of another output.
     let left = tmp.path().join(format!(".spikes.csv.fpnna-tmp.{}", u32::MAX - 1));
@@ -74,8 +70,7 @@ fn a_temporary_left_by_a_killed_process_is_swept_by_the_next_command() {
 #[test]
 fn sigterm_during_a_run_removes_its_temporaries_and_writes_nothing() {
     let tmp = tempdir();
-    let fpb = tmp.path().join("gate.fpb");
-    fpnna_ok(&["compile", GATE, "-o", &s(&fpb)].map(String::from));
+    let fpb = compiled_gate(tmp.path());
     let vcd = tmp.path().join("trace.vcd");
     let child = std::process::Command::new(env!("CARGO_BIN_EXE_fpnna"))
         .args(["-q", "run", &s(&fpb), "--steps", "100000000", "--vcd", &s(&vcd)])
@@ -102,8 +97,7 @@ fn sigterm_during_a_run_removes_its_temporaries_and_writes_nothing() {
 #[test]
 fn a_vcd_is_bounded_by_its_window_and_its_size_limit() {
     let tmp = tempdir();
-    let fpb = tmp.path().join("gate.fpb");
-    fpnna_ok(&["compile", GATE, "-o", &s(&fpb)].map(String::from));
+    let fpb = compiled_gate(tmp.path());
     let stim = "examples/and_gate/stimulus.csv";
     let vcd = tmp.path().join("w.vcd");
     let windowed = ["--stimulus", stim, "--vcd", &s(&vcd), "--vcd-from", "20", "--vcd-to", "40"];

@@ -107,3 +107,13 @@ pub fn json_body(doc: &str) -> String {
     }
     out
 }
+
+/// The and-gate example's source (relative to the root).
+pub const GATE: &str = "examples/and_gate/and_gate.fpn";
+
+/// The and-gate example, compiled into `dir/gate.fpb` (its path).
+pub fn compiled_gate(dir: &Path) -> PathBuf {
+    let fpb = dir.join("gate.fpb");
+    fpnna_ok(&["compile".into(), GATE.into(), "-o".into(), fpb.display().to_string()]);
+    fpb
+}
