@@ -13,6 +13,7 @@
 
 mod bank;
 mod build;
+mod checkpoint;
 mod names;
 mod net;
 mod noise;
@@ -27,10 +28,11 @@ use fpnna_bitstream::{Port, Validated};
 use serde::{Deserialize, Serialize};
 use std::ops::Range;
 
+pub use checkpoint::{Checkpoint, RunProgress};
 pub use reset::{Plastic, ResetCost};
 pub use state::{EmuState, MAX_STATE_CLOCK, STATE_FORMAT, STATE_VERSION};
 pub use stats::{ConfigStats, EnergyItem, EnergyReport, MinMeanMax, PerStep, Stats, TileActivity};
-pub use vcd_out::{Timescale, VcdObserver, VcdOptions};
+pub use vcd_out::{Timescale, VcdObserver, VcdOptions, VcdProgress};
 
 use build::Built;
 
@@ -186,6 +188,19 @@ pub trait Observer {
     fn wants_link_load(&self) -> bool {
         true
     }
+
+    /// Steps between the run's checkpoints (0: none): after every this
+    /// many steps of a run, except its last, [`Observer::checkpoint`] is
+    /// called.
+    fn checkpoint_every(&self) -> u64 {
+        0
+    }
+
+    /// Called at each checkpoint, between two steps, with where the run
+    /// stands; an error stops the run as a failing `step` does.
+    fn checkpoint(&mut self, _cp: &Checkpoint) -> std::io::Result<()> {
+        Ok(())
+    }
 }
 
 /// An observer that ignores everything.
@@ -336,6 +351,39 @@ impl Emulator {
         self.run_keeping(steps, stimulus, observer, run::Keep::Nothing)
     }
 
+    /// Goes on with the run a checkpoint was taken of, streamed like
+    /// [`Emulator::run_streamed`]: loads the checkpoint's state, then runs
+    /// the rest of its steps with the same `stimulus` (steps relative to
+    /// the run's start, as the run was given it). Its result (and what the
+    /// observer sees from here) is the uninterrupted run's.
+    pub fn resume(
+        &mut self,
+        cp: &Checkpoint,
+        stimulus: &[(u64, u32)],
+        observer: &mut dyn Observer,
+    ) -> Result<RunResult, EmuError> {
+        let p = &cp.progress;
+        let fits = p.done <= p.steps
+            && p.first.checked_add(p.done) == Some(cp.state.step)
+            && [&p.packets_in, &p.run_rows, &p.run_syn, &p.run_busy].iter().all(|v| v.len() == self.b.tiles.len())
+            && p.start_act.len() == self.b.tiles.len()
+            && p.act.len() == self.b.tiles.len();
+        if !fits {
+            return Err(EmuError::State(format!(
+                "the checkpoint's progress (steps {} of {} from step {}) does not fit its state (step {}) and this \
+                 bitstream's {} tiles",
+                p.done,
+                p.steps,
+                p.first,
+                cp.state.step,
+                self.b.tiles.len()
+            )));
+        }
+        self.b.load_state(&cp.state)?;
+        let stim = self.b.check_stimulus_from(p.first, p.steps, stimulus)?;
+        self.b.run(p.steps, &stim, observer, self.pool.as_ref(), run::Keep::Nothing, Some(p.clone()))
+    }
+
     fn run_keeping(
         &mut self,
         steps: u64,
@@ -343,8 +391,8 @@ impl Emulator {
         observer: &mut dyn Observer,
         keep: run::Keep,
     ) -> Result<RunResult, EmuError> {
-        let stim = self.b.check_stimulus(steps, stimulus)?;
-        self.b.run(steps, &stim, observer, self.pool.as_ref(), keep)
+        let stim = self.b.check_stimulus_from(self.b.clock.now, steps, stimulus)?;
+        self.b.run(steps, &stim, observer, self.pool.as_ref(), keep, None)
     }
 
     /// On a chip (`EmuOptions.chip`): what configuring it wrote, per tile,

@@ -9,13 +9,18 @@ use crate::build::{ArrivalRing, Built, SentRows, SrcKind, send_groups};
 use crate::stats::TileActivity;
 use crate::stats::{EventCounts, MinMeanMax, Stats};
 use crate::tile::{Arrival, Ctx, RING};
-use crate::{EmuError, Observer, RunResult, StepView};
+use crate::{Checkpoint, EmuError, Observer, RunProgress, RunResult, StepView};
 use rayon::prelude::*;
 
 impl Built {
-    /// Checks a stimulus and turns it into sorted, deduplicated
-    /// (absolute step, source).
-    pub fn check_stimulus(&self, steps: u64, stimulus: &[(u64, u32)]) -> Result<Vec<(u64, u32)>, EmuError> {
+    /// Checks the stimulus of a run of `steps` steps from step `first` and
+    /// turns it into sorted, deduplicated (absolute step, source).
+    pub fn check_stimulus_from(
+        &self,
+        first: u64,
+        steps: u64,
+        stimulus: &[(u64, u32)],
+    ) -> Result<Vec<(u64, u32)>, EmuError> {
         let mut out = Vec::with_capacity(stimulus.len());
         for (n, &(step, key)) in stimulus.iter().enumerate() {
             let err = |why: String| EmuError::Stimulus { n, step, key, why };
@@ -27,7 +32,7 @@ impl Built {
                 }));
             }
             match self.source(key) {
-                Some(s) if self.src.kind[s] == SrcKind::Input => out.push((self.clock.now + step, s as u32)),
+                Some(s) if self.src.kind[s] == SrcKind::Input => out.push((first + step, s as u32)),
                 _ => {
                     let what = match self.name_of(key) {
                         Some((name, i)) => format!("`{name}[{i}]`"),
@@ -242,6 +247,8 @@ impl Built {
         }
     }
 
+    /// Runs `steps` steps (`stim` checked), or, with `resume`, the rest of
+    /// the run a checkpoint was taken of (its state already loaded).
     pub fn run(
         &mut self,
         steps: u64,
@@ -249,18 +256,24 @@ impl Built {
         observer: &mut dyn Observer,
         pool: Option<&rayon::ThreadPool>,
         keep: Keep,
+        resume: Option<RunProgress>,
     ) -> Result<RunResult, EmuError> {
-        let first = self.clock.now;
-        self.net.max_load = 0;
-        let start_act: Vec<_> = self.tiles.iter().map(|t| t.act.clone()).collect();
+        let (first, mut acc, start_act) = match resume {
+            Some(p) => self.resume_acc(p),
+            None => {
+                self.net.max_load = 0;
+                let start_act = self.tiles.iter().map(|t| t.act.clone()).collect();
+                (self.clock.now, RunAcc::new(steps, self.tiles.len()), start_act)
+            }
+        };
         let timing = Timing::new(self);
-        let mut acc = RunAcc::new(steps, self.tiles.len());
         let mut sc = Scratch::default();
         let mut spikes_out = Vec::new();
-        let mut si = 0;
+        let mut si = stim.partition_point(|&(t, _)| t < self.clock.now);
         let want_load = observer.wants_link_load();
+        let every = observer.checkpoint_every();
         let mut failed = None;
-        for _ in 0..steps {
+        while self.clock.now - first < steps {
             let t = self.clock.now;
             let tile_cycles = self.tile_phase(t, &timing, &mut acc, &mut sc.busy, pool);
             self.neuron_phase(t, &timing, &mut acc, &mut sc, pool);
@@ -281,9 +294,13 @@ impl Built {
                 link_load: &self.net.load,
                 emu: self,
             };
-            let observed = observer.step(&view);
+            let mut observed = observer.step(&view);
             self.clock.cycle += cycles;
             self.clock.now += 1;
+            let done = self.clock.now - first;
+            if observed.is_ok() && every > 0 && done.is_multiple_of(every) && done < steps {
+                observed = observer.checkpoint(&self.checkpoint(first, &acc, &start_act));
+            }
             if let Err(e) = observed {
                 failed = Some(e);
                 break;
@@ -297,6 +314,50 @@ impl Built {
         }
         let stats = self.run_stats(steps, acc, start_act);
         Ok(RunResult { first_step: first, spikes: spikes_out, stats })
+    }
+
+    /// Where a run from step `first` stands now (`acc`, `start_act`).
+    fn checkpoint(&self, first: u64, acc: &RunAcc, start_act: &[TileActivity]) -> Checkpoint {
+        let progress = RunProgress {
+            first,
+            steps: acc.st.steps,
+            done: self.clock.now - first,
+            stats: acc.st.clone(),
+            cmin: acc.cmin,
+            cmax: acc.cmax,
+            max_load: self.net.max_load,
+            packets_in: acc.packets_in.clone(),
+            run_rows: acc.run_rows.clone(),
+            run_syn: acc.run_syn.clone(),
+            run_busy: acc.run_busy.clone(),
+            start_act: start_act.to_vec(),
+            act: self.tiles.iter().map(|t| t.act.clone()).collect(),
+        };
+        Checkpoint { state: self.save_state(), progress }
+    }
+
+    /// The accumulators of a run resumed from `p` (the tiles' activity and
+    /// the link maximum put back): its first step, its sums, the tiles'
+    /// activity when it started.
+    fn resume_acc(&mut self, p: RunProgress) -> (u64, RunAcc, Vec<TileActivity>) {
+        self.net.max_load = p.max_load;
+        for (t, a) in self.tiles.iter_mut().zip(p.act) {
+            t.act = a;
+        }
+        let nt = self.tiles.len();
+        let acc = RunAcc {
+            last: EventCounts::of(&p.stats),
+            last_spikes: p.stats.spikes,
+            st: p.stats,
+            cmin: p.cmin,
+            cmax: p.cmax,
+            packets_in: p.packets_in,
+            step_rows: vec![0; nt],
+            run_rows: p.run_rows,
+            run_syn: p.run_syn,
+            run_busy: p.run_busy,
+        };
+        (p.first, acc, p.start_act)
     }
 
     /// Phases (a) + (b) of step `t`: the tiles with rows due read them into

@@ -38,6 +38,18 @@ pub struct VcdOptions {
     pub window: Option<Range<u64>>,
 }
 
+/// Where a dump stands between two steps (for a run's checkpoint): what
+/// [`VcdObserver::resume`] needs to go on.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct VcdProgress {
+    high: Vec<u32>,
+    busy_links: Vec<u32>,
+    last_time: Option<u64>,
+    next_time: u64,
+    ended: bool,
+    traced_last: Vec<Option<(i32, i32, u64)>>,
+}
+
 struct Traced {
     key: u32,
     v: IdCode,
@@ -56,7 +68,8 @@ pub struct VcdObserver<W: Write> {
     spike_id: BTreeMap<u32, IdCode>,
     traced: Vec<Traced>,
     link_id: Vec<IdCode>,
-    high: Vec<IdCode>,
+    /// Keys whose spike signal is 1 since the last step written.
+    high: Vec<u32>,
     busy_links: Vec<u32>,
     last_time: Option<u64>,
     next_time: u64,
@@ -98,96 +111,155 @@ fn bits(n: u32) -> Vec<Value> {
     (0..width).rev().map(|b| Value::from(n >> b & 1 == 1)).collect()
 }
 
-impl<W: Write> VcdObserver<W> {
-    /// Writes the header for `emu`'s tiles, links and traced neurons.
-    pub fn new(out: W, emu: &Emulator, opts: &VcdOptions) -> io::Result<Self> {
-        let mut w = vcd::Writer::new(out);
-        let b = &emu.b;
-        let (period_s, what) = match opts.timescale {
-            Timescale::Steps => (b.dt_ms * 1e-3, "one timestep"),
-            Timescale::Cycles => (1e-6 / b.arch.timing.clock_mhz, "one clock cycle"),
-        };
-        let (mul, unit, factor) = pick_unit(period_s);
-        w.version(&format!("fpnna-emu {}", env!("CARGO_PKG_VERSION")))?;
-        w.comment(&format!("time unit: {what} = {factor} x {mul} {unit}; spikes are 1 for the step they occur in"))?;
-        w.timescale(mul, unit)?;
-        w.add_module("fpnna")?;
+/// The signals of a dump: their codes in the order the header declares them.
+struct Layout {
+    factor: u64,
+    spike_id: BTreeMap<u32, IdCode>,
+    traced: Vec<Traced>,
+    link_id: Vec<IdCode>,
+}
 
-        let mut by_pos: BTreeMap<Xy, (Option<usize>, Vec<usize>)> = BTreeMap::new();
-        for (ti, t) in b.tiles.iter().enumerate() {
-            by_pos.entry(t.at).or_default().0 = Some(ti);
-        }
-        for (li, l) in b.net.links.iter().enumerate() {
-            by_pos.entry(l.at).or_default().1.push(li);
-        }
-        let traced_key = |k: u32| opts.trace.iter().any(|r| r.contains(&k));
-        let mut spike_id = BTreeMap::new();
-        let mut traced = Vec::new();
-        let mut link_id = vec![IdCode::FIRST; b.net.links.len()];
-        for (Xy { x, y }, (tile, links)) in &by_pos {
-            w.add_module(&format!("tile_{x}_{y}"))?;
-            if let Some(ti) = tile {
-                for &key in &b.tiles[*ti].col_key {
-                    let name = match b.name_of(key) {
-                        Some((n, i)) => format!("{}_{i}", sanitize(n)),
-                        None => format!("n{key}"),
+/// Declares the header's scopes and signals into `w` (up to, not
+/// including, the end of the definitions).
+fn declare<V: Write>(w: &mut vcd::Writer<V>, emu: &Emulator, opts: &VcdOptions) -> io::Result<Layout> {
+    let b = &emu.b;
+    let (period_s, what) = match opts.timescale {
+        Timescale::Steps => (b.dt_ms * 1e-3, "one timestep"),
+        Timescale::Cycles => (1e-6 / b.arch.timing.clock_mhz, "one clock cycle"),
+    };
+    let (mul, unit, factor) = pick_unit(period_s);
+    w.version(&format!("fpnna-emu {}", env!("CARGO_PKG_VERSION")))?;
+    w.comment(&format!("time unit: {what} = {factor} x {mul} {unit}; spikes are 1 for the step they occur in"))?;
+    w.timescale(mul, unit)?;
+    w.add_module("fpnna")?;
+
+    let mut by_pos: BTreeMap<Xy, (Option<usize>, Vec<usize>)> = BTreeMap::new();
+    for (ti, t) in b.tiles.iter().enumerate() {
+        by_pos.entry(t.at).or_default().0 = Some(ti);
+    }
+    for (li, l) in b.net.links.iter().enumerate() {
+        by_pos.entry(l.at).or_default().1.push(li);
+    }
+    let traced_key = |k: u32| opts.trace.iter().any(|r| r.contains(&k));
+    let mut spike_id = BTreeMap::new();
+    let mut traced = Vec::new();
+    let mut link_id = vec![IdCode::FIRST; b.net.links.len()];
+    for (Xy { x, y }, (tile, links)) in &by_pos {
+        w.add_module(&format!("tile_{x}_{y}"))?;
+        if let Some(ti) = tile {
+            for &key in &b.tiles[*ti].col_key {
+                let name = match b.name_of(key) {
+                    Some((n, i)) => format!("{}_{i}", sanitize(n)),
+                    None => format!("n{key}"),
+                };
+                spike_id.insert(key, w.add_wire(1, &name)?);
+                if traced_key(key) {
+                    let v = w.add_var(VarType::Real, 64, &format!("{name}_v"), None)?;
+                    let i = w.add_var(VarType::Real, 64, &format!("{name}_i"), None)?;
+                    let g = match b.volatile_conductance_ns(key, 0) {
+                        Some(_) => Some(w.add_var(VarType::Real, 64, &format!("{name}_g_nS"), None)?),
+                        None => None,
                     };
-                    spike_id.insert(key, w.add_wire(1, &name)?);
-                    if traced_key(key) {
-                        let v = w.add_var(VarType::Real, 64, &format!("{name}_v"), None)?;
-                        let i = w.add_var(VarType::Real, 64, &format!("{name}_i"), None)?;
-                        let g = match b.volatile_conductance_ns(key, 0) {
-                            Some(_) => Some(w.add_var(VarType::Real, 64, &format!("{name}_g_nS"), None)?),
-                            None => None,
-                        };
-                        traced.push(Traced { key, v, i, g, last: None });
-                    }
+                    traced.push(Traced { key, v, i, g, last: None });
                 }
             }
-            for &li in links {
-                let d = b.net.links[li].dir.name();
-                link_id[li] = w.add_var(VarType::Integer, 32, &format!("link_{d}"), None)?;
-            }
-            w.upscope()?;
         }
-        // Input ports and generators: their spikes are in every step's
-        // view (it lists every source), so they are wires like neurons.
-        let sources: Vec<_> = b.ports.iter().filter(|p| !matches!(p.kind, fpnna_bitstream::PortKind::Output)).collect();
-        if !sources.is_empty() {
-            w.add_module("ports")?;
-            for p in sources {
-                for i in 0..p.size {
-                    let id = w.add_wire(1, &format!("{}_{i}", sanitize(&p.name)))?;
-                    spike_id.entry(p.key_base + i).or_insert(id);
-                }
-            }
-            w.upscope()?;
+        for &li in links {
+            let d = b.net.links[li].dir.name();
+            link_id[li] = w.add_var(VarType::Integer, 32, &format!("link_{d}"), None)?;
         }
         w.upscope()?;
+    }
+    // Input ports and generators: their spikes are in every step's
+    // view (it lists every source), so they are wires like neurons.
+    let sources: Vec<_> = b.ports.iter().filter(|p| !matches!(p.kind, fpnna_bitstream::PortKind::Output)).collect();
+    if !sources.is_empty() {
+        w.add_module("ports")?;
+        for p in sources {
+            for i in 0..p.size {
+                let id = w.add_wire(1, &format!("{}_{i}", sanitize(&p.name)))?;
+                spike_id.entry(p.key_base + i).or_insert(id);
+            }
+        }
+        w.upscope()?;
+    }
+    w.upscope()?;
+    Ok(Layout { factor, spike_id, traced, link_id })
+}
+
+impl<W: Write> VcdObserver<W> {
+    /// Writes the header for `emu`'s tiles, links and traced neurons, and
+    /// every signal's initial value.
+    pub fn new(out: W, emu: &Emulator, opts: &VcdOptions) -> io::Result<Self> {
+        let mut w = vcd::Writer::new(out);
+        let layout = declare(&mut w, emu, opts)?;
         w.enddefinitions()?;
         w.timestamp(0)?;
         w.begin(SimulationCommand::Dumpvars)?;
-        for &id in spike_id.values() {
+        for &id in layout.spike_id.values() {
             w.change_scalar(id, Value::V0)?;
         }
-        for &id in &link_id {
+        for &id in &layout.link_id {
             w.change_vector(id, bits(0))?;
         }
         w.end()?;
-        Ok(VcdObserver {
+        Ok(Self::with(w, layout, opts))
+    }
+
+    /// Goes on with a dump that `progress` was taken of, into `out` (which
+    /// holds the dump up to there): writes nothing now, and from here what
+    /// the uninterrupted observer would have written. The emulator and
+    /// options must be the dump's.
+    pub fn resume(out: W, emu: &Emulator, opts: &VcdOptions, progress: &VcdProgress) -> io::Result<Self> {
+        // The header again, into nothing: the signals get the same codes.
+        let layout = declare(&mut vcd::Writer::new(io::sink()), emu, opts)?;
+        if progress.traced_last.len() != layout.traced.len() {
+            return Err(io::Error::other(format!(
+                "the checkpoint traces {} neurons, the options {}",
+                progress.traced_last.len(),
+                layout.traced.len()
+            )));
+        }
+        let mut o = Self::with(vcd::Writer::new(out), layout, opts);
+        for (t, &last) in o.traced.iter_mut().zip(&progress.traced_last) {
+            t.last = last;
+        }
+        o.high.clone_from(&progress.high);
+        o.busy_links.clone_from(&progress.busy_links);
+        o.last_time = progress.last_time;
+        o.next_time = progress.next_time;
+        o.ended = progress.ended;
+        Ok(o)
+    }
+
+    /// Flushes what is written, and says where the dump stands.
+    pub fn progress(&mut self) -> io::Result<VcdProgress> {
+        self.w.flush()?;
+        Ok(VcdProgress {
+            high: self.high.clone(),
+            busy_links: self.busy_links.clone(),
+            last_time: self.last_time,
+            next_time: self.next_time,
+            ended: self.ended,
+            traced_last: self.traced.iter().map(|t| t.last).collect(),
+        })
+    }
+
+    fn with(w: vcd::Writer<W>, l: Layout, opts: &VcdOptions) -> Self {
+        VcdObserver {
             w,
             mode: opts.timescale,
-            factor,
-            spike_id,
-            traced,
-            link_id,
+            factor: l.factor,
+            spike_id: l.spike_id,
+            traced: l.traced,
+            link_id: l.link_id,
             high: Vec::new(),
             busy_links: Vec::new(),
             last_time: Some(0),
             next_time: 0,
             window: opts.window.clone().unwrap_or(0..u64::MAX),
             ended: false,
-        })
+        }
     }
 
     fn at(&mut self, time: u64) -> io::Result<()> {
@@ -208,12 +280,12 @@ impl<W: Write> VcdObserver<W> {
         self.w.flush()
     }
 
-    fn clear_previous(&mut self, time: u64, spikes: &[IdCode], links: &[u32]) -> io::Result<()> {
+    fn clear_previous(&mut self, time: u64, spikes: &[u32], links: &[u32]) -> io::Result<()> {
         let high = std::mem::take(&mut self.high);
-        for id in high {
-            if !spikes.contains(&id) {
+        for key in high {
+            if spikes.binary_search(&key).is_err() {
                 self.at(time)?;
-                self.w.change_scalar(id, Value::V0)?;
+                self.w.change_scalar(self.spike_id[&key], Value::V0)?;
             }
         }
         let busy = std::mem::take(&mut self.busy_links);
@@ -244,12 +316,13 @@ impl<W: Write> Observer for VcdObserver<W> {
             return self.at(time);
         }
         self.next_time = next;
-        let spikes: Vec<IdCode> = v.spikes.iter().filter_map(|k| self.spike_id.get(k).copied()).collect();
+        // (Sorted, as the view's spikes are.)
+        let spikes: Vec<u32> = v.spikes.iter().copied().filter(|k| self.spike_id.contains_key(k)).collect();
         let links: Vec<u32> = v.link_load.iter().map(|&(l, _)| l).collect();
         self.clear_previous(time, &spikes, &links)?;
-        for &id in &spikes {
+        for &key in &spikes {
             self.at(time)?;
-            self.w.change_scalar(id, Value::V1)?;
+            self.w.change_scalar(self.spike_id[&key], Value::V1)?;
         }
         self.high = spikes;
         for &(l, n) in v.link_load {
