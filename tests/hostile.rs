@@ -121,6 +121,25 @@ fn an_include_of_a_fifo_is_refused_without_blocking() {
 }
 
 #[test]
+fn a_weight_file_that_is_a_fifo_is_refused_without_blocking() {
+    let tmp = tempdir();
+    let case = tmp.path().join("case");
+    std::fs::create_dir(&case).unwrap();
+    let fifo = tmp.path().join("w.csv");
+    assert!(Command::new("mkfifo").arg(&fifo).status().unwrap().success());
+    let source = format!(
+        "network n {{ input a[2]; population b[2] : lif {{ }}; connect a -> b : dense({:?}); }}\n",
+        fifo.display().to_string()
+    );
+    std::fs::write(case.join("net.fpn"), source).unwrap();
+    std::fs::write(case.join("cmd"), "check net.fpn").unwrap();
+    std::fs::write(case.join("exit"), "1").unwrap();
+    std::fs::write(case.join("stderr"), "w.csv\nnot a regular file\n").unwrap();
+    std::fs::write(case.join("timeout"), "20").unwrap();
+    run_case(&case).unwrap();
+}
+
+#[test]
 fn every_hostile_input_is_refused_cleanly() {
     let mut cases: Vec<_> = std::fs::read_dir(root().join("tests/hostile"))
         .unwrap()

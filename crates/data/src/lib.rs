@@ -157,10 +157,10 @@ pub fn parse(src: &Source, bytes: &[u8]) -> Result<Array, DataError> {
     }
 }
 
-/// Reads a whole file of at most [`MAX_FILE_BYTES`] (a larger one is
-/// refused before it is read).
+/// Reads a whole data file of at most [`MAX_FILE_BYTES`] (a larger one is
+/// refused at the limit); only a regular file (a FIFO would block).
 pub fn read_file(path: &Path) -> Result<Vec<u8>, DataError> {
-    read_limited(path, MAX_FILE_BYTES)
+    read_bounded(path, MAX_FILE_BYTES, true).map_err(|e| DataError::at(&path.display().to_string(), "", e.to_string()))
 }
 
 /// Reads a whole file of at most `max` bytes.
