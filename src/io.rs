@@ -133,6 +133,8 @@ pub struct AtomicFile {
     tmp: PathBuf,
     target: Target,
     file: Option<std::io::BufWriter<std::fs::File>>,
+    /// A part of a checkpointed run: kept when dropped uncommitted.
+    part: bool,
 }
 
 impl AtomicFile {
@@ -152,7 +154,46 @@ impl AtomicFile {
             crate::temporaries::gone(&tmp);
             CliError::Input(format!("{}: cannot write: {e}", shown(path, "standard output")))
         })?;
-        Ok(AtomicFile { tmp, target, file: Some(std::io::BufWriter::new(file)) })
+        Ok(AtomicFile { tmp, target, file: Some(std::io::BufWriter::new(file)), part: false })
+    }
+
+    /// The output `path` of a checkpointed run, streamed to its part file
+    /// `.NAME.fpnna-part` beside it: a stable name that `run --resume`
+    /// finds again, neither swept nor removed on a signal or a failure
+    /// (the checkpoint needs it). `resume_at`: go on with the part a
+    /// checkpoint recorded, cut back to the length it recorded; else a new
+    /// part. Only a regular file (or none yet) can be the target.
+    pub fn part(path: &Path, flag: &str, resume_at: Option<u64>) -> Result<Self, CliError> {
+        let target = Target::of(path);
+        let Target::Rename(file) = &target else {
+            return Err(CliError::Usage(format!(
+                "{flag} {}: a checkpointed run streams this output to a file beside it: give a file, not a stream",
+                path.display()
+            )));
+        };
+        let tmp = part_of(file)?;
+        let err = |e: std::io::Error| CliError::Input(format!("{}: cannot write: {e}", tmp.display()));
+        let f = match resume_at {
+            None => std::fs::File::create(&tmp).map_err(err)?,
+            Some(len) => {
+                let f = std::fs::OpenOptions::new().append(true).open(&tmp).map_err(err)?;
+                let has = f.metadata().map_err(err)?.len();
+                if has < len {
+                    return Err(CliError::Input(format!(
+                        "{}: {has} bytes, but the checkpoint recorded {len}: the part file was cut or replaced",
+                        tmp.display()
+                    )));
+                }
+                f.set_len(len).map_err(err)?;
+                f
+            }
+        };
+        Ok(AtomicFile { tmp, target, file: Some(std::io::BufWriter::new(f)), part: true })
+    }
+
+    /// The file written to (until committed).
+    pub fn temp_path(&self) -> &Path {
+        &self.tmp
     }
 
     /// The writer.
@@ -161,9 +202,21 @@ impl AtomicFile {
     }
 }
 
+/// Whether `path` names a regular file (or none yet), not a stream.
+pub fn is_file_target(path: &Path) -> bool {
+    matches!(Target::of(path), Target::Rename(_))
+}
+
+/// The part file of the output `file` (`.NAME.fpnna-part` beside it).
+pub fn part_of(file: &Path) -> Result<PathBuf, CliError> {
+    let dir = file.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let name = file.file_name().ok_or_else(|| CliError::Input(format!("{}: not a file name", file.display())))?;
+    Ok(dir.join(format!(".{}.fpnna-part", name.to_string_lossy())))
+}
+
 impl Drop for AtomicFile {
     fn drop(&mut self) {
-        if self.file.is_some() {
+        if self.file.is_some() && !self.part {
             self.file = None;
             remove(&self.tmp);
         }
@@ -180,6 +233,8 @@ impl Drop for AtomicFile {
 pub struct Outputs {
     /// (temporary, target) of each output written so far.
     staged: Vec<(PathBuf, Target)>,
+    /// The part files among them (kept if the command fails).
+    parts: Vec<PathBuf>,
 }
 
 impl Outputs {
@@ -195,10 +250,15 @@ impl Outputs {
         let file = f.file.take().expect("not committed yet");
         let tmp = std::mem::take(&mut f.tmp);
         let target = f.target.clone();
+        if f.part {
+            self.parts.push(tmp.clone());
+        }
         let err = |e: std::io::Error| CliError::Input(format!("{}: cannot write: {e}", target.name()));
         let synced = file.into_inner().map_err(|e| err(e.into_error())).and_then(|w| w.sync_all().map_err(err));
         if let Err(e) = synced {
-            remove(&tmp);
+            if !f.part {
+                remove(&tmp);
+            }
             return Err(e);
         }
         if target == Target::Stdout {
@@ -246,7 +306,7 @@ impl Outputs {
             }
             Ok(())
         })();
-        for (tmp, _) in &staged {
+        for (tmp, _) in staged.iter().filter(|(t, _)| !self.parts.contains(t)) {
             remove(tmp);
         }
         result
@@ -255,7 +315,7 @@ impl Outputs {
 
 impl Drop for Outputs {
     fn drop(&mut self) {
-        for (tmp, _) in &self.staged {
+        for (tmp, _) in self.staged.iter().filter(|(t, _)| !self.parts.contains(t)) {
             remove(tmp);
         }
     }

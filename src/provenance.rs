@@ -62,6 +62,16 @@ struct Stamped<'a, T: Serialize> {
     body: &'a T,
 }
 
+/// The command line outputs record, when it is not this process's own:
+/// a resumed run's outputs are the checkpointed run's (`run --resume`).
+static COMMAND: std::sync::OnceLock<Vec<String>> = std::sync::OnceLock::new();
+
+/// Records `args` (after the program's name) as the command line of this
+/// process's outputs.
+pub fn set_command(args: Vec<String>) {
+    let _ = COMMAND.set(args);
+}
+
 /// `body` (a JSON object) as pretty JSON, with its provenance first;
 /// `seeds` names every seed the result depends on.
 pub fn json<T: Serialize>(format: Format, body: &T, seeds: Value) -> Result<String, CliError> {
@@ -69,7 +79,10 @@ pub fn json<T: Serialize>(format: Format, body: &T, seeds: Value) -> Result<Stri
         format: format.name(),
         format_version: format.version(),
         fpnna_version: env!("CARGO_PKG_VERSION"),
-        command: std::env::args_os().skip(1).map(|a| a.to_string_lossy().into_owned()).collect(),
+        command: COMMAND
+            .get()
+            .cloned()
+            .unwrap_or_else(|| std::env::args_os().skip(1).map(|a| a.to_string_lossy().into_owned()).collect()),
         seeds,
     };
     serde_json::to_string_pretty(&Stamped { provenance, body })

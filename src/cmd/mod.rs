@@ -9,7 +9,6 @@ mod devices;
 mod eval;
 mod nir;
 mod plot;
-mod recorder;
 mod run;
 mod shell;
 mod sim;
@@ -116,8 +115,8 @@ pub const DEFAULT_MAX_STEPS: u64 = 1_000_000_000;
 #[derive(clap::Args)]
 pub struct RunArgs {
     /// Timesteps to run (at most --max-steps).
-    #[arg(long)]
-    pub steps: u64,
+    #[arg(long, required = true)]
+    steps: Option<u64>,
     /// The most --steps may ask for, a guard against a typo running for days (at most 2^62).
     #[arg(long, value_name = "N", default_value_t = DEFAULT_MAX_STEPS,
           value_parser = clap::value_parser!(u64).range(1..=1 << 62))]
@@ -131,14 +130,17 @@ pub struct RunArgs {
 }
 
 impl RunArgs {
-    /// Refuses `--steps` beyond `--max-steps`, before any work starts.
-    pub fn check_steps(&self) -> Result<(), CliError> {
-        if self.steps > self.max_steps {
+    /// The steps to run: `--steps`, refused beyond `--max-steps` before
+    /// any work starts. (Optional for clap only so that `run --resume`,
+    /// which takes it from the checkpoint, can go without it.)
+    pub fn check_steps(&self) -> Result<u64, CliError> {
+        let steps = self.steps.ok_or_else(|| CliError::Usage("--steps N is required".into()))?;
+        if steps > self.max_steps {
             return Err(CliError::Usage(format!(
-                "--steps {}: more than the limit of {} steps; raise it with --max-steps N (at most 2^62)",
-                self.steps, self.max_steps
+                "--steps {steps}: more than the limit of {} steps; raise it with --max-steps N (at most 2^62)",
+                self.max_steps
             )));
         }
-        Ok(())
+        Ok(steps)
     }
 }

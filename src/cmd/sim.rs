@@ -25,7 +25,7 @@ pub struct Args {
 }
 
 pub fn run(a: Args) -> Result<(), CliError> {
-    a.io.check_steps()?;
+    let steps = a.io.check_steps()?;
     let net = load_network(&a.file, a.seed)?;
     // The hardware computes the quantized network: that is what the
     // emulator is held to, so it is what `sim` simulates unless told not to.
@@ -36,11 +36,11 @@ pub fn run(a: Args) -> Result<(), CliError> {
         fpnna_compiler::quantize(&net, &arch).map_err(|e| CliError::Input(format!("{}: {e}", a.file.display())))?.0
     };
     let stimulus = match &a.io.stimulus {
-        Some(p) => read_stimulus(&net, p, a.io.steps)?,
+        Some(p) => read_stimulus(&net, p, steps)?,
         None => Vec::new(),
     };
     let t0 = std::time::Instant::now();
-    let r = fpnna_sim::simulate(&net, a.io.steps, &stimulus).map_err(|e| CliError::Bug(e.to_string()))?;
+    let r = fpnna_sim::simulate(&net, steps, &stimulus).map_err(|e| CliError::Bug(e.to_string()))?;
     let wall = t0.elapsed().as_secs_f64();
     if let Some(p) = &a.io.spikes {
         let rows = r.spikes.iter().map(|s| (s.step, net.pop(s.pop).name.clone(), s.index));
@@ -48,7 +48,7 @@ pub fn run(a: Args) -> Result<(), CliError> {
             let recorded = net.recorded();
             let pops: Vec<(String, u32)> =
                 net.pops().filter(|(id, _)| recorded[id.0 as usize]).map(|(_, p)| (p.name.clone(), p.size)).collect();
-            spikes::format_npz(&pops, a.io.steps, &rows.collect::<Vec<_>>())?
+            spikes::format_npz(&pops, steps, &rows.collect::<Vec<_>>())?
         } else {
             spikes::format(rows).into_bytes()
         };
@@ -56,10 +56,10 @@ pub fn run(a: Args) -> Result<(), CliError> {
     }
     // A summary: standard error, whatever the outputs (docs/cli.md, "Streams").
     let pops = net.pops().map(|(id, p)| (p.name.clone(), p.size, r.counts[id.0 as usize]));
-    crate::ui::summary!("{}", spikes::rate_table(pops, a.io.steps, net.dt_ms).trim_end());
+    crate::ui::summary!("{}", spikes::rate_table(pops, steps, net.dt_ms).trim_end());
     crate::ui::summary!(
         "simulated {} steps in {wall:.3} s ({} recorded spikes, {} synaptic events, {:.3e} events/s)",
-        a.io.steps,
+        steps,
         r.spikes.len(),
         r.synaptic_events,
         r.synaptic_events as f64 / wall.max(1e-9)

@@ -2,15 +2,16 @@
 //! written to the spike CSV at once (so a run of any length holds one
 //! step's spikes, not all of them), counted per recorded population, and
 //! kept only for an `.npz` (which needs them all, and is bounded).
+//! docs/cli.md, "Spike files".
 
 use fpnna_bitstream::PortKind;
-use fpnna_emu::{Emulator, Observer, StepView};
+use fpnna_emu::{Emulator, StepView};
 use std::io::Write;
 
 /// One step's recorded spike: (rank of its port by name, index, port).
 type Spike = (usize, u32, usize);
 
-/// An observer that records spikes, then passes each step on to `next`.
+/// What records a run's spikes, step by step.
 pub struct Recorder<'a> {
     /// The recorded populations (output ports): name, size.
     pub ports: Vec<(String, u32)>,
@@ -27,19 +28,14 @@ pub struct Recorder<'a> {
     /// The run's first step: the spike file counts from it.
     first: u64,
     csv: Option<&'a mut dyn Write>,
-    next: Option<&'a mut dyn Observer>,
     step: Vec<Spike>,
 }
 
 impl<'a> Recorder<'a> {
-    /// A recorder of `emu`'s next run: to `csv` (its header written here),
-    /// keeping the rows if `keep`, passing steps on to `next`.
-    pub fn new(
-        emu: &Emulator,
-        csv: Option<&'a mut dyn Write>,
-        keep: bool,
-        next: Option<&'a mut dyn Observer>,
-    ) -> std::io::Result<Self> {
+    /// A recorder of `emu`'s next run (from `first`, the emulator step the
+    /// run starts at, which the spike file numbers 0): to `csv`, keeping
+    /// the rows if `keep`.
+    pub fn new(emu: &Emulator, first: u64, csv: Option<&'a mut dyn Write>, keep: bool) -> Self {
         let outputs: Vec<_> = emu.ports().iter().filter(|p| p.kind == PortKind::Output).collect();
         let ports: Vec<(String, u32)> = outputs.iter().map(|p| (p.name.clone(), p.size)).collect();
         let mut bases: Vec<(u32, usize)> = outputs.iter().enumerate().map(|(k, p)| (p.key_base, k)).collect();
@@ -50,22 +46,33 @@ impl<'a> Recorder<'a> {
         for (r, &k) in by_name.iter().enumerate() {
             rank[k] = r;
         }
-        let mut csv = csv;
-        if let Some(w) = csv.as_mut() {
-            writeln!(w, "{}", crate::spikes::HEADER)?;
-        }
-        Ok(Recorder {
+        Recorder {
             counts: vec![0; ports.len()],
             ports,
             rows: keep.then(Vec::new),
             csv_failed: false,
             bases,
             rank,
-            first: emu.now(),
+            first,
             csv,
-            next,
             step: Vec::new(),
-        })
+        }
+    }
+
+    /// Writes the spike file's header (a new file; a resumed one has it).
+    pub fn header(&mut self) -> std::io::Result<()> {
+        match self.csv.as_mut() {
+            Some(w) => writeln!(w, "{}", crate::spikes::HEADER),
+            None => Ok(()),
+        }
+    }
+
+    /// Flushes the spike file.
+    pub fn flush(&mut self) -> std::io::Result<()> {
+        match self.csv.as_mut() {
+            Some(w) => w.flush(),
+            None => Ok(()),
+        }
     }
 
     /// The port of `key` and its index there, if it is recorded.
@@ -76,8 +83,9 @@ impl<'a> Recorder<'a> {
     }
 }
 
-impl Observer for Recorder<'_> {
-    fn step(&mut self, v: &StepView<'_>) -> std::io::Result<()> {
+impl Recorder<'_> {
+    /// Records a step's spikes.
+    pub fn step(&mut self, v: &StepView<'_>) -> std::io::Result<()> {
         let mut spikes = std::mem::take(&mut self.step);
         spikes.clear();
         for &key in v.recorded {
@@ -100,13 +108,6 @@ impl Observer for Recorder<'_> {
             }
         }
         self.step = spikes;
-        match self.next.as_mut() {
-            Some(n) => n.step(v),
-            None => Ok(()),
-        }
-    }
-
-    fn wants_link_load(&self) -> bool {
-        self.next.as_ref().is_some_and(|n| n.wants_link_load())
+        Ok(())
     }
 }
