@@ -53,6 +53,10 @@ pub struct TaskArgs {
     /// Seed of the input encoding.
     #[arg(long, default_value_t = 1)]
     input_seed: u64,
+    /// The most steps of all samples together (samples x steps per sample), a guard against a typo running for days (at most 2^62).
+    #[arg(long, value_name = "N", default_value_t = super::DEFAULT_MAX_STEPS,
+          value_parser = clap::value_parser!(u64).range(1..=1 << 62))]
+    max_steps: u64,
     /// Worker threads, 1 to 256 (default: every core; the output is the same for any count).
     #[arg(long, value_parser = clap::value_parser!(u64).range(1..=256))]
     threads: Option<u64>,
@@ -175,6 +179,14 @@ impl TaskArgs {
             (None, _, _) => return Err(CliError::Usage("--steps-per-sample is needed to rate-code features".into())),
         };
         let file = self.data.to_string();
+        let samples = data.shape.first().copied().unwrap_or(0) as u64;
+        if samples.checked_mul(steps).is_none_or(|total| total > self.max_steps) {
+            return Err(CliError::Usage(format!(
+                "{file}: {samples} samples of {steps} steps are more than the limit of {} steps; \
+                 raise it with --max-steps N (at most 2^62)",
+                self.max_steps
+            )));
+        }
         let inputs = Inputs::new(&file, data, encoding, steps.max(1), dt_ms, self.input_seed)
             .map_err(|e| CliError::Input(e.to_string()))?;
         if inputs.channels != channels as usize {

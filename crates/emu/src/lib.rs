@@ -81,7 +81,8 @@ pub struct EmuOptions {
     pub ideal: bool,
     /// Seed of every random draw (counter-based: independent of threads).
     pub seed: u64,
-    /// Worker threads for the tile phases (0 or 1: the calling thread).
+    /// Worker threads for the tile phases (0 or 1: the calling thread;
+    /// at most one per tile is started).
     pub threads: usize,
     /// Device figures overriding the architecture's.
     pub devices: DeviceOverrides,
@@ -231,8 +232,11 @@ impl Emulator {
     /// of `opts`) and traces every source's route.
     pub fn new(bs: &Validated, opts: EmuOptions) -> Result<Emulator, EmuError> {
         let b = build::build(bs.bitstream(), bs.content_hash(), &opts)?;
-        let pool = if opts.threads > 1 {
-            Some(rayon::ThreadPoolBuilder::new().num_threads(opts.threads).build().map_err(|e| EmuError::Invalid {
+        // A phase's work is split by tile: more threads than tiles cannot
+        // help (the output is the same for any count).
+        let threads = opts.threads.min(b.tiles.len());
+        let pool = if threads > 1 {
+            Some(rayon::ThreadPoolBuilder::new().num_threads(threads).build().map_err(|e| EmuError::Invalid {
                 place: "option `threads`".into(),
                 why: format!("cannot start threads: {e}"),
             })?)
