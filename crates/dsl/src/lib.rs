@@ -101,7 +101,7 @@ pub struct Diagnostics {
 struct Rendered {
     message: String,
     #[source_code]
-    src: NamedSource<Indexed>,
+    src: NamedSource<Snippet>,
     #[label("{}", label.as_deref().unwrap_or("here"))]
     span: SourceSpan,
     label: Option<String>,
@@ -166,6 +166,100 @@ impl miette::SourceCode for Indexed {
     }
 }
 
+/// The most bytes of a source line a diagnostic shows, and of its
+/// message, label and help: a longer line is shown as an excerpt around
+/// the error (a 20 MiB string literal would print megabytes).
+const MAX_SHOWN: usize = 240;
+
+/// What a diagnostic shows of its source: the text (read around the
+/// error through its line index), or an excerpt of an over-long line.
+enum Snippet {
+    Whole(Indexed),
+    Excerpt(Excerpt),
+}
+
+/// A cut of one source line: its text, and the line and byte column (both
+/// from 0) where it starts in the file.
+struct Excerpt {
+    text: String,
+    line: usize,
+    column: usize,
+}
+
+impl std::fmt::Debug for Snippet {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Snippet::Whole(i) => i.fmt(f),
+            Snippet::Excerpt(e) => write!(f, "Excerpt(line {}, column {})", e.line + 1, e.column + 1),
+        }
+    }
+}
+
+impl miette::SourceCode for Snippet {
+    fn read_span<'a>(
+        &'a self,
+        span: &SourceSpan,
+        before: usize,
+        after: usize,
+    ) -> Result<Box<dyn miette::SpanContents<'a> + 'a>, miette::MietteError> {
+        match self {
+            Snippet::Whole(i) => i.read_span(span, before, after),
+            Snippet::Excerpt(e) => {
+                let c = e.text.read_span(span, before, after)?;
+                Ok(Box::new(miette::MietteSpanContents::new(
+                    c.data(),
+                    *c.span(),
+                    c.line() + e.line,
+                    c.column() + e.column,
+                    c.line_count(),
+                )))
+            }
+        }
+    }
+}
+
+/// The largest char boundary of `text` at or below `at`.
+fn floor_char(text: &str, mut at: usize) -> usize {
+    while !text.is_char_boundary(at) {
+        at -= 1;
+    }
+    at
+}
+
+/// `s`, cut to [`MAX_SHOWN`] bytes with a note of what was left out.
+fn clipped(s: &str) -> String {
+    if s.len() <= MAX_SHOWN {
+        return s.to_string();
+    }
+    let end = floor_char(s, MAX_SHOWN);
+    format!("{}... ({} more bytes)", &s[..end], s.len() - end)
+}
+
+/// For an error at `start..start + len` on or beside a line longer than
+/// [`MAX_SHOWN`] (or spanning more than 8 times that), an excerpt of its line around the
+/// error's start (without context lines), and the error's span in it.
+fn excerpt(text: &str, starts: &[usize], start: usize, len: usize) -> Option<(Excerpt, SourceSpan)> {
+    // Line k spans bounds(k).
+    let bounds = |k: usize| (if k == 0 { 0 } else { starts[k - 1] }, starts.get(k).map_or(text.len(), |&s| s));
+    let line = starts.partition_point(|&s| s <= start);
+    let (line_start, line_end) = bounds(line);
+    // The lines shown: the error's and one of context on either side.
+    let long = (line.saturating_sub(1)..=(line + 1).min(starts.len())).any(|k| {
+        let (a, b) = bounds(k);
+        b - a > MAX_SHOWN
+    });
+    // A span of several short lines is shown whole, unless it is huge.
+    if !long && (start + len <= line_end || len <= 8 * MAX_SHOWN) {
+        return None;
+    }
+    let from = floor_char(text, start.saturating_sub(MAX_SHOWN / 4).max(line_start));
+    let to = floor_char(text, (from + MAX_SHOWN).min(line_end));
+    let cut = text[from..to].trim_end_matches(['\n', '\r']);
+    let shown = (start + len).min(from + cut.len()) - start;
+    let e = Excerpt { text: cut.to_string(), line, column: from - line_start };
+    Some((e, SourceSpan::new((start - from).into(), shown)))
+}
+
 impl Diagnostics {
     /// The name of the file where the first error is.
     pub fn first_file(&self) -> String {
@@ -187,13 +281,20 @@ impl Diagnostics {
             .map(|d| {
                 let f = &self.map.files[d.span.file as usize];
                 let starts = starts[d.span.file as usize].get_or_insert_with(|| Arc::new(line_starts(&f.text)));
-                let len = d.span.end.saturating_sub(d.span.start) as usize;
+                let (start, len) = (d.span.start as usize, d.span.end.saturating_sub(d.span.start) as usize);
+                let (snippet, span) = match excerpt(&f.text, starts, start, len) {
+                    Some((e, span)) => (Snippet::Excerpt(e), span),
+                    None => (
+                        Snippet::Whole(Indexed { text: f.text.clone(), starts: starts.clone() }),
+                        SourceSpan::new(start.into(), len),
+                    ),
+                };
                 miette::Report::new(Rendered {
-                    message: d.message.clone(),
-                    src: NamedSource::new(f.name.clone(), Indexed { text: f.text.clone(), starts: starts.clone() }),
-                    span: SourceSpan::new((d.span.start as usize).into(), len),
-                    label: d.label.clone(),
-                    help: d.help.clone(),
+                    message: clipped(&d.message),
+                    src: NamedSource::new(f.name.clone(), snippet),
+                    span,
+                    label: d.label.as_deref().map(clipped),
+                    help: d.help.as_deref().map(clipped),
                 })
             })
             .collect()
