@@ -55,7 +55,7 @@ pub mod limits {
     /// A run's statistics (`run --stats`, read by `plot activity`).
     pub const STATS: u64 = 1 << 30;
     /// An architecture file (a preset is about 2 KB).
-    pub const ARCH: u64 = 1 << 20;
+    pub const ARCH: u64 = fpnna_arch::MAX_ARCH_BYTES;
 }
 
 /// Reads a whole file (`-`: standard input) of at most `max` bytes (a

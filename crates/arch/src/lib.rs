@@ -218,6 +218,9 @@ pub enum ArchError {
     UnknownPreset(String),
 }
 
+/// Largest architecture file read (a preset is about 2 KB).
+pub const MAX_ARCH_BYTES: u64 = 1 << 20;
+
 impl Arch {
     /// A built-in preset by name.
     pub fn preset(name: &str) -> Result<Arch, ArchError> {
@@ -240,10 +243,17 @@ impl Arch {
         Arch::preset("default").expect("the embedded default architecture is valid")
     }
 
-    /// Reads and validates an architecture file.
+    /// Reads (at most [`MAX_ARCH_BYTES`], so that a device such as
+    /// `/dev/zero` ends too) and validates an architecture file.
     pub fn from_file(path: &Path) -> Result<Arch, ArchError> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|source| ArchError::Io { path: path.display().to_string(), source })?;
+        use std::io::Read;
+        let io = |source| ArchError::Io { path: path.display().to_string(), source };
+        let mut bytes = Vec::new();
+        std::fs::File::open(path).and_then(|f| f.take(MAX_ARCH_BYTES + 1).read_to_end(&mut bytes)).map_err(io)?;
+        if bytes.len() as u64 > MAX_ARCH_BYTES {
+            return Err(io(std::io::Error::other(format!("larger than the limit of {MAX_ARCH_BYTES} bytes"))));
+        }
+        let text = String::from_utf8(bytes).map_err(|e| io(std::io::Error::new(std::io::ErrorKind::InvalidData, e)))?;
         Arch::from_toml(&text, &path.display().to_string())
     }
 
@@ -362,6 +372,12 @@ fn line_col(text: &str, offset: usize) -> (usize, usize) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_architecture_file_is_read_up_to_its_limit_only() {
+        let e = Arch::from_file(Path::new("/dev/zero")).unwrap_err().to_string();
+        assert!(e.contains("/dev/zero") && e.contains("larger than the limit"), "{e}");
+    }
 
     #[test]
     fn presets_are_valid_and_round_trip() {
