@@ -4,166 +4,40 @@
 //! such array for the only input port). docs/cli.md, "Spike files".
 
 use crate::error::CliError;
-use fpnna_data::{Array, DataError, Format};
+use fpnna_data::{Format, SpikeFileNames};
 use std::fmt::Write;
 use std::path::Path;
 
 /// The header line of every spike file.
-pub const HEADER: &str = "step,population,index";
+pub const HEADER: &str = fpnna_data::SPIKE_HEADER;
 
 /// One stimulus spike as read.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Row {
-    /// Timestep.
-    pub step: u64,
-    /// Port (population) name.
-    pub population: String,
-    /// Index in the port.
-    pub index: u32,
-}
+pub type Row = fpnna_data::SpikeRow;
 
 /// The format of a spike file: by its extension, or for `-` by its first
 /// bytes (`.npy` and `.npz` magic, else CSV).
 fn format_of(path: &Path, bytes: &[u8]) -> Format {
-    if crate::io::is_std(path) {
-        match bytes {
-            [0x93, b'N', b'U', b'M', b'P', b'Y', ..] => Format::Npy,
-            [b'P', b'K', 3, 4, ..] => Format::Npz,
-            _ => Format::Text,
-        }
-    } else {
-        Format::of(path)
-    }
-}
-
-/// The names of `ports` for a message.
-fn port_list(ports: &[(String, u32)]) -> String {
-    let names: Vec<&str> = ports.iter().map(|(p, _)| p.as_str()).collect();
-    if names.is_empty() { "none".to_string() } else { names.join(", ") }
+    if crate::io::is_std(path) { fpnna_data::sniff(bytes) } else { Format::of(path) }
 }
 
 /// Reads a stimulus file (`-`: standard input), CSV or NumPy. `ports` are
 /// the input ports (name, size); spikes at or beyond `steps` are refused.
+/// The parse is `fpnna_data::parse_stimulus`.
 pub fn read_stimulus(path: &Path, steps: u64, ports: &[(String, u32)]) -> Result<Vec<Row>, CliError> {
     let bytes = crate::io::read_limited(path, crate::io::limits::STIMULUS)?;
     let file = if crate::io::is_std(path) { "standard input".to_string() } else { path.display().to_string() };
-    let input = |e: DataError| CliError::Input(e.to_string());
-    match format_of(path, &bytes) {
-        Format::Npy => {
-            let [(port, size)] = ports else {
-                return Err(CliError::Input(format!(
-                    "{file}: an .npy stimulus feeds the only input port, but there are {} (input ports: {}); \
-                     give an .npz with one array per port",
-                    ports.len(),
-                    port_list(ports)
-                )));
-            };
-            let a = fpnna_data::read_npy(&file, &bytes).map_err(input)?;
-            array_rows(&file, port, *size, &a, steps).map_err(input)
-        }
-        Format::Npz => {
-            let mut rows = Vec::new();
-            for (name, a) in fpnna_data::npz_arrays(&file, &bytes).map_err(input)? {
-                let Some((_, size)) = ports.iter().find(|(p, _)| *p == name) else {
-                    return Err(CliError::Input(format!(
-                        "{file}: array `{name}` is not an input port (input ports: {})",
-                        port_list(ports)
-                    )));
-                };
-                rows.extend(array_rows(&format!("{file}:{name}"), &name, *size, &a, steps).map_err(input)?);
-            }
-            Ok(rows)
-        }
-        Format::Text => read_csv(path, bytes, steps, ports),
-    }
-}
-
-/// The spikes of a `[steps, channels]` array of 0 and 1 for `port`.
-fn array_rows(file: &str, port: &str, size: u32, a: &Array, steps: u64) -> Result<Vec<Row>, DataError> {
-    let Some((t, c)) = a.matrix().filter(|_| a.shape.len() == 2) else {
-        return Err(DataError::at(file, "", format!("shape {:?}: a stimulus is [steps, channels]", a.shape)));
-    };
-    if c != size as usize {
-        return Err(DataError::at(file, "", format!("{c} channels; input port `{port}` has {size}")));
-    }
-    if t as u64 > steps {
-        return Err(DataError::at(file, "", format!("{t} steps, beyond the run (steps 0..{steps}); raise --steps")));
-    }
-    let mut rows = Vec::new();
-    for (k, &x) in a.values.iter().enumerate() {
-        if x == 1.0 {
-            rows.push(Row { step: (k / c) as u64, population: port.to_string(), index: (k % c) as u32 });
-        } else if x != 0.0 {
-            return Err(DataError::at(
-                file,
-                format!("element {}", a.index_of(k)),
-                format!("{x}: a stimulus holds 0 (no spike) or 1 (a spike)"),
-            ));
-        }
-    }
-    Ok(rows)
-}
-
-/// A CSV stimulus.
-fn read_csv(path: &Path, bytes: Vec<u8>, steps: u64, ports: &[(String, u32)]) -> Result<Vec<Row>, CliError> {
-    // Looked up per row: a map built once, not a scan of the ports.
-    let mut size_of = std::collections::BTreeMap::new();
-    for (p, s) in ports {
-        size_of.entry(p.as_str()).or_insert(*s);
-    }
-    let rows = csv_rows(path, bytes, |step, population, index| {
-        if step >= steps {
-            return Err(format!("step {step} is beyond the run (steps 0..{steps}); raise --steps or drop the spike"));
-        }
-        let Some(size) = size_of.get(population) else {
-            return Err(format!("`{population}` is not an input port (input ports: {})", port_list(ports)));
-        };
-        if index >= *size {
-            return Err(format!("index {index} is out of range for `{population}` (size {size})"));
-        }
-        Ok(())
-    })?;
-    Ok(rows.into_iter().map(|(r, _)| r).collect())
+    let csv_file = path.display().to_string();
+    let names = SpikeFileNames { file: &file, csv_file: &csv_file };
+    fpnna_data::parse_stimulus(names, format_of(path, &bytes), &bytes, steps, ports)
+        .map_err(|e| CliError::Input(e.to_string()))
 }
 
 /// Reads a CSV spike file as `run` and `sim` write it, of any populations
 /// (the file alone tells no sizes): each row with its 1-based line.
 pub fn read_spikes(path: &Path) -> Result<Vec<(Row, usize)>, CliError> {
-    csv_rows(path, crate::io::read_limited(path, crate::io::limits::STIMULUS)?, |_, _, _| Ok(()))
-}
-
-/// The rows of a CSV spike file with their lines, each also passed to
-/// `check` (step, population, index), whose refusal is an error at its line.
-fn csv_rows(
-    path: &Path,
-    bytes: Vec<u8>,
-    mut check: impl FnMut(u64, &str, u32) -> Result<(), String>,
-) -> Result<Vec<(Row, usize)>, CliError> {
-    let text = String::from_utf8(bytes).map_err(|e| {
-        CliError::Input(format!("{}: not UTF-8 text (byte {})", path.display(), e.utf8_error().valid_up_to()))
-    })?;
-    let at = |line: usize, msg: String| CliError::Input(format!("{}:{line}: {msg}", path.display()));
-    let mut lines = text.lines().enumerate().map(|(k, l)| (k + 1, l.trim_end_matches('\r')));
-    match lines.next() {
-        Some((_, h)) if h.replace(' ', "") == HEADER => {}
-        Some((n, h)) => return Err(at(n, format!("expected the header `{HEADER}`, found `{h}`"))),
-        None => return Err(at(1, format!("empty file: expected the header `{HEADER}`"))),
-    }
-    let mut rows = Vec::new();
-    for (n, line) in lines {
-        if line.trim().is_empty() {
-            continue;
-        }
-        let cells: Vec<&str> = line.split(',').map(str::trim).collect();
-        if cells.len() != 3 {
-            return Err(at(n, format!("expected 3 fields `step,population,index`, found {}", cells.len())));
-        }
-        let step: u64 = cells[0].parse().map_err(|_| at(n, format!("step `{}` is not a whole number", cells[0])))?;
-        let index: u32 = cells[2].parse().map_err(|_| at(n, format!("index `{}` is not a whole number", cells[2])))?;
-        check(step, cells[1], index).map_err(|m| at(n, m))?;
-        rows.push((Row { step, population: cells[1].to_string(), index }, n));
-    }
-    Ok(rows)
+    let bytes = crate::io::read_limited(path, crate::io::limits::STIMULUS)?;
+    fpnna_data::spike_csv_rows(&path.display().to_string(), &bytes, |_, _, _| Ok(()))
+        .map_err(|e| CliError::Input(e.to_string()))
 }
 
 /// Formats spikes (already in file order) as a spike file.

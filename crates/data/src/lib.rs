@@ -6,14 +6,17 @@
 //! spike counts are written by [`NpzWriter`].
 //!
 //! The one reader of these formats for the language (weights, per-neuron
-//! values), the evaluation (datasets) and the command line (stimulus).
+//! values), the evaluation (datasets) and the command line (stimulus and
+//! spike files, parsed here by [`parse_stimulus`] and [`spike_csv_rows`]).
 
 mod npy;
 mod npz;
+mod spikes;
 mod text;
 
 pub use npy::read_npy;
 pub use npz::{NpzWriter, npz_arrays, read_npz};
+pub use spikes::{SPIKE_HEADER, SpikeFileError, SpikeFileNames, SpikeRow, parse_stimulus, sniff, spike_csv_rows};
 pub use text::{Table, parse_text};
 
 use std::path::{Path, PathBuf};
