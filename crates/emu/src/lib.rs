@@ -31,7 +31,7 @@ use std::ops::Range;
 pub use checkpoint::{Checkpoint, RunProgress};
 pub use reset::{Plastic, ResetCost};
 pub use state::{EmuState, MAX_STATE_CLOCK, STATE_FORMAT, STATE_VERSION};
-pub use stats::{ConfigStats, EnergyItem, EnergyReport, MinMeanMax, PerStep, Stats, TileActivity};
+pub use stats::{ConfigStats, EnergyItem, EnergyReport, MAX_SERIES_ENTRIES, MinMeanMax, PerStep, Stats, TileActivity};
 pub use vcd_out::{Timescale, VcdObserver, VcdOptions, VcdProgress};
 
 use build::Built;
@@ -371,7 +371,8 @@ impl Emulator {
             && p.first.checked_add(p.done) == Some(cp.state.step)
             && [&p.packets_in, &p.run_rows, &p.run_syn, &p.run_busy].iter().all(|v| v.len() == self.b.tiles.len())
             && p.start_act.len() == self.b.tiles.len()
-            && p.act.len() == self.b.tiles.len();
+            && p.act.len() == self.b.tiles.len()
+            && p.stats.per_step.fits(p.done);
         if !fits {
             return Err(EmuError::State(format!(
                 "the checkpoint's progress (steps {} of {} from step {}) does not fit its state (step {}) and this \

@@ -284,7 +284,7 @@ impl Built {
                 spikes_out.extend(sc.recorded.iter().map(|&k| (t - first, k)));
             }
             let cycles = self.mesh_phase(t, &sc.srcs, want_load, tile_cycles + timing.barrier, &mut acc);
-            self.end_step(cycles, &mut acc);
+            self.end_step(self.clock.now - first, cycles, &mut acc);
             let view = StepView {
                 step: t,
                 cycle_start: self.clock.cycle,
@@ -575,16 +575,13 @@ impl Built {
         cycles
     }
 
-    /// Appends step `cycles`' entry to the run's per-step series (the
-    /// counts since the previous step's).
-    fn end_step(&self, cycles: u64, acc: &mut RunAcc) {
+    /// Adds step `i` of the run (`cycles` long) to its series (the counts
+    /// since the previous step's).
+    fn end_step(&self, i: u64, cycles: u64, acc: &mut RunAcc) {
         let now = EventCounts::of(&acc.st);
         let d = now.since(&acc.last);
-        let s = &mut acc.st.per_step;
-        s.cycles.push(cycles);
-        s.spikes.push(acc.st.spikes - acc.last_spikes);
-        s.synaptic_events.push(d.synaptic_events());
-        s.energy_pj.push(d.energy_pj(&self.arch, cycles));
+        let spikes = acc.st.spikes - acc.last_spikes;
+        acc.st.per_step.record(i, cycles, spikes, d.synaptic_events(), d.energy_pj(&self.arch, cycles));
         acc.last = now;
         acc.last_spikes = acc.st.spikes;
     }

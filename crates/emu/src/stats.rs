@@ -159,20 +159,113 @@ pub struct Stats {
     pub per_step: PerStep,
 }
 
-/// A run's series, one entry per step in order (what `fpnna plot activity`
-/// draws): cycles and energy as the totals count them, so that each
-/// series adds up to its total (energy to rounding).
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+/// Most entries a run's series keeps: a longer run's series has entries of
+/// several steps each (see [`PerStep::steps_per_entry`]), so that it holds
+/// at most 2 MiB whatever the run's length.
+pub const MAX_SERIES_ENTRIES: usize = 1 << 16;
+
+/// A run's series (what `fpnna plot activity` draws): cycles and energy as
+/// the totals count them, so that each series adds up to its total (energy
+/// to rounding). One entry per step while the run has at most
+/// [`MAX_SERIES_ENTRIES`] steps; beyond, neighbouring entries are merged
+/// in pairs as often as needed, each entry then covering
+/// `steps_per_entry` steps (the last one possibly fewer).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct PerStep {
-    /// Cycles of each step (they add up to `cycles_total`).
+    /// Steps each entry covers: 1, or a power of two for a run longer than
+    /// [`MAX_SERIES_ENTRIES`] steps (written only when it is not 1).
+    #[serde(default = "one", skip_serializing_if = "is_one")]
+    pub steps_per_entry: u64,
+    /// Cycles of each entry's steps (they add up to `cycles_total`).
     pub cycles: Vec<u64>,
-    /// Spikes of every source in each step.
+    /// Spikes of every source in each entry's steps.
     pub spikes: Vec<u64>,
-    /// Synaptic events of each step.
+    /// Synaptic events of each entry's steps.
     pub synaptic_events: Vec<u64>,
-    /// Energy of each step, pJ: its events and the static power over its
-    /// cycles (they add up to `energy_pj.total_pj`).
+    /// Energy of each entry's steps, pJ: their events and the static power
+    /// over their cycles (they add up to `energy_pj.total_pj`).
     pub energy_pj: Vec<f64>,
+}
+
+fn one() -> u64 {
+    1
+}
+
+fn is_one(n: &u64) -> bool {
+    *n == 1
+}
+
+impl Default for PerStep {
+    fn default() -> PerStep {
+        PerStep {
+            steps_per_entry: 1,
+            cycles: Vec::new(),
+            spikes: Vec::new(),
+            synaptic_events: Vec::new(),
+            energy_pj: Vec::new(),
+        }
+    }
+}
+
+impl PerStep {
+    /// Adds step `i` of the run (0 for its first) to the series: a new
+    /// entry when `i` starts one, else into the last.
+    pub(crate) fn record(&mut self, i: u64, cycles: u64, spikes: u64, synaptic_events: u64, energy_pj: f64) {
+        if i.is_multiple_of(self.steps_per_entry) {
+            if self.cycles.len() == MAX_SERIES_ENTRIES {
+                self.merge_pairs();
+            }
+            self.cycles.push(cycles);
+            self.spikes.push(spikes);
+            self.synaptic_events.push(synaptic_events);
+            self.energy_pj.push(energy_pj);
+        } else if let Some(last) = self.cycles.len().checked_sub(1) {
+            self.cycles[last] += cycles;
+            self.spikes[last] += spikes;
+            self.synaptic_events[last] += synaptic_events;
+            self.energy_pj[last] += energy_pj;
+        }
+    }
+
+    /// Halves the entries (every entry full): each pair becomes one entry
+    /// of twice the steps.
+    fn merge_pairs(&mut self) {
+        fn halve<T: Copy + std::ops::Add<Output = T>>(v: &mut Vec<T>) {
+            *v = v.chunks_exact(2).map(|c| c[0] + c[1]).collect();
+        }
+        halve(&mut self.cycles);
+        halve(&mut self.spikes);
+        halve(&mut self.synaptic_events);
+        halve(&mut self.energy_pj);
+        self.steps_per_entry *= 2;
+    }
+
+    /// Whether these entries cover the first `steps` steps of a run as
+    /// [`PerStep::record`] makes them: a power of two of steps each, as
+    /// many entries as those steps need, and no more steps per entry than
+    /// [`MAX_SERIES_ENTRIES`] make necessary.
+    pub fn covers(&self, steps: u64) -> bool {
+        let w = self.steps_per_entry;
+        let n = self.cycles.len();
+        w.is_power_of_two()
+            && n <= MAX_SERIES_ENTRIES
+            && u64::try_from(n).ok() == Some(steps.div_ceil(w))
+            && (w == 1 || steps > w.saturating_mul(MAX_SERIES_ENTRIES as u64 / 2))
+    }
+
+    /// Steps of entry `t` of a series covering `steps` steps.
+    pub fn entry_steps(&self, t: usize, steps: u64) -> u64 {
+        let w = self.steps_per_entry;
+        w.min(steps.saturating_sub(w.saturating_mul(t as u64)))
+    }
+
+    /// [`PerStep::covers`], in four series of one length (checked before a
+    /// checkpoint goes on).
+    pub(crate) fn fits(&self, steps: u64) -> bool {
+        let n = self.cycles.len();
+        self.covers(steps)
+            && [self.spikes.len(), self.synaptic_events.len(), self.energy_pj.len()].iter().all(|&m| m == n)
+    }
 }
 
 /// The run's counts that cost energy, in the order of the energy report's
@@ -261,5 +354,51 @@ impl Stats {
             per_synaptic_event_pj: if self.synaptic_events > 0 { total / self.synaptic_events as f64 } else { 0.0 },
             items,
         };
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_series_merges_in_pairs_and_each_entry_sums_its_steps() {
+        let n = 3 * MAX_SERIES_ENTRIES as u64 + 5;
+        let mut p = PerStep::default();
+        for i in 0..n {
+            p.record(i, i, i % 3, 1, 0.5);
+        }
+        assert_eq!(p.steps_per_entry, 4);
+        assert_eq!(p.cycles.len() as u64, n.div_ceil(4));
+        assert!(p.covers(n) && p.fits(n));
+        assert!(!p.covers(n + 4) && !p.covers(n - 4));
+        for (t, &c) in p.cycles.iter().enumerate() {
+            let steps = 4 * t as u64..(4 * t as u64 + 4).min(n);
+            assert_eq!(c, steps.clone().sum::<u64>(), "entry {t}");
+            assert_eq!(p.spikes[t], steps.clone().map(|i| i % 3).sum::<u64>(), "entry {t}");
+            assert_eq!(p.synaptic_events[t], p.entry_steps(t, n), "entry {t}");
+            assert_eq!(p.energy_pj[t], 0.5 * p.entry_steps(t, n) as f64, "entry {t}");
+        }
+        assert_eq!(p.entry_steps(p.cycles.len() - 1, n), 1);
+    }
+
+    #[test]
+    fn a_short_series_has_one_entry_per_step_and_wider_entries_only_when_needed() {
+        let mut p = PerStep::default();
+        for i in 0..MAX_SERIES_ENTRIES as u64 {
+            p.record(i, 1, 0, 0, 0.0);
+        }
+        assert_eq!((p.steps_per_entry, p.cycles.len()), (1, MAX_SERIES_ENTRIES));
+        // Half as many entries of two steps each for these steps: wider
+        // than they need.
+        let mut q = p.clone();
+        q.cycles.truncate(MAX_SERIES_ENTRIES / 2);
+        q.steps_per_entry = 2;
+        assert!(!q.covers(MAX_SERIES_ENTRIES as u64));
+        q.steps_per_entry = 1;
+        assert!(q.covers(MAX_SERIES_ENTRIES as u64 / 2));
+        p.record(MAX_SERIES_ENTRIES as u64, 1, 0, 0, 0.0);
+        assert_eq!((p.steps_per_entry, p.cycles.len()), (2, MAX_SERIES_ENTRIES / 2 + 1));
+        assert!(p.covers(MAX_SERIES_ENTRIES as u64 + 1));
     }
 }

@@ -132,7 +132,68 @@ fn a_checkpoint_that_does_not_fit_is_refused() {
     let e = emu.resume(&cp, &busy_stim(inp, STEPS), &mut fpnna_emu::NullObserver).unwrap_err();
     assert!(e.to_string().contains("does not fit its state"), "{e}");
     cp.progress.done -= 1;
+    // A series that does not cover the steps done: an entry short, or
+    // entries of 2 steps where one each is due.
+    for edit in [
+        |p: &mut serde_json::Value| drop(p["cycles"].as_array_mut().unwrap().pop()),
+        |p: &mut serde_json::Value| p["steps_per_entry"] = 2.into(),
+    ] {
+        let mut v: serde_json::Value = serde_json::from_str(&taken[0].0).unwrap();
+        edit(&mut v["progress"]["stats"]["per_step"]);
+        let cp: Checkpoint = serde_json::from_value(v).unwrap();
+        let e = emu.resume(&cp, &busy_stim(inp, STEPS), &mut fpnna_emu::NullObserver).unwrap_err();
+        assert!(e.to_string().contains("does not fit its state"), "{e}");
+    }
+    cp = serde_json::from_str(&taken[0].0).unwrap();
     cp.state.fingerprint ^= 1;
     let e = emu.resume(&cp, &busy_stim(inp, STEPS), &mut fpnna_emu::NullObserver).unwrap_err();
     assert!(e.to_string().contains("another configuration"), "{e}");
+}
+
+/// Keeps the JSON of every checkpoint (no VCD).
+struct Checkpoints {
+    every: u64,
+    taken: Vec<String>,
+}
+
+impl Observer for Checkpoints {
+    fn step(&mut self, _: &StepView<'_>) -> std::io::Result<()> {
+        Ok(())
+    }
+    fn checkpoint_every(&self) -> u64 {
+        self.every
+    }
+    fn checkpoint(&mut self, cp: &Checkpoint) -> std::io::Result<()> {
+        self.taken.push(serde_json::to_string(cp).unwrap());
+        Ok(())
+    }
+}
+
+#[test]
+fn a_long_run_keeps_a_bounded_series_and_resumes_to_the_same_one() {
+    // Beyond two fills of the series: entries of 4 steps at the end; the
+    // checkpoints fall before the first merge, between and after.
+    let steps = 2 * fpnna_emu::MAX_SERIES_ENTRIES as u64 + 101;
+    let (bs, inp) = busy();
+    let stim = busy_stim(inp, steps);
+    let mut emu = emulator(&bs, EmuOptions::ideal()).unwrap();
+    let mut k = Checkpoints { every: 45_000, taken: Vec::new() };
+    let r = emu.run_streamed(steps, &stim, &mut k).unwrap();
+    let p = &r.stats.per_step;
+    assert_eq!(p.steps_per_entry, 4);
+    assert_eq!(p.cycles.len() as u64, steps.div_ceil(4));
+    assert_eq!(p.entry_steps(p.cycles.len() - 1, steps), 1);
+    assert_eq!(p.cycles.iter().sum::<u64>(), r.stats.cycles_total);
+    assert_eq!(p.spikes.iter().sum::<u64>(), r.stats.spikes);
+    assert_eq!(p.synaptic_events.iter().sum::<u64>(), r.stats.synaptic_events);
+    assert!(r.stats.spikes > 0);
+    let stats = serde_json::to_string(&r.stats).unwrap();
+    assert!(stats.contains("\"steps_per_entry\":4"));
+    assert_eq!(k.taken.len(), 2);
+    for (n, json) in k.taken.iter().enumerate() {
+        let cp: Checkpoint = serde_json::from_str(json).unwrap();
+        let mut emu = emulator(&bs, EmuOptions::ideal()).unwrap();
+        let r = emu.resume(&cp, &stim, &mut fpnna_emu::NullObserver).unwrap();
+        assert_eq!(serde_json::to_string(&r.stats).unwrap(), stats, "checkpoint {n}");
+    }
 }

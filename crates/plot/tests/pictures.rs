@@ -220,6 +220,22 @@ fn activity_without_a_series_is_refused() {
 }
 
 #[test]
+fn activity_of_a_series_that_does_not_cover_the_run_is_refused() {
+    let mut s = stats(&[10; 10], &[1.0; 10]);
+    s.steps = 12;
+    let e = activity::svg_of(&s, "t").unwrap_err();
+    assert!(
+        matches!(e, PlotError::Data(ref m) if m.contains("10 entries of 1 steps each do not cover the run's 12 steps")),
+        "{e}"
+    );
+    s.steps = 10;
+    s.per_step.steps_per_entry = 0;
+    assert!(activity::svg_of(&s, "t").is_err());
+    s.per_step.steps_per_entry = 1;
+    assert!(activity::svg_of(&s, "t").is_ok());
+}
+
+#[test]
 fn heat_map_is_brightest_at_the_largest_weight() {
     // 3 sources x 2 targets; the largest at source 2 -> target 1, the
     // smallest at source 0 -> target 0.
