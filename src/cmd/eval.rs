@@ -180,13 +180,9 @@ impl TaskArgs {
         };
         let file = self.data.to_string();
         let samples = data.shape.first().copied().unwrap_or(0) as u64;
-        if samples.checked_mul(steps).is_none_or(|total| total > self.max_steps) {
-            return Err(CliError::Usage(format!(
-                "{file}: {samples} samples of {steps} steps are more than the limit of {} steps; \
-                 raise it with --max-steps N (at most 2^62)",
-                self.max_steps
-            )));
-        }
+        super::within_max_steps(samples.checked_mul(steps), self.max_steps, || {
+            format!("{file}: {samples} samples of {steps} steps are")
+        })?;
         let inputs = Inputs::new(&file, data, encoding, steps.max(1), dt_ms, self.input_seed)
             .map_err(|e| CliError::Input(e.to_string()))?;
         if inputs.channels != channels as usize {

@@ -135,12 +135,18 @@ impl RunArgs {
     /// which takes it from the checkpoint, can go without it.)
     pub fn check_steps(&self) -> Result<u64, CliError> {
         let steps = self.steps.ok_or_else(|| CliError::Usage("--steps N is required".into()))?;
-        if steps > self.max_steps {
-            return Err(CliError::Usage(format!(
-                "--steps {steps}: more than the limit of {} steps; raise it with --max-steps N (at most 2^62)",
-                self.max_steps
-            )));
-        }
-        Ok(steps)
+        within_max_steps(Some(steps), self.max_steps, || format!("--steps {steps}:"))
+    }
+}
+
+/// `steps` (`None`: beyond any count), refused beyond `--max-steps` `max`
+/// with `what` (the request) leading the message.
+pub fn within_max_steps(steps: Option<u64>, max: u64, what: impl FnOnce() -> String) -> Result<u64, CliError> {
+    match steps {
+        Some(n) if n <= max => Ok(n),
+        _ => Err(CliError::Usage(format!(
+            "{} more than the limit of {max} steps; raise it with --max-steps N (at most 2^62)",
+            what()
+        ))),
     }
 }
