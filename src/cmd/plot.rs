@@ -201,17 +201,7 @@ fn weights(a: &WeightsArgs) -> Result<String, CliError> {
         let mut emu = fpnna_emu::Emulator::new(&b, fpnna_emu::EmuOptions::ideal())
             .map_err(|e| CliError::Input(format!("{}: {e}", a.input.display())))?;
         emu.load_state(&state).map_err(|e| at(&e))?;
-        for (tile, ts) in b.bitstream().tiles.iter().zip(&state.tiles) {
-            for n in &ts.nodes {
-                let stdp = matches!(
-                    tile.rows.get(usize::from(n.row)).map(|r| r.kind),
-                    Some(fpnna_bitstream::RowKind::Stdp(_))
-                );
-                if stdp {
-                    learned.insert((tile.x, tile.y, n.row, n.col), n.weight);
-                }
-            }
-        }
+        learned.extend(emu.learned_weights());
     }
     let net = fpnna_compiler::recover_with(b.bitstream(), &learned)
         .map_err(|e| CliError::Input(format!("{}: {e}", a.input.display())))?;

@@ -121,6 +121,11 @@ pub struct Volatile {
     pub d2d_tau_spread: f64,
     /// Device-to-device spread of G0, fraction.
     pub d2d_g0_spread: f64,
+    /// Retention of a learned (STDP) change: the time constant with which
+    /// it relaxes back toward the programmed conductance, ms; 0: kept
+    /// (absent from a file: 0).
+    #[serde(default)]
+    pub retention_ms: f64,
 }
 
 /// Routers and links of the mesh.
@@ -315,6 +320,9 @@ impl Arch {
         }
         if !(v.tau_min_ms > 0.0 && v.tau_max_ms >= v.tau_min_ms) {
             return bad("volatile.tau_max_ms", v.tau_max_ms.to_string(), "needs 0 < tau_min_ms <= tau_max_ms");
+        }
+        if !(v.retention_ms >= 0.0 && v.retention_ms.is_finite()) {
+            return bad("volatile.retention_ms", v.retention_ms.to_string(), "must be >= 0 ms (0: no relaxation)");
         }
         let r = &self.router;
         if r.table_entries == 0 {

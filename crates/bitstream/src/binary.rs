@@ -10,7 +10,7 @@ use fpnna_arch::Arch;
 /// First 8 bytes of every bitstream file.
 pub const MAGIC: [u8; 8] = *b"FPNNA\0BS";
 /// Format version this crate writes and reads.
-pub const FORMAT_VERSION: u16 = 2;
+pub const FORMAT_VERSION: u16 = 3;
 /// Bytes of the fixed header: magic, version, architecture hash.
 pub const HEADER_LEN: usize = 18;
 

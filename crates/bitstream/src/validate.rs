@@ -345,6 +345,10 @@ fn check_profiles(arch: &Arch, t: &TileConfig, out: &mut TileProblems) {
     for (i, p) in t.params.iter().enumerate() {
         decay(out, TileItem::Param(i), "decay_i", p.decay_i);
         decay(out, TileItem::Param(i), "decay_v", p.decay_v);
+        decay(out, TileItem::Param(i), "theta_decay", p.theta_decay);
+        if p.theta_step < 0 {
+            out.push((Some(TileItem::Param(i)), format!("theta_step = {} is negative", p.theta_step)));
+        }
         if p.refractory > arch.neuron.max_refractory {
             let what = format!(
                 "refractory = {} exceeds arch.neuron.max_refractory = {}",

@@ -66,6 +66,8 @@ fn build(n: u32, fan_in: u32, window: u32, inputs: u32, delays: u64) -> Network 
         v_min: -ONE,
         reset: Reset::Zero,
         refractory: 2,
+        theta_step: 0,
+        theta_decay: 0,
     };
     let mut net = Network::new("bench", 1.0);
     let inp = net.add_population(Population { name: "in".into(), size: inputs, kind: PopKind::Input, output: false });

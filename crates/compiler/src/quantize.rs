@@ -65,8 +65,9 @@ pub(crate) struct Quantized {
     pub levels: Vec<Vec<u16>>,
 }
 
-/// Quantizes every projection of `net` to the levels of `arch`: the
-/// network the hardware computes, its levels, and what changed.
+/// Quantizes every projection of `net` to the levels of `arch`, and gives
+/// its STDP projections the architecture's retention: the network the
+/// hardware computes, its levels, and what changed.
 pub(crate) fn quantize(net: &Network, arch: &Arch) -> Quantized {
     let lmax = i64::from(arch.nonvolatile.levels.max(2)) - 1;
     let mut out = net.clone();
@@ -126,7 +127,13 @@ pub(crate) fn quantize(net: &Network, arch: &Arch) -> Quantized {
         }
         max_abs = max_abs.max(pq.max_abs_error);
         max_rel = max_rel.max(pq.max_rel_error);
-        out.proj_mut(id).syn.weight = q;
+        let out_proj = out.proj_mut(id);
+        out_proj.syn.weight = q;
+        // Retention is the device's: a learned change relaxes with the
+        // architecture's time constant, whatever the source said.
+        if let SynapseKind::Stdp(p) = &mut out_proj.kind {
+            p.relax = fpnna_model::relax_from_tau(arch.volatile.retention_ms, net.dt_ms);
+        }
         projections.push(pq);
         all_levels.push(levels);
     }
@@ -254,6 +261,7 @@ mod tests {
             w_max: 100_000,
             pairing: fpnna_model::Pairing::AllToAll,
             bounds: fpnna_model::Bounds::Hard,
+            relax: 0,
         };
         let (s, q) = quantize_weights(&[100_000, 100_000], 31, Some(&p));
         assert!(q.iter().all(|&x| x == 100_000), "{s} {q:?}");

@@ -136,13 +136,17 @@ fn volatile_and_stdp_rows_get_profiles_and_volatile_nodes() {
         w_max: ONE,
         pairing: Pairing::AllToAll,
         bounds: Bounds::Hard,
+        relax: 0,
     };
     project(&mut net, i, a, SynapseKind::Volatile(vp), &[(0, 0, ONE, 1), (1, 1, -ONE, 3)]);
     project(&mut net, i, a, SynapseKind::Stdp(sp), &[(0, 0, ONE / 2, 1)]);
     let c = compile_ok(&net, &arch(4, 4, 64, 32, 16), 0);
     let t = &c.bitstream.tiles[0];
     assert_eq!(t.volatile, vec![vp]);
-    assert_eq!(t.stdp, vec![sp]);
+    // the architecture's retention, bound at compile time
+    let relax = fpnna_model::relax_from_tau(arch(4, 4, 64, 32, 16).volatile.retention_ms, net.dt_ms);
+    assert!(relax > 0);
+    assert_eq!(t.stdp, vec![StdpParams { relax, ..sp }]);
     assert_eq!((c.report.nodes_volatile, c.report.nodes_nonvolatile), (3, 4));
     // (key 0, delay 1, +): non-volatile, volatile, STDP rows, in kind order
     let kinds: Vec<_> = t.rows.iter().filter(|r| r.key == 0 && r.delay == 1).map(|r| r.kind).collect();

@@ -60,6 +60,7 @@ fn build(s: &Spec) -> Network {
         w_max: ONE,
         pairing: Pairing::Nearest,
         bounds: Bounds::Soft,
+        relax: 0,
     };
     for (a, b, kind, syn) in &s.projs {
         let (pa, _, sa) = ids[a % ids.len()];

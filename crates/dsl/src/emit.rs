@@ -102,7 +102,7 @@ pub fn emit(net: &Network, note: &str) -> Result<String, EmitError> {
             ),
             SynapseKind::Stdp(s) => format!(
                 " stdp {{ a_plus = {}, a_minus = {}, decay_plus = {}, decay_minus = {}, w_min = {}, w_max = {}, \
-                 pairing = {}, bounds = {} }}",
+                 pairing = {}, bounds = {}{} }}",
                 q16(s.a_plus),
                 q16(s.a_minus),
                 frac(s.decay_plus),
@@ -111,6 +111,11 @@ pub fn emit(net: &Network, note: &str) -> Result<String, EmitError> {
                 q16(s.w_max),
                 if s.pairing == Pairing::AllToAll { "all" } else { "nearest" },
                 if s.bounds == Bounds::Hard { "hard" } else { "soft" },
+                if s.relax == 0 {
+                    String::new()
+                } else {
+                    format!(", relax = {:?}", f64::from(s.relax) / 4_294_967_296.0)
+                },
             ),
         };
         let _ = writeln!(out, "    // {}: {} synapses", pr.name, pr.syn.len());
@@ -176,11 +181,13 @@ fn neurons(full: &str, leaf: &str, size: u32, n: &fpnna_ir::Neurons) -> Result<S
         && same(|p| i64::from(p.decay_v))
         && same(|p| i64::from(p.v_min))
         && same(|p| p.reset as i64)
-        && same(|p| i64::from(p.refractory));
+        && same(|p| i64::from(p.refractory))
+        && same(|p| i64::from(p.theta_step))
+        && same(|p| i64::from(p.theta_decay));
     if !uniform {
         return Err(EmitError {
             what: full.to_string(),
-            why: "decays, v_min, reset and refractory differ between neurons of one population".into(),
+            why: "decays, v_min, reset, refractory or theta differ between neurons of one population".into(),
         });
     }
     let per = |vals: Vec<i32>| -> String {
@@ -210,5 +217,8 @@ fn neurons(full: &str, leaf: &str, size: u32, n: &fpnna_ir::Neurons) -> Result<S
     kv.push(format!("reset = {}", if first.reset == Reset::Zero { "zero" } else { "subtract" }));
     kv.push(format!("refractory = {}", first.refractory));
     kv.push(format!("v_init = {}", per(n.v_init.clone())));
+    if first.adaptive() {
+        kv.push(format!("theta_plus = {}, theta_decay = {}", q16(first.theta_step), frac(first.theta_decay)));
+    }
     Ok(format!("population {leaf}[{size}] : {model} {{ {} }};", kv.join(", ")))
 }

@@ -40,6 +40,8 @@ fn cuba(n: u32, cols: u32, grid: (u16, u16), at: &dyn Fn(u32) -> (u16, u16), see
         v_min: -100 * ONE,
         reset: Reset::Zero,
         refractory: 50,
+        theta_step: 0,
+        theta_decay: 0,
     };
     // Total charge of one spike as in Brian2's CUBA: we * taue / taum = 0.405 mV,
     // wi * taui / taum = -4.5 mV, spread over the current's ~4096 / decay_i steps.

@@ -29,6 +29,8 @@ pub(crate) struct States {
     pub v: Vec<i32>,
     pub i: Vec<i32>,
     pub refr: Vec<u16>,
+    /// Adaptive threshold offsets (0 for columns without adaptation).
+    pub theta: Vec<i32>,
 }
 
 #[derive(Default)]
@@ -80,6 +82,7 @@ impl Bank {
             s.v.resize(n, 0);
             s.i.resize(n, 0);
             s.refr.resize(n, 0);
+            s.theta.resize(n, 0);
         }
         self.par_min = PAR_MIN;
         for (c, s) in (self.col_lo[tile as usize] as usize..n).zip(init) {
@@ -118,14 +121,19 @@ impl Bank {
         self.col_tile.len()
     }
 
+    /// The parameters of column `c`.
+    pub fn params(&self, c: usize) -> &NeuronParams {
+        &self.runs[self.runs.partition_point(|r| r.hi as usize <= c)].params
+    }
+
     pub fn state(&self, c: usize) -> NeuronState {
         let s = &self.now[self.cur];
-        NeuronState { v: s.v[c], i: s.i[c], refr: s.refr[c] }
+        NeuronState { v: s.v[c], i: s.i[c], refr: s.refr[c], theta: s.theta[c] }
     }
 
     pub fn set_state(&mut self, c: usize, n: NeuronState) {
         let s = &mut self.now[self.cur];
-        (s.v[c], s.i[c], s.refr[c]) = (n.v, n.i, n.refr);
+        (s.v[c], s.i[c], s.refr[c], s.theta[c]) = (n.v, n.i, n.refr, n.theta);
     }
 
     /// Phases (c) and (d) of step `t`: every column integrates its input
@@ -146,7 +154,7 @@ impl Bank {
         };
         let runs = &self.runs[..];
         if parts == 1 {
-            let to = LanesMut { v: &mut to.v, i: &mut to.i, refr: &mut to.refr };
+            let to = LanesMut { v: &mut to.v, i: &mut to.i, refr: &mut to.refr, theta: &mut to.theta };
             pulp::Arch::new().dispatch(Part { runs, lo: 0, from: lanes(from, 0..n), to, input, fired });
             return;
         }
@@ -154,7 +162,8 @@ impl Bank {
         // their fired columns concatenated in order.
         let step = n.div_ceil(parts).next_multiple_of(batch::BLOCK);
         let mut work = Vec::with_capacity(parts);
-        let (mut v, mut i, mut refr, mut input) = (&mut to.v[..], &mut to.i[..], &mut to.refr[..], input);
+        let (mut v, mut i, mut refr, mut theta, mut input) =
+            (&mut to.v[..], &mut to.i[..], &mut to.refr[..], &mut to.theta[..], input);
         let mut lo = 0;
         while lo < n {
             let k = step.min(n - lo);
@@ -162,8 +171,9 @@ impl Bank {
             let (c, d) = std::mem::take(&mut i).split_at_mut(k);
             let (e, f) = std::mem::take(&mut refr).split_at_mut(k);
             let (g, h) = std::mem::take(&mut input).split_at_mut(k);
-            work.push((lo, lanes(from, lo..lo + k), LanesMut { v: a, i: c, refr: e }, g));
-            (v, i, refr, input) = (b, d, f, h);
+            let (x, y) = std::mem::take(&mut theta).split_at_mut(k);
+            work.push((lo, lanes(from, lo..lo + k), LanesMut { v: a, i: c, refr: e, theta: x }, g));
+            (v, i, refr, theta, input) = (b, d, f, y, h);
             lo += k;
         }
         let lists: Vec<Vec<u32>> = pool.expect("parts > 1 only with a pool").install(|| {
@@ -181,7 +191,7 @@ impl Bank {
 
 /// The state of columns `r`.
 fn lanes(s: &States, r: std::ops::Range<usize>) -> Lanes<'_> {
-    Lanes { v: &s.v[r.clone()], i: &s.i[r.clone()], refr: &s.refr[r] }
+    Lanes { v: &s.v[r.clone()], i: &s.i[r.clone()], refr: &s.refr[r.clone()], theta: &s.theta[r] }
 }
 
 /// Adds `w` into `input[c]` modulo 2^32, noting a wrap (+1: past
@@ -238,8 +248,13 @@ impl pulp::WithSimd for Part<'_> {
                 break;
             }
             let (x, y) = (a - lo, b - lo);
-            let old = Lanes { v: &from.v[x..y], i: &from.i[x..y], refr: &from.refr[x..y] };
-            let new = LanesMut { v: &mut to.v[x..y], i: &mut to.i[x..y], refr: &mut to.refr[x..y] };
+            let old = Lanes { v: &from.v[x..y], i: &from.i[x..y], refr: &from.refr[x..y], theta: &from.theta[x..y] };
+            let new = LanesMut {
+                v: &mut to.v[x..y],
+                i: &mut to.i[x..y],
+                refr: &mut to.refr[x..y],
+                theta: &mut to.theta[x..y],
+            };
             batch::neuron_steps(&r.params, old, new, &mut input[x..y], |k| fired.push((a + k) as u32));
         }
     }
@@ -264,6 +279,8 @@ mod tests {
             v_min: -(1 << 20),
             reset: Reset::Subtract,
             refractory,
+            theta_step: 0,
+            theta_decay: 0,
         };
         let (a, b) = (p(20_000, 2), p(35_000, 0));
         let mut one = Bank::default();

@@ -414,6 +414,14 @@ impl Emulator {
         self.b.save_state()
     }
 
+    /// The weight of every STDP node now, retention applied (without
+    /// touching the state): ((tile x, tile y, row, column), weight), in
+    /// tile and node order. What a learned state means: what `plot
+    /// weights --state` draws and what consolidation programs.
+    pub fn learned_weights(&self) -> Vec<((u16, u16, u16, u16), i32)> {
+        self.b.learned_weights()
+    }
+
     /// Restores a state saved from an emulator of the same bitstream;
     /// errors name what does not match.
     pub fn load_state(&mut self, s: &EmuState) -> Result<(), EmuError> {

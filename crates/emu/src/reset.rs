@@ -49,7 +49,8 @@ impl Emulator {
                     node.weight = cur.weight;
                 }
                 cost.nodes_written += u64::from(cur.x != init.x || (!keep && cur.weight != init.weight));
-                node.step = at_step;
+                // A kept weight goes on relaxing from its last touch (retention).
+                node.step = if keep { cur.step.min(at_step) } else { at_step };
             }
             t.post_steps.iter_mut().for_each(|s| *s = at_step);
         }

@@ -233,11 +233,38 @@ impl Built {
         }
         for (ti, (ts, t)) in s.tiles.iter().zip(&self.tiles).enumerate() {
             check_tile(ts, t, self.bank.cols(ti).len(), s.step)?;
+            for (c, n) in self.bank.cols(ti).zip(&ts.neurons) {
+                if n.theta != 0 && !self.bank.params(c).adaptive() {
+                    return bad(format!(
+                        "tile {}: neuron column {}: threshold offset theta = {} on a neuron without an adaptive threshold",
+                        t.at,
+                        c - self.bank.cols(ti).start,
+                        n.theta
+                    ));
+                }
+            }
         }
         if s.fingerprint != self.fingerprint {
             return bad("the state was saved from another configuration (its fingerprint differs: another bitstream, or this one with an edited field)".into());
         }
         Ok(())
+    }
+
+    /// See `Emulator::learned_weights`.
+    pub fn learned_weights(&self) -> Vec<((u16, u16, u16, u16), i32)> {
+        let now = self.clock.now;
+        let mut out = Vec::new();
+        for t in &self.tiles {
+            for n in plastic_nodes(t) {
+                let RowKind::Stdp(p) = t.row_kind[usize::from(t.node_row[n])] else { continue };
+                let w = match t.node_w0.get(n) {
+                    Some(&w0) => fpnna_model::stdp_retain(&t.stdp[usize::from(p)], t.node_w[n], w0, now - t.node_t[n]),
+                    None => t.node_w[n],
+                };
+                out.push(((t.at.x, t.at.y, t.node_row[n], t.node_col[n]), w));
+            }
+        }
+        out
     }
 
     /// Restores a state `check_state` accepted.

@@ -111,8 +111,12 @@ pub(crate) struct Tile {
     /// Volatile: normalised conductance x; STDP: presynaptic trace. (This
     /// and the next two are empty in a tile without volatile or STDP rows.)
     pub node_x: Vec<i32>,
-    /// Step up to which node_x is current.
+    /// Step up to which node_x is current (and, for an STDP node, up to
+    /// which its weight's retention has been applied).
     pub node_t: Vec<u64>,
+    /// The programmed weight of each node, which a learned STDP weight
+    /// relaxes toward (empty when no STDP profile of the tile relaxes).
+    pub node_w0: Vec<i32>,
     /// Volatile: index into `vparams` (per row profile, or per node with spread).
     pub node_vp: Vec<u32>,
     pub vparams: Vec<VolatileParams>,
@@ -207,6 +211,17 @@ impl Tile {
         self.node_x[n] = v;
         self.node_t[n] = t;
         v
+    }
+
+    /// STDP node `n` (profile `p`) brought up to step `t`: its presynaptic
+    /// trace, and its weight relaxed toward the programmed one (retention).
+    #[inline]
+    fn stdp_at(&mut self, n: usize, p: usize, t: u64) -> (i32, i32) {
+        let w = match self.node_w0.get(n) {
+            Some(&w0) => m::stdp_retain(&self.stdp[p], self.node_w[n], w0, t - self.node_t[n]),
+            None => self.node_w[n],
+        };
+        (self.pre_at(n, p, t), w)
     }
 
     /// Phases (a) and (b) of step `t`: the rows due now are read (their
@@ -304,9 +319,8 @@ impl Tile {
         let p = self.stdp[pi];
         for n in nodes {
             let col = self.node_col[n] as usize;
-            let pre = self.pre_at(n, pi, t);
+            let (pre, w) = self.stdp_at(n, pi, t);
             let post = self.post_at(col, pi, t);
-            let w = self.node_w[n];
             let e = if ctx.read_noise > 0.0 { self.noisy(ctx, n, t, w, 1.0) } else { w };
             add_in(input, carry, col, self.col_lo + col as u32, e);
             let nw = m::stdp_depress(&p, w, post);
@@ -327,8 +341,7 @@ impl Tile {
         for j in self.col_stdp_start[c] as usize..self.col_stdp_start[c + 1] as usize {
             let n = self.col_stdp[j] as usize;
             let RowKind::Stdp(pi) = self.row_kind[self.node_row[n] as usize] else { continue };
-            let pre = self.pre_at(n, pi as usize, t);
-            let w = self.node_w[n];
+            let (pre, w) = self.stdp_at(n, pi as usize, t);
             let nw = m::stdp_potentiate(&self.stdp[pi as usize], w, pre);
             writes += u64::from(nw != w);
             self.node_w[n] = nw;

@@ -150,6 +150,8 @@ fn random_net() -> (Bitstream, u32) {
         v_min: -5 * ONE,
         reset: Reset::Subtract,
         refractory: 3,
+        theta_step: 0,
+        theta_decay: 0,
     };
     let places = [(0, 0), (1, 0), (2, 0), (0, 1), (2, 1), (0, 2), (1, 2), (2, 2)];
     let mut pops = Vec::new();

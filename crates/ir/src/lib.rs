@@ -441,6 +441,8 @@ mod tests {
             v_min: 0,
             reset: Reset::Zero,
             refractory: 0,
+            theta_step: 0,
+            theta_decay: 0,
         };
         Population {
             name: format!("p{n}"),

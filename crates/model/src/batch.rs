@@ -20,11 +20,14 @@ use crate::{DECAY_ONE, NeuronParams, NeuronState, Reset, neuron_step};
 /// Neurons computed together (and redone together when one overflows).
 pub const BLOCK: usize = 256;
 
-/// The state of a run of neurons: `v[k]`, `i[k]`, `refr[k]` are neuron k's.
+/// The state of a run of neurons: `v[k]`, `i[k]`, `refr[k]`, `theta[k]`
+/// are neuron k's (`theta` stays 0, and is not touched, for parameters
+/// without an adaptive threshold).
 pub struct Lanes<'a> {
     pub v: &'a [i32],
     pub i: &'a [i32],
     pub refr: &'a [u16],
+    pub theta: &'a [i32],
 }
 
 /// Where a step writes the new state of the same neurons (double
@@ -33,6 +36,7 @@ pub struct LanesMut<'a> {
     pub v: &'a mut [i32],
     pub i: &'a mut [i32],
     pub refr: &'a mut [u16],
+    pub theta: &'a mut [i32],
 }
 
 /// [`crate::decay`] in 32-bit arithmetic, exact for every `x` and every
@@ -78,12 +82,16 @@ pub fn neuron_steps(
     let n = from.v.len();
     let same = [from.i.len(), from.refr.len(), to.v.len(), to.i.len(), to.refr.len(), input.len()];
     assert!(same.iter().all(|&m| m == n), "lanes of different lengths");
+    if p.adaptive() {
+        return adaptive_steps(p, from, to, input, fired);
+    }
     let bounded = p.bias.unsigned_abs() < BIAS_BOUND && (p.reset == Reset::Zero || p.threshold >= 0);
     let mut lo = 0;
     while lo < n {
         let hi = (lo + BLOCK).min(n);
-        let old = Lanes { v: &from.v[lo..hi], i: &from.i[lo..hi], refr: &from.refr[lo..hi] };
-        let mut new = LanesMut { v: &mut to.v[lo..hi], i: &mut to.i[lo..hi], refr: &mut to.refr[lo..hi] };
+        let old = Lanes { v: &from.v[lo..hi], i: &from.i[lo..hi], refr: &from.refr[lo..hi], theta: &[] };
+        let mut new =
+            LanesMut { v: &mut to.v[lo..hi], i: &mut to.i[lo..hi], refr: &mut to.refr[lo..hi], theta: &mut [] };
         let input = &mut input[lo..hi];
         // The bounded block when the parameters allow it; the flagged one
         // when some value is out of its bounds; neuron by neuron when some
@@ -92,7 +100,8 @@ pub fn neuron_steps(
             || block::<false>(p, &old, new.reborrow(), input, &mut |k| fired(lo + k));
         if !done {
             for (k, x) in input.iter_mut().enumerate() {
-                let mut s = NeuronState { v: old.v[k], i: old.i[k], refr: old.refr[k] };
+                let mut s = NeuronState { v: old.v[k], i: old.i[k], refr: old.refr[k], theta: 0 };
+                debug_assert!(from.theta.get(lo + k).is_none_or(|&t| t == 0), "theta without adaptation");
                 let f = neuron_step(p, &mut s, std::mem::take(x));
                 (to.v[lo + k], to.i[lo + k], to.refr[lo + k]) = (s.v, s.i, s.refr);
                 if f {
@@ -106,9 +115,30 @@ pub fn neuron_steps(
     input.fill(0);
 }
 
+/// [`neuron_steps`] for parameters with an adaptive threshold: neuron by
+/// neuron, with [`neuron_step`] (such populations are small: a layer that
+/// learns, not the bulk of a network).
+fn adaptive_steps(
+    p: &NeuronParams,
+    from: Lanes<'_>,
+    to: LanesMut<'_>,
+    input: &mut [i32],
+    mut fired: impl FnMut(usize),
+) {
+    assert!(from.theta.len() == input.len() && to.theta.len() == input.len(), "lanes of different lengths");
+    for (k, x) in input.iter_mut().enumerate() {
+        let mut s = NeuronState { v: from.v[k], i: from.i[k], refr: from.refr[k], theta: from.theta[k] };
+        let f = neuron_step(p, &mut s, std::mem::take(x));
+        (to.v[k], to.i[k], to.refr[k], to.theta[k]) = (s.v, s.i, s.refr, s.theta);
+        if f {
+            fired(k);
+        }
+    }
+}
+
 impl LanesMut<'_> {
     fn reborrow(&mut self) -> LanesMut<'_> {
-        LanesMut { v: self.v, i: self.i, refr: self.refr }
+        LanesMut { v: self.v, i: self.i, refr: self.refr, theta: self.theta }
     }
 }
 
@@ -227,17 +257,26 @@ mod tests {
             }
         }
         for (bias, threshold, reset, decay) in all {
-            let p =
-                NeuronParams { decay_i: decay, decay_v: decay, threshold, bias, v_min: i32::MIN, reset, refractory: 1 };
+            let p = NeuronParams {
+                decay_i: decay,
+                decay_v: decay,
+                threshold,
+                bias,
+                v_min: i32::MIN,
+                reset,
+                refractory: 1,
+                theta_step: 0,
+                theta_decay: 0,
+            };
             // One neuron per batch, so that no other lane sends its block
             // to the slower paths.
             for &(v, i, x) in &states {
                 let (mut v2, mut i2, mut refr2, mut input) = ([0], [0], [0], [x]);
                 let mut fired = false;
-                let from = Lanes { v: &[v], i: &[i], refr: &[0] };
-                let to = LanesMut { v: &mut v2, i: &mut i2, refr: &mut refr2 };
+                let from = Lanes { v: &[v], i: &[i], refr: &[0], theta: &[0] };
+                let to = LanesMut { v: &mut v2, i: &mut i2, refr: &mut refr2, theta: &mut [0] };
                 neuron_steps(&p, from, to, &mut input, |_| fired = true);
-                let mut s = NeuronState { v, i, refr: 0 };
+                let mut s = NeuronState { v, i, refr: 0, theta: 0 };
                 let f = neuron_step(&p, &mut s, x);
                 assert_eq!((v2[0], i2[0], refr2[0], fired), (s.v, s.i, s.refr, f), "{:?} with {p:?}", (v, i, x));
             }
@@ -257,6 +296,8 @@ mod tests {
                 v_min: v_min.min(0),
                 reset: if zero { Reset::Zero } else { Reset::Subtract },
                 refractory,
+                theta_step: 0,
+                theta_decay: 0,
             },
         )
     }
@@ -293,13 +334,13 @@ mod tests {
             let mut v: Vec<i32> = init.iter().map(|s| s.0).collect();
             let mut i: Vec<i32> = init.iter().map(|s| s.1).collect();
             let mut refr: Vec<u16> = init.iter().map(|s| s.2).collect();
-            let mut reference: Vec<NeuronState> = init.iter().map(|&(v, i, refr)| NeuronState { v, i, refr }).collect();
+            let mut reference: Vec<NeuronState> = init.iter().map(|&(v, i, refr)| NeuronState { v, i, refr, theta: 0 }).collect();
             for step in 0..4 {
                 let mut input: Vec<i32> = (0..n).map(|k| inputs[(step * 151 + k) % inputs.len()]).collect();
                 let mut fired = Vec::new();
-                let (mut v2, mut i2, mut refr2) = (vec![7; n], vec![7; n], vec![7; n]);
-                let from = Lanes { v: &v, i: &i, refr: &refr };
-                let to = LanesMut { v: &mut v2, i: &mut i2, refr: &mut refr2 };
+                let (mut v2, mut i2, mut refr2, mut theta2) = (vec![7; n], vec![7; n], vec![7; n], vec![0; n]);
+                let from = Lanes { v: &v, i: &i, refr: &refr, theta: &vec![0; n] };
+                let to = LanesMut { v: &mut v2, i: &mut i2, refr: &mut refr2, theta: &mut theta2 };
                 neuron_steps(&p, from, to, &mut input, |k| fired.push(k));
                 (v, i, refr) = (v2, i2, refr2);
                 let mut expect = Vec::new();

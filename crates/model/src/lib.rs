@@ -85,6 +85,19 @@ pub struct NeuronParams {
     pub reset: Reset,
     /// Steps after a spike during which v does not integrate.
     pub refractory: u16,
+    /// Adaptive threshold (Diehl and Cook 2015's theta): added to the
+    /// neuron's threshold offset at each of its spikes (>= 0; 0: none).
+    pub theta_step: i32,
+    /// Decay of the threshold offset per step (fraction of `DECAY_ONE`).
+    pub theta_decay: u16,
+}
+
+impl NeuronParams {
+    /// Whether the threshold adapts (a neuron without it keeps theta at 0).
+    #[inline]
+    pub fn adaptive(&self) -> bool {
+        self.theta_step != 0
+    }
 }
 
 /// The dynamic state of one neuron.
@@ -96,12 +109,20 @@ pub struct NeuronState {
     pub i: i32,
     /// Refractory steps left.
     pub refr: u16,
+    /// Adaptive threshold offset (0 for a neuron without it; omitted from
+    /// saved states when 0).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub theta: i32,
+}
+
+fn is_zero(x: &i32) -> bool {
+    *x == 0
 }
 
 impl NeuronState {
     /// A neuron at rest with potential `v`.
     pub fn with_v(v: i32) -> Self {
-        NeuronState { v, i: 0, refr: 0 }
+        NeuronState { v, i: 0, refr: 0, theta: 0 }
     }
 }
 
@@ -112,18 +133,21 @@ impl NeuronState {
 #[inline]
 pub fn neuron_step(p: &NeuronParams, s: &mut NeuronState, input: i32) -> bool {
     s.i = saturate(i64::from(decay(s.i, p.decay_i)) + i64::from(input));
+    s.theta = decay(s.theta, p.theta_decay);
     if s.refr > 0 {
         s.refr -= 1;
         return false;
     }
     let v = i64::from(decay(s.v, p.decay_v)) + i64::from(s.i) + i64::from(p.bias);
     let v = saturate(v).max(p.v_min);
-    if v >= p.threshold {
+    let threshold = saturate(i64::from(p.threshold) + i64::from(s.theta));
+    if v >= threshold {
         s.v = match p.reset {
             Reset::Zero => 0,
-            Reset::Subtract => saturate(i64::from(v) - i64::from(p.threshold)).max(p.v_min),
+            Reset::Subtract => saturate(i64::from(v) - i64::from(threshold)).max(p.v_min),
         };
         s.refr = p.refractory;
+        s.theta = s.theta.saturating_add(p.theta_step);
         true
     } else {
         s.v = v;
@@ -205,6 +229,54 @@ pub struct StdpParams {
     pub pairing: Pairing,
     /// Bound handling.
     pub bounds: Bounds,
+    /// Retention: the share of a learned change (w - w_programmed) lost
+    /// per step, in units of 2^-32 (0: kept forever). See [`stdp_retain`].
+    pub relax: u32,
+}
+
+/// `relax` for a retention time constant `tau` and a timestep `dt` (same
+/// unit): `round(2^32 (1 - exp(-dt / tau)))`; `tau` 0 or infinite: 0 (no
+/// relaxation).
+pub fn relax_from_tau(tau: f64, dt: f64) -> u32 {
+    if tau == 0.0 || tau.is_infinite() {
+        return 0;
+    }
+    let r = (4_294_967_296.0 * (1.0 - (-dt / tau).exp())).round();
+    r.clamp(0.0, f64::from(u32::MAX)) as u32
+}
+
+/// The share of a learned change kept after `k` steps of retention, in
+/// units of 2^-32 (2^32: all of it): `(2^32 - relax)^k / 2^32^(k-1)`,
+/// computed by binary powering with each product rounded to nearest, a
+/// fixed integer procedure both simulators share.
+pub fn retention_kept(relax: u32, k: u64) -> u64 {
+    const ONE32: u128 = 1 << 32;
+    let mul = |a: u128, b: u128| (a * b + (ONE32 >> 1)) >> 32;
+    let (mut kept, mut base, mut k) = (ONE32, ONE32 - u128::from(relax), k);
+    while k > 0 && kept > 0 {
+        if k & 1 == 1 {
+            kept = mul(kept, base);
+        }
+        base = mul(base, base);
+        k >>= 1;
+    }
+    kept as u64
+}
+
+/// An STDP weight `w` whose programmed value is `w0`, last touched `k`
+/// steps ago, relaxed over those steps toward `w0`: `w0 + (w - w0) *
+/// kept(k)`, truncated toward `w0`. The relaxation is applied when the
+/// synapse is next touched (a presynaptic arrival, a postsynaptic spike,
+/// or reading the learned weights), so its result is exact over any gap.
+#[inline]
+pub fn stdp_retain(p: &StdpParams, w: i32, w0: i32, k: u64) -> i32 {
+    if p.relax == 0 || k == 0 || w == w0 {
+        return w;
+    }
+    let dw = i128::from(w) - i128::from(w0);
+    let kept = i128::from(retention_kept(p.relax, k));
+    let rel = (dw.abs() * kept) >> 32;
+    (i128::from(w0) + dw.signum() * rel) as i32
 }
 
 /// A trace's value after a spike of its own side.
@@ -310,6 +382,8 @@ mod tests {
             v_min: -ONE,
             reset: Reset::Zero,
             refractory: 2,
+            theta_step: 0,
+            theta_decay: 0,
         }
     }
 
@@ -367,9 +441,77 @@ mod tests {
         let mut s = NeuronState::default();
         neuron_step(&p, &mut s, -100 * ONE);
         assert_eq!(s.v, -ONE);
-        let mut s = NeuronState { v: i32::MAX, i: i32::MAX, refr: 0 };
+        let mut s = NeuronState { v: i32::MAX, i: i32::MAX, refr: 0, theta: 0 };
         assert!(neuron_step(&p, &mut s, i32::MAX));
         assert_eq!(s.v, 0);
+    }
+
+    #[test]
+    fn adaptive_threshold_rises_per_spike_and_decays() {
+        // IF, threshold 1.0, theta +0.5 per spike, decaying by half per step.
+        let p = NeuronParams {
+            decay_i: DECAY_ONE,
+            decay_v: 0,
+            threshold: ONE,
+            refractory: 0,
+            theta_step: ONE / 2,
+            theta_decay: 2048,
+            ..lif()
+        };
+        let mut s = NeuronState::default();
+        assert!(neuron_step(&p, &mut s, ONE));
+        assert_eq!((s.v, s.theta), (0, ONE / 2));
+        // theta decays to 0.25 first: 1.2 < 1.25 does not fire
+        assert!(!neuron_step(&p, &mut s, ONE + ONE / 5));
+        assert_eq!(s.theta, ONE / 4);
+        // theta 0.125: v = 1.2 + 0.0 >= 1.125 fires, theta 0.625
+        assert!(neuron_step(&p, &mut s, 0));
+        assert_eq!(s.theta, ONE / 8 + ONE / 2);
+        // a subtractive reset takes the adapted threshold off
+        let q = NeuronParams { reset: Reset::Subtract, theta_decay: 0, ..p };
+        let mut s = NeuronState { v: 0, i: 0, refr: 0, theta: ONE };
+        assert!(neuron_step(&q, &mut s, 3 * ONE));
+        assert_eq!((s.v, s.theta), (ONE, ONE + ONE / 2));
+        // without adaptation theta stays 0 whatever fires
+        let mut s = NeuronState::default();
+        assert!(neuron_step(&lif(), &mut s, 20 * ONE));
+        assert_eq!(s.theta, 0);
+    }
+
+    #[test]
+    fn retention_relaxes_learned_changes_toward_the_programmed_weight() {
+        // relax for tau = 100 steps: kept per step e^-0.01
+        let r = relax_from_tau(100.0, 1.0);
+        assert_eq!(r, (4_294_967_296.0f64 * (1.0 - (-0.01f64).exp())).round() as u32);
+        assert_eq!(relax_from_tau(0.0, 1.0), 0);
+        assert_eq!(relax_from_tau(f64::INFINITY, 1.0), 0);
+        // kept(k) follows e^(-k/100) to within a few 2^-32 units per factor
+        for k in [1u64, 7, 100, 1000, 5000] {
+            let want = (-(k as f64) / 100.0).exp() * 4_294_967_296.0;
+            assert!((retention_kept(r, k) as f64 - want).abs() < 64.0, "k = {k}");
+        }
+        assert_eq!(retention_kept(r, 0), 1 << 32);
+        assert_eq!(retention_kept(0, 1 << 40), 1 << 32);
+        let p = StdpParams {
+            a_plus: 0,
+            a_minus: 0,
+            decay_plus: 0,
+            decay_minus: 0,
+            w_min: 0,
+            w_max: ONE,
+            pairing: Pairing::AllToAll,
+            bounds: Bounds::Hard,
+            relax: r,
+        };
+        // a change of +0.5 over 0.25 keeps e^-1 of itself after 100 steps,
+        // truncated toward the programmed value, on both sides
+        let up = stdp_retain(&p, ONE / 4 + ONE / 2, ONE / 4, 100);
+        assert_eq!(up, ONE / 4 + ((i64::from(ONE / 2) * retention_kept(r, 100) as i64) >> 32) as i32);
+        let down = stdp_retain(&p, 0, ONE / 4, 100);
+        assert_eq!(down, ONE / 4 - ((i64::from(ONE / 4) * retention_kept(r, 100) as i64) >> 32) as i32);
+        // everything is forgotten in the end, and nothing without retention
+        assert_eq!(stdp_retain(&p, ONE, 0, 1 << 30), 0);
+        assert_eq!(stdp_retain(&StdpParams { relax: 0, ..p }, ONE, 0, 1 << 30), ONE);
     }
 
     #[test]
@@ -396,6 +538,7 @@ mod tests {
             w_max: ONE,
             pairing: Pairing::AllToAll,
             bounds: Bounds::Hard,
+            relax: 0,
         };
         // a_plus = 6553 (0.1 truncated); dw = 6553 * 2.0 = 13106
         assert_eq!(stdp_potentiate(&p, ONE / 2, 2 * ONE), ONE / 2 + 13106);

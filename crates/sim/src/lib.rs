@@ -59,11 +59,23 @@ struct Plastic {
     state: Vec<i32>,
     /// STDP: presynaptic trace per synapse.
     pre_trace: Vec<i32>,
+    /// STDP: the step of each synapse's last touch (an arrival or a
+    /// postsynaptic spike), from which its retention is applied.
+    touched: Vec<u64>,
     /// STDP: postsynaptic trace per target neuron (index in the population).
     post_trace: Vec<i32>,
     /// STDP: synapses into each target neuron (CSR over the population).
     into_start: Vec<u32>,
     into_syn: Vec<u32>,
+}
+
+impl Plastic {
+    /// STDP synapse `k`, programmed at `w0`, brought up to step `t`: its
+    /// learned change relaxed over the steps since its last touch.
+    fn retain(&mut self, p: &m::StdpParams, k: usize, w0: i32, t: u64) {
+        self.state[k] = m::stdp_retain(p, self.state[k], w0, t - self.touched[k]);
+        self.touched[k] = t;
+    }
 }
 
 /// One outgoing synapse of a source, flattened.
@@ -157,6 +169,7 @@ pub fn simulate(net: &Network, steps: u64, stimulus: &[Spike]) -> Result<SimResu
                     _ => vec![0; pr.syn.len()],
                 },
                 pre_trace: vec![0; pr.syn.len()],
+                touched: vec![0; pr.syn.len()],
                 post_trace: vec![0; size],
                 into_start,
                 into_syn,
@@ -223,6 +236,7 @@ pub fn simulate(net: &Network, steps: u64, stimulus: &[Spike]) -> Result<SimResu
                     pl.state[k] = m::volatile_pulse(&vp, pl.state[k]);
                 }
                 SynapseKind::Stdp(sp) => {
+                    pl.retain(&sp, k, pr.syn.weight[k], t);
                     input[target as usize] += i64::from(pl.state[k]);
                     let post = pr.syn.post[k] as usize;
                     pl.state[k] = m::stdp_depress(&sp, pl.state[k], pl.post_trace[post]);
@@ -254,6 +268,7 @@ pub fn simulate(net: &Network, steps: u64, stimulus: &[Spike]) -> Result<SimResu
                 let (lo, hi) = (pl.into_start[idx as usize] as usize, pl.into_start[idx as usize + 1] as usize);
                 for j in lo..hi {
                     let k = pl.into_syn[j] as usize;
+                    pl.retain(&sp, k, projs[slot].1.syn.weight[k], t);
                     pl.state[k] = m::stdp_potentiate(&sp, pl.state[k], pl.pre_trace[k]);
                 }
                 pl.post_trace[idx as usize] = m::trace_bump(sp.pairing, pl.post_trace[idx as usize]);

@@ -22,6 +22,8 @@ pub fn memoryless(threshold: i32) -> NeuronParams {
         v_min: -100 * ONE,
         reset: Reset::Zero,
         refractory: 0,
+        theta_step: 0,
+        theta_decay: 0,
     }
 }
 
@@ -35,6 +37,8 @@ pub fn lif(threshold: i32) -> NeuronParams {
         v_min: -10 * ONE,
         reset: Reset::Zero,
         refractory: 2,
+        theta_step: 0,
+        theta_decay: 0,
     }
 }
 
@@ -49,6 +53,7 @@ pub fn stdp_profile() -> StdpParams {
         w_max: ONE,
         pairing: fpnna_model::Pairing::AllToAll,
         bounds: fpnna_model::Bounds::Hard,
+        relax: 0,
     }
 }
 

@@ -15,6 +15,8 @@ pub fn lif() -> NeuronParams {
         v_min: -ONE,
         reset: Reset::Zero,
         refractory: 1,
+        theta_step: 0,
+        theta_decay: 0,
     }
 }
 

@@ -125,9 +125,21 @@ impl Record for NeuronParams {
         int!(NeuronParams, v_min),
         choice!(NeuronParams, reset, [Reset::Zero => "zero", Reset::Subtract => "subtract"]),
         int!(NeuronParams, refractory),
+        int!(NeuronParams, theta_step),
+        int!(NeuronParams, theta_decay),
     ];
     fn defaults() -> Self {
-        NeuronParams { decay_i: 0, decay_v: 0, threshold: 0, bias: 0, v_min: 0, reset: Reset::Zero, refractory: 0 }
+        NeuronParams {
+            decay_i: 0,
+            decay_v: 0,
+            threshold: 0,
+            bias: 0,
+            v_min: 0,
+            reset: Reset::Zero,
+            refractory: 0,
+            theta_step: 0,
+            theta_decay: 0,
+        }
     }
 }
 
@@ -151,6 +163,7 @@ impl Record for StdpParams {
         int!(StdpParams, w_max),
         choice!(StdpParams, pairing, [Pairing::AllToAll => "all_to_all", Pairing::Nearest => "nearest"]),
         choice!(StdpParams, bounds, [Bounds::Hard => "hard", Bounds::Soft => "soft"]),
+        int!(StdpParams, relax),
     ];
     fn defaults() -> Self {
         StdpParams {
@@ -162,6 +175,7 @@ impl Record for StdpParams {
             w_max: 0,
             pairing: Pairing::AllToAll,
             bounds: Bounds::Hard,
+            relax: 0,
         }
     }
 }

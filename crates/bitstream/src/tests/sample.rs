@@ -17,11 +17,13 @@ pub fn sample() -> Bitstream {
         v_min: -65536,
         reset: Reset::Subtract,
         refractory: 2,
+        theta_step: 0,
+        theta_decay: 0,
     };
     let tile0 = TileConfig {
         x: 0,
         y: 0,
-        params: vec![lif, NeuronParams { decay_v: 0, reset: Reset::Zero, ..lif }],
+        params: vec![lif, NeuronParams { decay_v: 0, reset: Reset::Zero, theta_step: 3277, theta_decay: 1, ..lif }],
         volatile: vec![VolatileParams { decay: 41, gain: 13107, facil: 65536 }],
         stdp: vec![StdpParams {
             a_plus: 655,
@@ -32,6 +34,7 @@ pub fn sample() -> Bitstream {
             w_max: 65536,
             pairing: Pairing::Nearest,
             bounds: Bounds::Soft,
+            relax: 429_454,
         }],
         columns: vec![
             Column { key: 10, params: 0, v_init: 0 },
@@ -147,6 +150,8 @@ fn params_strategy(max_refractory: u16) -> impl Strategy<Value = NeuronParams> {
             v_min,
             reset: if sub { Reset::Subtract } else { Reset::Zero },
             refractory,
+            theta_step: 0,
+            theta_decay: 0,
         },
     )
 }
@@ -166,6 +171,7 @@ fn stdp_strategy() -> impl Strategy<Value = StdpParams> {
             w_max: w1.max(w2).min(w1.min(w2).saturating_add(widest_range(a_plus, a_minus))),
             pairing: if near { Pairing::Nearest } else { Pairing::AllToAll },
             bounds: if soft { Bounds::Soft } else { Bounds::Hard },
+            relax: 0,
         })
 }
 

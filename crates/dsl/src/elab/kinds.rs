@@ -3,6 +3,7 @@
 
 use super::Elab;
 use super::expr::{Scope, Value};
+use super::params::Params;
 use crate::Diag;
 use crate::ast::*;
 use fpnna_ir::{NeuronModel, Neurons, SynapseKind};
@@ -18,8 +19,21 @@ impl Elab<'_> {
         scope: &Scope,
         full: &str,
     ) -> Option<Neurons> {
-        const LIF: &[&str] =
-            &["tau_m", "tau_syn", "decay_v", "decay_i", "threshold", "bias", "v_min", "reset", "refractory", "v_init"];
+        const LIF: &[&str] = &[
+            "tau_m",
+            "tau_syn",
+            "decay_v",
+            "decay_i",
+            "threshold",
+            "bias",
+            "v_min",
+            "reset",
+            "refractory",
+            "v_init",
+            "theta_plus",
+            "tau_theta",
+            "theta_decay",
+        ];
         let (nm, allowed): (NeuronModel, &[&str]) = match model.name.as_str() {
             "lif" => (NeuronModel::Lif, LIF),
             "if" => (NeuronModel::If, &LIF[1..]),
@@ -51,11 +65,14 @@ impl Elab<'_> {
             }
             _ => self.get_num(&p, "refractory", 0.0, scope).map(|v| v as u16),
         };
+        let theta_decay = self.decay(&p, "tau_theta", "theta_decay", f64::INFINITY, dt, scope);
+        let theta_step = self.theta_plus(&p, scope);
         let threshold = self.per_neuron(&p, "threshold", 1.0, n, full);
         let bias = self.per_neuron(&p, "bias", 0.0, n, full);
         let v_init = self.per_neuron(&p, "v_init", 0.0, n, full);
         let (decay_v, decay_i, v_min, reset, refractory) = (decay_v?, decay_i?, v_min?, reset?, refractory?);
-        let (threshold, bias, v_init) = (threshold?, bias?, v_init?);
+        let (threshold, bias, v_init, theta_step, theta_decay) =
+            (threshold?, bias?, v_init?, theta_step?, theta_decay?);
         let params = (0..n as usize)
             .map(|k| NeuronParams {
                 decay_i,
@@ -65,9 +82,23 @@ impl Elab<'_> {
                 v_min,
                 reset,
                 refractory,
+                theta_step,
+                theta_decay,
             })
             .collect();
         Some(Neurons { model: nm, params, v_init })
+    }
+
+    /// `theta_plus`: the adaptive threshold's rise per spike (>= 0, in
+    /// potential units; 0: no adaptation).
+    fn theta_plus(&mut self, p: &Params, scope: &Scope) -> Option<i32> {
+        let x = self.get_num(p, "theta_plus", 0.0, scope)?;
+        let span = p.get("theta_plus").map_or_else(Span::default, |x| x.1);
+        if x.is_nan() || x < 0.0 {
+            self.err(Diag::new(span, format!("`theta_plus` must be >= 0, found {x}")).label("negative"));
+            return None;
+        }
+        self.fixed(x, span, "theta_plus")
     }
 
     /// A source kind (`poisson`, `regular`) and its parameters.
@@ -161,6 +192,7 @@ impl Elab<'_> {
                         "w_max",
                         "pairing",
                         "bounds",
+                        "relax",
                     ],
                     scope,
                 );
@@ -174,6 +206,7 @@ impl Elab<'_> {
                 let pairing =
                     [Pairing::AllToAll, Pairing::Nearest][self.get_sym(&p, "pairing", &["all", "nearest"])?];
                 let bounds = [Bounds::Hard, Bounds::Soft][self.get_sym(&p, "bounds", &["hard", "soft"])?];
+                let relax = self.relax(&p, scope)?;
                 let span = kvs.first().map_or(k.span, |kv| kv.key.span.to(kvs[kvs.len() - 1].value.span));
                 if !(a_plus >= 0.0 && a_minus >= 0.0 && 0.0 <= w_min && w_min <= w_max) {
                     self.err(
@@ -194,6 +227,7 @@ impl Elab<'_> {
                     w_max: self.fixed(w_max, span, "w_max")?,
                     pairing,
                     bounds,
+                    relax,
                 }))
             }
         }

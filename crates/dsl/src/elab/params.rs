@@ -164,6 +164,22 @@ impl Elab<'_> {
         Some(if t == 0.0 { DECAY_ONE } else { m::decay_from_tau(t, dt) })
     }
 
+    /// An STDP synapse's `relax`: the share of a learned change lost per
+    /// step, a fraction in [0, 1) (0, the default: kept). Retention is the
+    /// device's: compiling (and `sim` with an architecture) replaces it by
+    /// the architecture's; a source holds it as `decompile` writes it.
+    pub(super) fn relax(&mut self, p: &Params, scope: &Scope) -> Option<u32> {
+        let r = self.get_num(p, "relax", 0.0, scope)?;
+        if !(0.0..1.0).contains(&r) {
+            let span = p.get("relax").map_or_else(Span::default, |x| x.1);
+            self.err(
+                Diag::new(span, format!("`relax` is a fraction per step in [0, 1), found {r}")).label("out of range"),
+            );
+            return None;
+        }
+        Some((r * 4_294_967_296.0).round().min(f64::from(u32::MAX)) as u32)
+    }
+
     /// A per-neuron parameter: a number, `uniform(lo, hi, seed = s)` or
     /// `file("x.csv")` (one value per neuron: a text table's values in
     /// order, or an array's in C order).

@@ -437,6 +437,7 @@ fn new_tile(arch: &Arch, dev: &DeviceFigures, tc: &TileConfig, nodes: Nodes, nod
         row_key: tc.rows.iter().map(|r| r.key).collect(),
         node_row: nodes.row,
         node_col: nodes.col,
+        node_w0: if tc.stdp.iter().any(|p| p.relax != 0) { nodes.w.clone() } else { Vec::new() },
         node_w: nodes.w,
         node_x: vec![0; plastic],
         node_t: vec![0; plastic],
