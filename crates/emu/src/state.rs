@@ -257,11 +257,7 @@ impl Built {
         for t in &self.tiles {
             for n in plastic_nodes(t) {
                 let RowKind::Stdp(p) = t.row_kind[usize::from(t.node_row[n])] else { continue };
-                let w = match t.node_w0.get(n) {
-                    Some(&w0) => fpnna_model::stdp_retain(&t.stdp[usize::from(p)], t.node_w[n], w0, now - t.node_t[n]),
-                    None => t.node_w[n],
-                };
-                out.push(((t.at.x, t.at.y, t.node_row[n], t.node_col[n]), w));
+                out.push(((t.at.x, t.at.y, t.node_row[n], t.node_col[n]), t.weight_at(n, usize::from(p), now)));
             }
         }
         out

@@ -217,11 +217,18 @@ impl Tile {
     /// trace, and its weight relaxed toward the programmed one (retention).
     #[inline]
     fn stdp_at(&mut self, n: usize, p: usize, t: u64) -> (i32, i32) {
-        let w = match self.node_w0.get(n) {
+        let w = self.weight_at(n, p, t);
+        (self.pre_at(n, p, t), w)
+    }
+
+    /// The weight of STDP node `n` (profile `p`) at step `t`, relaxed
+    /// toward the programmed one since its last touch (not stored).
+    #[inline]
+    pub fn weight_at(&self, n: usize, p: usize, t: u64) -> i32 {
+        match self.node_w0.get(n) {
             Some(&w0) => m::stdp_retain(&self.stdp[p], self.node_w[n], w0, t - self.node_t[n]),
             None => self.node_w[n],
-        };
-        (self.pre_at(n, p, t), w)
+        }
     }
 
     /// Phases (a) and (b) of step `t`: the rows due now are read (their
